@@ -1,0 +1,101 @@
+// Package instrument defines questionnaires ("instruments"): their YAML
+// format, the checks run when one is loaded, skip logic, and the validation
+// of a respondent's answers against them. It does no I/O beyond reading the
+// instrument file and knows nothing of HTTP or the store.
+package instrument
+
+import "time"
+
+// Question types.
+const (
+	Single   = "single"   // one option, radio buttons
+	Multi    = "multi"    // several options, check boxes; an option may be exclusive ("none of these")
+	Matrix   = "matrix"   // several items sharing one scale; each item is its own question id
+	Number   = "number"   // a number within min and max, optionally an integer
+	Text     = "text"     // a short text, one line
+	Textarea = "textarea" // a long text
+	Dropdown = "dropdown" // one option from a select list
+)
+
+// Special answers a question may allow besides its options. In JSON and in
+// the store they are these strings; in the CSV export, the codes below.
+const (
+	DontKnow           = "dont_know"
+	PreferNotToSay     = "prefer_not_to_say"
+	DontKnowCode       = -8
+	PreferNotToSayCode = -9
+)
+
+// Instrument is a loaded and checked questionnaire.
+type Instrument struct {
+	ID               string           `yaml:"id"`
+	Title            string           `yaml:"title"`
+	Version          string           `yaml:"version"`
+	Intro            string           `yaml:"intro"`             // shown on the welcome page
+	Consent          string           `yaml:"consent"`           // the consent text the welcome page shows
+	EstimatedMinutes int              `yaml:"estimated_minutes"` // shown on the welcome page
+	FieldPeriod      FieldPeriod      `yaml:"field_period"`
+	Frame            Frame            `yaml:"frame"` // what the sample frame may contain
+	Scales           map[string]Scale `yaml:"scales"`
+	Pages            []Page           `yaml:"pages"`
+}
+
+// FieldPeriod is when the survey accepts answers, in its time zone.
+type FieldPeriod struct {
+	TimeZone string    `yaml:"time_zone"` // IANA name, e.g. America/Phoenix
+	Opens    time.Time `yaml:"opens"`
+	Closes   time.Time `yaml:"closes"`
+}
+
+// Frame lists the canonical values the sample frame's fields may take.
+type Frame struct {
+	Departments       []string `yaml:"departments"`
+	FormsOfGovernment []string `yaml:"forms_of_government"`
+}
+
+// Scale is a named, reusable list of options.
+type Scale struct {
+	Options []Option `yaml:"options"`
+}
+
+// Option is one answer choice: an integer code and its label.
+type Option struct {
+	Value     int    `yaml:"value" json:"value"`
+	Label     string `yaml:"label" json:"label"`
+	Exclusive bool   `yaml:"exclusive,omitempty" json:"exclusive,omitempty"` // multi only: "none of these"
+}
+
+// Page is one screen of the questionnaire.
+type Page struct {
+	ID        string     `yaml:"id"`
+	Title     string     `yaml:"title"`
+	Intro     string     `yaml:"intro"`
+	ShowIf    string     `yaml:"show_if"` // the page shows when this holds (empty: always)
+	Questions []Question `yaml:"questions"`
+}
+
+// Question is one question as written in the file. A matrix expands into
+// one Item per row (see Items).
+type Question struct {
+	ID        string   `yaml:"id"`
+	Type      string   `yaml:"type"`
+	Text      string   `yaml:"text"`
+	Help      string   `yaml:"help"`
+	Required  bool     `yaml:"required"`
+	Scale     string   `yaml:"scale"`   // name of a scale in Instrument.Scales
+	Options   []Option `yaml:"options"` // inline options instead of a scale
+	Rows      []Row    `yaml:"rows"`    // matrix only
+	Min       *float64 `yaml:"min"`
+	Max       *float64 `yaml:"max"`
+	Integer   bool     `yaml:"integer"`
+	MaxLength int      `yaml:"max_length"`
+	ShowIf    string   `yaml:"show_if"`
+	DontKnow  bool     `yaml:"dont_know"`         // allows "don't know"
+	PreferNot bool     `yaml:"prefer_not_to_say"` // allows "prefer not to say"
+}
+
+// Row is one item of a matrix: its own question id and text.
+type Row struct {
+	ID   string `yaml:"id"`
+	Text string `yaml:"text"`
+}
