@@ -1,0 +1,272 @@
+// Package dataset reads the CSV files that `canvass analyze` works on.
+//
+// A file has a header row of unique, non-empty column names and one row per
+// case. A cell that is empty, "NA" or "." is missing (R's and Stata's
+// conventions). Quoting follows RFC 4180 (encoding/csv). Line numbers in
+// errors are file lines, the header being line 1.
+//
+// Two ways in:
+//
+//	t, err := dataset.Read(r)                  // whole file in memory, cells as strings
+//	x, err := t.Numeric([]string{"A1", "A2"})  // rows × cols, NaN where missing
+//	g, err := t.Strings("city")                // a factor or cluster column, "" where missing
+//
+//	names, err := dataset.ScanNumeric(r, cols, func(row []float64) error { ... })
+//
+// ScanNumeric streams: it holds one row at a time, so correlation-only work
+// over millions of rows keeps memory proportional to the number of columns.
+// The row slice passed to fn is reused; copy it to keep it. A nil or empty
+// cols selects every column. Numbers are parsed with strconv.ParseFloat after
+// trimming spaces; "NaN" and "Inf" are rejected, since a missing value must be
+// written as one of the markers above.
+package dataset
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// CellError reports a cell that is neither a number nor a missing-value marker.
+type CellError struct {
+	Line   int    // file line, the header being line 1
+	Column string // column name from the header
+	Value  string
+}
+
+func (e *CellError) Error() string {
+	return fmt.Sprintf("line %d, column %q: %q is not a number", e.Line, e.Column, e.Value)
+}
+
+// IsMissing reports whether a cell holds a missing-value marker.
+func IsMissing(cell string) bool {
+	switch strings.TrimSpace(cell) {
+	case "", "NA", ".":
+		return true
+	}
+	return false
+}
+
+// parseCell returns NaN for a missing cell and ok=false for a cell that is
+// not a finite number.
+func parseCell(cell string) (v float64, ok bool) {
+	s := strings.TrimSpace(cell)
+	switch s {
+	case "", "NA", ".":
+		return math.NaN(), true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// Table is a CSV file held in memory, cells as strings.
+type Table struct {
+	Header []string
+	rows   [][]string
+	lines  []int // file line on which each row starts
+}
+
+// Len is the number of data rows.
+func (t *Table) Len() int { return len(t.rows) }
+
+// Read reads a whole CSV file.
+func Read(r io.Reader) (*Table, error) {
+	rd, err := newReader(r)
+	if err != nil {
+		return nil, err
+	}
+	rd.csv.ReuseRecord = false
+	t := &Table{Header: rd.header}
+	for {
+		rec, line, err := rd.next()
+		if err == io.EOF {
+			return t, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.rows = append(t.rows, rec)
+		t.lines = append(t.lines, line)
+	}
+}
+
+// Numeric returns the named columns as numbers, rows × len(cols), NaN where
+// a cell is missing. A nil or empty cols selects every column.
+func (t *Table) Numeric(cols []string) ([][]float64, error) {
+	idx, err := columnIndex(t.Header, cols)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(t.rows))
+	for i, rec := range t.rows {
+		row := make([]float64, len(idx))
+		if err := parseRow(row, rec, idx, t.Header, t.lines[i]); err != nil {
+			return nil, err
+		}
+		out[i] = row
+	}
+	return out, nil
+}
+
+// Strings returns one column's cells with spaces trimmed, "" where missing.
+func (t *Table) Strings(col string) ([]string, error) {
+	idx, err := columnIndex(t.Header, []string{col})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(t.rows))
+	for i, rec := range t.rows {
+		if cell := rec[idx[0]]; !IsMissing(cell) {
+			out[i] = strings.TrimSpace(cell)
+		}
+	}
+	return out, nil
+}
+
+// ScanNumeric streams a CSV file, calling fn with each row's selected columns
+// (NaN where missing). It returns the selected column names. An error from fn
+// stops the scan and is returned as is.
+func ScanNumeric(r io.Reader, cols []string, fn func(row []float64) error) ([]string, error) {
+	rd, err := newReader(r)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := columnIndex(rd.header, cols)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(idx))
+	for k, j := range idx {
+		names[k] = rd.header[j]
+	}
+	row := make([]float64, len(idx))
+	for {
+		rec, line, err := rd.next()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := parseRow(row, rec, idx, rd.header, line); err != nil {
+			return nil, err
+		}
+		if err := fn(row); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func parseRow(dst []float64, rec []string, idx []int, header []string, line int) error {
+	for k, j := range idx {
+		v, ok := parseCell(rec[j])
+		if !ok {
+			return &CellError{Line: line, Column: header[j], Value: rec[j]}
+		}
+		dst[k] = v
+	}
+	return nil
+}
+
+// columnIndex maps column names to their positions in header.
+func columnIndex(header, cols []string) ([]int, error) {
+	if len(cols) == 0 {
+		idx := make([]int, len(header))
+		for j := range idx {
+			idx[j] = j
+		}
+		return idx, nil
+	}
+	pos := make(map[string]int, len(header))
+	for j, h := range header {
+		pos[h] = j
+	}
+	idx := make([]int, len(cols))
+	seen := make(map[string]bool, len(cols))
+	for k, c := range cols {
+		j, ok := pos[c]
+		if !ok {
+			return nil, fmt.Errorf("no column %q in the header", c)
+		}
+		if seen[c] {
+			return nil, fmt.Errorf("column %q selected twice", c)
+		}
+		seen[c] = true
+		idx[k] = j
+	}
+	return idx, nil
+}
+
+// reader wraps encoding/csv with the header checks and error messages that
+// every entry point shares.
+type reader struct {
+	csv    *csv.Reader
+	header []string
+}
+
+func newReader(r io.Reader) (*reader, error) {
+	c := csv.NewReader(r)
+	c.FieldsPerRecord = -1 // checked here, to name the expected count
+	c.ReuseRecord = true
+	rd := &reader{csv: c}
+	rec, err := c.Read()
+	if err == io.EOF {
+		return nil, errors.New("empty file: no header row")
+	}
+	if err != nil {
+		return nil, describe(err)
+	}
+	header := make([]string, len(rec))
+	seen := make(map[string]int, len(rec))
+	for j, h := range rec {
+		h = strings.TrimSpace(h)
+		if j == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // a byte-order mark from spreadsheet exports
+		}
+		if h == "" {
+			return nil, fmt.Errorf("line 1, column %d: empty column name", j+1)
+		}
+		if k, dup := seen[h]; dup {
+			return nil, fmt.Errorf("line 1, column %d: column name %q repeats column %d", j+1, h, k+1)
+		}
+		seen[h] = j
+		header[j] = h
+	}
+	rd.header = header
+	return rd, nil
+}
+
+// next returns the next record and the file line it starts on.
+func (rd *reader) next() ([]string, int, error) {
+	rec, err := rd.csv.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, 0, err
+		}
+		return nil, 0, describe(err)
+	}
+	line, _ := rd.csv.FieldPos(0)
+	if len(rec) != len(rd.header) {
+		return nil, 0, fmt.Errorf("line %d: %d fields, but the header has %d", line, len(rec), len(rd.header))
+	}
+	return rec, line, nil
+}
+
+// describe rewrites encoding/csv's errors as "line L, column C: problem".
+func describe(err error) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if pe.StartLine != pe.Line { // a quoted field ran over line ends
+		return fmt.Errorf("line %d, column %d, in the record that starts on line %d: %w", pe.Line, pe.Column, pe.StartLine, pe.Err)
+	}
+	return fmt.Errorf("line %d, column %d: %w", pe.Line, pe.Column, pe.Err)
+}
