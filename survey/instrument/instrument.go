@@ -28,67 +28,84 @@ const (
 
 // Instrument is a loaded and checked questionnaire.
 type Instrument struct {
-	ID               string           `yaml:"id"`
-	Title            string           `yaml:"title"`
+	ID               string           `yaml:"id" validate:"required,id"`
+	Title            string           `yaml:"title" validate:"required"`
 	Version          string           `yaml:"version"`
-	Intro            string           `yaml:"intro"`             // shown on the welcome page
-	Consent          string           `yaml:"consent"`           // the consent text the welcome page shows
-	EstimatedMinutes int              `yaml:"estimated_minutes"` // shown on the welcome page
+	Intro            string           `yaml:"intro"`                              // shown on the welcome page
+	Consent          string           `yaml:"consent" validate:"required"`        // the consent text the welcome page shows
+	EstimatedMinutes int              `yaml:"estimated_minutes" validate:"gte=0"` // shown on the welcome page
 	FieldPeriod      FieldPeriod      `yaml:"field_period"`
 	Frame            Frame            `yaml:"frame"` // what the sample frame may contain
-	Scales           map[string]Scale `yaml:"scales"`
-	Pages            []Page           `yaml:"pages"`
+	Scales           map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
+	Pages            []Page           `yaml:"pages" validate:"required,dive"`
+
+	// Derived by Parse from the fields above.
+	items []Item         // answerable items in questionnaire order
+	index map[string]int // item id → position in items
+	conds []condition    // per item: the compiled show_if of its page and question
 }
 
-// FieldPeriod is when the survey accepts answers, in its time zone.
+// FieldPeriod is when the survey accepts answers. The file gives Opens and
+// Closes as wall-clock dates or times without an offset ("2026-01-01",
+// "2027-12-31T23:59:59"); Parse places them in TimeZone.
 type FieldPeriod struct {
-	TimeZone string    `yaml:"time_zone"` // IANA name, e.g. America/Phoenix
+	TimeZone string    `yaml:"time_zone" validate:"required"` // IANA name, e.g. America/Phoenix
 	Opens    time.Time `yaml:"opens"`
 	Closes   time.Time `yaml:"closes"`
+
+	loc *time.Location // TimeZone, loaded by Parse
+}
+
+// Location is the field period's time zone.
+func (f FieldPeriod) Location() *time.Location { return f.loc }
+
+// Contains reports whether the survey accepts answers at t: Opens ≤ t < Closes.
+func (f FieldPeriod) Contains(t time.Time) bool {
+	return !t.Before(f.Opens) && t.Before(f.Closes)
 }
 
 // Frame lists the canonical values the sample frame's fields may take.
 type Frame struct {
-	Departments       []string `yaml:"departments"`
-	FormsOfGovernment []string `yaml:"forms_of_government"`
+	Departments       []string `yaml:"departments" validate:"required,dive,required"`
+	FormsOfGovernment []string `yaml:"forms_of_government" validate:"required,dive,required"`
 }
 
 // Scale is a named, reusable list of options.
 type Scale struct {
-	Options []Option `yaml:"options"`
+	Options []Option `yaml:"options" validate:"required,dive"`
 }
 
 // Option is one answer choice: an integer code and its label.
 type Option struct {
 	Value     int    `yaml:"value" json:"value"`
-	Label     string `yaml:"label" json:"label"`
+	Label     string `yaml:"label" json:"label" validate:"required"`
 	Exclusive bool   `yaml:"exclusive,omitempty" json:"exclusive,omitempty"` // multi only: "none of these"
 }
 
 // Page is one screen of the questionnaire.
 type Page struct {
-	ID        string     `yaml:"id"`
+	ID        string     `yaml:"id" validate:"required,id"`
 	Title     string     `yaml:"title"`
 	Intro     string     `yaml:"intro"`
 	ShowIf    string     `yaml:"show_if"` // the page shows when this holds (empty: always)
-	Questions []Question `yaml:"questions"`
+	Questions []Question `yaml:"questions" validate:"required,dive"`
 }
 
 // Question is one question as written in the file. A matrix expands into
 // one Item per row (see Items).
 type Question struct {
-	ID        string   `yaml:"id"`
-	Type      string   `yaml:"type"`
-	Text      string   `yaml:"text"`
+	ID        string   `yaml:"id" validate:"required,id"`
+	Type      string   `yaml:"type" validate:"required,oneof=single multi matrix number text textarea dropdown"`
+	Text      string   `yaml:"text" validate:"required"`
 	Help      string   `yaml:"help"`
 	Required  bool     `yaml:"required"`
-	Scale     string   `yaml:"scale"`   // name of a scale in Instrument.Scales
-	Options   []Option `yaml:"options"` // inline options instead of a scale
-	Rows      []Row    `yaml:"rows"`    // matrix only
+	Scale     string   `yaml:"scale"`                   // name of a scale in Instrument.Scales
+	Options   []Option `yaml:"options" validate:"dive"` // inline options instead of a scale
+	Rows      []Row    `yaml:"rows" validate:"dive"`    // matrix only
 	Min       *float64 `yaml:"min"`
 	Max       *float64 `yaml:"max"`
 	Integer   bool     `yaml:"integer"`
-	MaxLength int      `yaml:"max_length"`
+	MaxLength int      `yaml:"max_length" validate:"gte=0,lte=100000"`
 	ShowIf    string   `yaml:"show_if"`
 	DontKnow  bool     `yaml:"dont_know"`         // allows "don't know"
 	PreferNot bool     `yaml:"prefer_not_to_say"` // allows "prefer not to say"
@@ -96,6 +113,6 @@ type Question struct {
 
 // Row is one item of a matrix: its own question id and text.
 type Row struct {
-	ID   string `yaml:"id"`
-	Text string `yaml:"text"`
+	ID   string `yaml:"id" validate:"required,id"`
+	Text string `yaml:"text" validate:"required"`
 }
