@@ -37,7 +37,7 @@ type Instrument struct {
 	FieldPeriod      FieldPeriod      `yaml:"field_period"`
 	Frame            Frame            `yaml:"frame"` // what the sample frame may contain
 	Scales           map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
-	Pages            []Page           `yaml:"pages" validate:"required,dive"`
+	Pages            []Page           `yaml:"pages" validate:"min=1,dive"`
 
 	// Derived by Parse from the fields above.
 	items []Item         // answerable items in questionnaire order
@@ -66,13 +66,13 @@ func (f FieldPeriod) Contains(t time.Time) bool {
 
 // Frame lists the canonical values the sample frame's fields may take.
 type Frame struct {
-	Departments       []string `yaml:"departments" validate:"required,dive,required"`
-	FormsOfGovernment []string `yaml:"forms_of_government" validate:"required,dive,required"`
+	Departments       []string `yaml:"departments" validate:"min=1,dive,required"`
+	FormsOfGovernment []string `yaml:"forms_of_government" validate:"min=1,dive,required"`
 }
 
 // Scale is a named, reusable list of options.
 type Scale struct {
-	Options []Option `yaml:"options" validate:"required,dive"`
+	Options []Option `yaml:"options" validate:"min=1,dive"`
 }
 
 // Option is one answer choice: an integer code and its label.
@@ -88,7 +88,7 @@ type Page struct {
 	Title     string     `yaml:"title"`
 	Intro     string     `yaml:"intro"`
 	ShowIf    string     `yaml:"show_if"` // the page shows when this holds (empty: always)
-	Questions []Question `yaml:"questions" validate:"required,dive"`
+	Questions []Question `yaml:"questions" validate:"min=1,dive"`
 }
 
 // Question is one question as written in the file. A matrix expands into

@@ -114,23 +114,40 @@ func parseWallClock(t *time.Time, b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q is not a date (2026-01-01) or a date and time (2026-01-01T08:00) without an offset", s)
+	return wallClockError(s)
+}
+
+// wallClockError is a time parseWallClock refused. The YAML library does not
+// tell where a custom decoder failed, so yamlProblem finds the value.
+type wallClockError string
+
+func (e wallClockError) Error() string {
+	return fmt.Sprintf("%q is not a date (2026-01-01) or a date and time (2026-01-01T08:00) without an offset", string(e))
 }
 
 // yamlProblem turns a decoding error into a Problem that names the path of
 // the offending node when it can be found, and its line in any case.
 func yamlProblem(data []byte, err error) Problem {
+	var wce wallClockError
+	if errors.As(err, &wce) {
+		return Problem{Path: findPath(data, func(n yamlast.Node) bool {
+			return strings.Trim(n.String(), `"'`) == string(wce)
+		}), Message: wce.Error()}
+	}
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil {
 		return Problem{Message: firstLine(err.Error())}
 	}
 	pos := ye.GetToken().Position
 	msg := fmt.Sprintf("%s (line %d, column %d)", ye.GetMessage(), pos.Line, pos.Column)
-	return Problem{Path: nodePath(data, pos.Line, pos.Column), Message: msg}
+	return Problem{Path: findPath(data, func(n yamlast.Node) bool {
+		tk := n.GetToken()
+		return tk != nil && tk.Position.Line == pos.Line && tk.Position.Column == pos.Column
+	}), Message: msg}
 }
 
-// nodePath finds the path of the node at line:column, "" if none.
-func nodePath(data []byte, line, column int) string {
+// findPath returns the path of the first node that match accepts, "" if none.
+func findPath(data []byte, match func(yamlast.Node) bool) string {
 	file, err := yamlparser.ParseBytes(data, 0)
 	if err != nil {
 		return ""
@@ -138,8 +155,7 @@ func nodePath(data []byte, line, column int) string {
 	var path string
 	for _, doc := range file.Docs {
 		yamlast.Walk(visitFunc(func(n yamlast.Node) {
-			tk := n.GetToken()
-			if path == "" && tk != nil && tk.Position.Line == line && tk.Position.Column == column {
+			if path == "" && match(n) {
 				path = strings.TrimPrefix(strings.TrimPrefix(n.GetPath(), "$"), ".")
 			}
 		}), doc)
@@ -162,6 +178,9 @@ func firstLine(s string) string {
 // idPattern keeps ids safe as MongoDB field names (no "$" prefix, no dots)
 // and as identifiers in show_if expressions.
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// types are the question types, as the type field's oneof tag lists them.
+var types = []string{Single, Multi, Matrix, Number, Text, Textarea, Dropdown}
 
 // reserved are words of the expression language that cannot name a variable.
 var reserved = []string{"and", "contains", "else", "false", "if", "in", "let", "matches", "nil", "not", "or", "true"}
@@ -216,6 +235,8 @@ func tagMessage(fe validator.FieldError) string {
 		return fmt.Sprintf("%q is not a valid id: start with a lowercase letter, then at most 62 lowercase letters, digits or underscores", fe.Value())
 	case "oneof":
 		return fmt.Sprintf("%q is not one of: %s", fe.Value(), fe.Param())
+	case "min":
+		return "must list at least " + fe.Param()
 	case "gte":
 		return "must be at least " + fe.Param()
 	case "lte":
@@ -241,7 +262,8 @@ func (c *checker) semantics() {
 	c.pages()
 }
 
-func (c *checker) fieldPeriod() {
+// timeZone loads the field period's zone and places its times in it.
+func (c *checker) timeZone() {
 	fp := &c.in.FieldPeriod
 	if fp.TimeZone == "" {
 		return // reported by structure
@@ -252,20 +274,24 @@ func (c *checker) fieldPeriod() {
 		return
 	}
 	fp.loc = loc
+	fp.Opens = inZone(fp.Opens, loc)
+	fp.Closes = inZone(fp.Closes, loc)
+}
+
+func (c *checker) fieldPeriod() {
+	fp := &c.in.FieldPeriod
 	if fp.Opens.IsZero() {
 		c.addf("field_period.opens", "is required")
 	}
 	if fp.Closes.IsZero() {
 		c.addf("field_period.closes", "is required")
 	}
-	if fp.Opens.IsZero() || fp.Closes.IsZero() {
-		return
-	}
-	fp.Opens = inZone(fp.Opens, loc)
-	fp.Closes = inZone(fp.Closes, loc)
-	if !fp.Opens.Before(fp.Closes) {
+	// Both are wall-clock times of the same zone, so their order does not
+	// depend on the zone.
+	if !fp.Opens.IsZero() && !fp.Closes.IsZero() && !fp.Opens.Before(fp.Closes) {
 		c.addf("field_period.closes", "must be after opens")
 	}
+	c.timeZone()
 }
 
 // inZone reads t's wall clock as a time in loc.
@@ -401,6 +427,9 @@ func (c *checker) addItem(it Item, cond condition) {
 // returns its options.
 func (c *checker) question(path string, q *Question) []Option {
 	notFor := func(field string) { c.addf(path+"."+field, "is not allowed in a %s question", q.Type) }
+	if !slices.Contains(types, q.Type) {
+		return nil // reported by structure; the checks below would only add noise
+	}
 	var opts []Option
 	switch q.Type {
 	case Single, Multi, Matrix, Dropdown:
@@ -541,11 +570,26 @@ func (c *checker) condition(path, src string, earlier map[string]bool) condition
 		c.addf(path, "does not compile: %s", firstLine(err.Error()))
 		return condition{}
 	}
+	// AsBool lets through values of unknown type ("years + 1"); no answer
+	// is a boolean, so a condition must be one by its form (a comparison,
+	// "in", "not", "&&", ...).
+	if t := prog.Node().Type(); t == nil || t.Kind() != reflect.Bool {
+		c.addf(path, "is not a condition: compare an answer, e.g. %s == 1", ids.first())
+		return condition{}
+	}
 	return condition{source: src, refs: ids.names, progs: []*vm.Program{prog}}
 }
 
 // identifiers collects the variable names an expression reads.
 type identifiers struct{ names []string }
+
+// first returns the first name read, or an example one.
+func (v *identifiers) first() string {
+	if len(v.names) == 0 {
+		return "color"
+	}
+	return v.names[0]
+}
 
 func (v *identifiers) Visit(n *exprast.Node) {
 	if id, ok := (*n).(*exprast.IdentifierNode); ok && !slices.Contains(v.names, id.Value) {
