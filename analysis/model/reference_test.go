@@ -1,0 +1,233 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/canvass-survey/canvass/analysis/dataset"
+)
+
+// Tolerances of issue 5: coefficients to 1e-4, standard errors to 1e-3
+// relative.
+const (
+	estimateTolerance = 1e-4
+	seTolerance       = 1e-3
+)
+
+// reference is what analysis/testdata/models_reference.R computed in R.
+type reference struct {
+	Ologit []modelCase `json:"ologit"`
+	OLS    []modelCase `json:"ols"`
+}
+
+type modelCase struct {
+	Name         string    `json:"name"`
+	Y            string    `json:"y"`
+	X            []string  `json:"x"`
+	Factors      []string  `json:"factors"`
+	Cluster      string    `json:"cluster"`
+	N            int       `json:"n"`
+	LogLik       float64   `json:"loglik"`
+	R2           float64   `json:"r2"`
+	AdjR2        float64   `json:"adj_r2"`
+	Coefficients []refCoef `json:"coefficients"`
+	Thresholds   []refCoef `json:"thresholds"`
+	T            []float64 `json:"t"`
+	P            []float64 `json:"p"`
+}
+
+type refCoef struct {
+	Term      string   `json:"term"`
+	Estimate  float64  `json:"estimate"`
+	SE        float64  `json:"se"`
+	ClusterSE *float64 `json:"cluster_se"`
+}
+
+func loadReference(t *testing.T) reference {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "models_reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref reference
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// datasetFor maps a reference case to the CSV file it was fitted on.
+var datasetFor = map[string]string{
+	"bfi": "bfi.csv", "bfi_uncluster": "bfi.csv", "housing": "housing.csv", "petersen": "petersen.csv",
+}
+
+func readTable(t testing.TB, name string) *dataset.Table {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	table, err := dataset.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
+
+func numericColumn(t testing.TB, table *dataset.Table, name string) Variable {
+	t.Helper()
+	rows, err := table.Numeric([]string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := Variable{Name: name, Values: make([]float64, len(rows))}
+	for i, row := range rows {
+		v.Values[i] = row[0]
+	}
+	return v
+}
+
+func factorColumn(t testing.TB, table *dataset.Table, name string) Factor {
+	t.Helper()
+	// "block" is the R script's synthetic cluster of bfi: ten consecutive rows.
+	if name == "block" {
+		f := Factor{Name: name, Labels: make([]string, table.Len())}
+		for i := range f.Labels {
+			f.Labels[i] = strconv.Itoa(i/10 + 1)
+		}
+		return f
+	}
+	labels, err := table.Strings(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Factor{Name: name, Labels: labels}
+}
+
+func (c modelCase) predictors(t testing.TB, table *dataset.Table) Predictors {
+	var p Predictors
+	for _, x := range c.X {
+		p.Numeric = append(p.Numeric, numericColumn(t, table, x))
+	}
+	for _, f := range c.Factors {
+		p.Factors = append(p.Factors, factorColumn(t, table, f))
+	}
+	if c.Cluster != "" {
+		cluster := factorColumn(t, table, c.Cluster)
+		p.Cluster = &cluster
+	}
+	return p
+}
+
+// worst tracks the largest disagreement with R of one quantity.
+type worst struct {
+	name string
+	diff float64
+}
+
+func (w *worst) check(t *testing.T, what string, got, want, tolerance float64, relative bool) {
+	t.Helper()
+	diff := math.Abs(got - want)
+	if relative {
+		diff /= math.Abs(want)
+	}
+	if !(diff <= tolerance) {
+		t.Errorf("%s = %.10g, want %.10g (R)", what, got, want)
+	}
+	if diff > w.diff {
+		w.diff = diff
+	}
+}
+
+func TestOrderedLogitMatchesPolr(t *testing.T) {
+	estimates, ses, clusterSEs := &worst{name: "estimate"}, &worst{name: "se"}, &worst{name: "cluster_se"}
+	for _, c := range loadReference(t).Ologit {
+		t.Run(c.Name, func(t *testing.T) {
+			table := readTable(t, datasetFor[c.Name])
+			fit, err := OrderedLogit(factorColumn(t, table, c.Y), c.predictors(t, table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fit.N != c.N {
+				t.Errorf("N = %d, want %d", fit.N, c.N)
+			}
+			estimates.check(t, "loglik", fit.LogLik, c.LogLik, estimateTolerance, false)
+			if len(fit.Coefficients) != len(c.Coefficients) || len(fit.Thresholds) != len(c.Thresholds) {
+				t.Fatalf("%d coefficients and %d thresholds, want %d and %d",
+					len(fit.Coefficients), len(fit.Thresholds), len(c.Coefficients), len(c.Thresholds))
+			}
+			for j, want := range c.Coefficients {
+				got := fit.Coefficients[j]
+				if got.Term != want.Term {
+					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
+				}
+				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
+				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
+				if z := want.Estimate / want.SE; math.Abs(got.Statistic-z) > seTolerance*math.Abs(z) {
+					t.Errorf("%s z = %g, want %g", got.Term, got.Statistic, z)
+				}
+				if want.ClusterSE != nil {
+					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+				}
+			}
+			for j, want := range c.Thresholds {
+				got := fit.Thresholds[j]
+				if got.Term != want.Term {
+					t.Errorf("threshold %d = %q, want %q", j, got.Term, want.Term)
+				}
+				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
+				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
+				if want.ClusterSE != nil {
+					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+				}
+			}
+			if c.Cluster == "" && fit.Clusters != 0 {
+				t.Errorf("Clusters = %d without a cluster", fit.Clusters)
+			}
+		})
+	}
+	t.Logf("worst agreement with polr: estimates and loglik %.2g, se %.2g (relative), cluster se %.2g (relative)",
+		estimates.diff, ses.diff, clusterSEs.diff)
+}
+
+func TestOLSMatchesLm(t *testing.T) {
+	estimates, ses, clusterSEs, stats := &worst{}, &worst{}, &worst{}, &worst{}
+	for _, c := range loadReference(t).OLS {
+		t.Run(c.Name, func(t *testing.T) {
+			table := readTable(t, datasetFor[c.Name])
+			fit, err := OLS(numericColumn(t, table, c.Y), c.predictors(t, table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fit.N != c.N {
+				t.Errorf("N = %d, want %d", fit.N, c.N)
+			}
+			stats.check(t, "r2", fit.R2, c.R2, estimateTolerance, false)
+			stats.check(t, "adj_r2", fit.AdjR2, c.AdjR2, estimateTolerance, false)
+			if len(fit.Coefficients) != len(c.Coefficients) {
+				t.Fatalf("%d coefficients, want %d", len(fit.Coefficients), len(c.Coefficients))
+			}
+			for j, want := range c.Coefficients {
+				got := fit.Coefficients[j]
+				if got.Term != want.Term {
+					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
+				}
+				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
+				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
+				stats.check(t, got.Term+" t", got.Statistic, c.T[j], seTolerance, true)
+				// p-values far in the tail are compared relative to themselves.
+				stats.check(t, got.Term+" p", got.P, c.P[j], seTolerance, true)
+				if want.ClusterSE != nil {
+					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+				}
+			}
+		})
+	}
+	t.Logf("worst agreement with lm/vcovCL: estimates %.2g, se %.2g (relative), cluster se %.2g (relative), r2/t/p %.2g",
+		estimates.diff, ses.diff, clusterSEs.diff, stats.diff)
+}
