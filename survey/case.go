@@ -1,0 +1,65 @@
+package survey
+
+import "time"
+
+// Case statuses, as the respondent API reports them.
+const (
+	StatusNew       = "new"       // the link has not been used to answer yet
+	StatusStarted   = "started"   // consent given; answers may be saved
+	StatusSubmitted = "submitted" // final; the link accepts no changes
+	StatusOptedOut  = "opted_out" // the person declined; final
+)
+
+// Case is one sampled person: the frame fields, the answers and everything
+// that happened to the case, in one document so that every respondent write
+// is a single-document update. Its ID is the keyed hash of the personal
+// token, so the token itself is never stored and a respondent's request can
+// find the case by _id alone.
+type Case struct {
+	ID      string         `bson:"_id"`
+	Survey  string         `bson:"survey"`
+	Frame   Frame          `bson:"frame"`
+	Status  string         `bson:"status"`
+	Answers map[string]any `bson:"answers,omitempty"`
+	// Page is the id of the page the respondent last saved, where the link resumes.
+	Page        string     `bson:"page,omitempty"`
+	CreatedAt   time.Time  `bson:"created_at"`
+	UpdatedAt   time.Time  `bson:"updated_at"`
+	StartedAt   *time.Time `bson:"started_at,omitempty"`
+	SubmittedAt *time.Time `bson:"submitted_at,omitempty"`
+	OptedOutAt  *time.Time `bson:"opted_out_at,omitempty"`
+	Paradata    Paradata   `bson:"paradata"`
+}
+
+// Frame is what the sample frame says about the sampled person.
+type Frame struct {
+	Email            string            `bson:"email"`
+	Name             string            `bson:"name"`
+	Title            string            `bson:"title,omitempty"`
+	Department       string            `bson:"department,omitempty"`
+	City             string            `bson:"city,omitempty"`
+	State            string            `bson:"state,omitempty"`
+	Population       int               `bson:"population,omitempty"`
+	FormOfGovernment string            `bson:"form_of_government,omitempty"`
+	Extra            map[string]string `bson:"extra,omitempty"` // further frame columns, kept as they came
+}
+
+// Paradata describes how the questionnaire was answered, not what.
+type Paradata struct {
+	// Seconds spent on each page (page id → seconds), summed over visits.
+	PageSeconds map[string]float64 `bson:"page_seconds,omitempty"`
+	// Device is the class of the last device used: "mobile" or "desktop".
+	Device string `bson:"device,omitempty"`
+}
+
+// Change is one atomic change to a case, built by the domain and applied by
+// the store as a single-document update.
+type Change struct {
+	SetAnswers   map[string]any // question id → normalized value
+	ClearAnswers []string       // question ids whose answers go
+	Status       string         // new status, or "" to keep it
+	Page         string         // new resume page, or "" to keep it
+	PageSeconds  map[string]float64
+	Device       string
+	At           time.Time
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/canvass-survey/canvass/survey"
+)
+
+// InsertCase stores a new case; an existing case with the same id or the
+// same survey and email is ECONFLICT.
+func (s *Store) InsertCase(ctx context.Context, c *survey.Case) error {
+	_, err := s.cases.InsertOne(ctx, c)
+	return translate(err, "case")
+}
+
+// Case returns the case with the given id.
+func (s *Store) Case(ctx context.Context, id string) (*survey.Case, error) {
+	var c survey.Case
+	err := s.cases.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	if err != nil {
+		return nil, translate(err, "case")
+	}
+	return &c, nil
+}
+
+// UpdateCase reads the case, lets decide compute the change from it, and
+// applies that change as one update addressed by _id alone. decide runs
+// under the case's lock, so what it saw is what the change applies to.
+func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error) {
+	unlock := s.locks.lock(id)
+	defer unlock()
+
+	c, err := s.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := decide(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, updateDocument(ch))
+	if err != nil {
+		return nil, translate(err, "case")
+	}
+	if res.MatchedCount == 0 {
+		return nil, survey.Errorf(survey.ENOTFOUND, "case not found")
+	}
+	applyChange(c, ch)
+	return c, nil
+}
+
+// updateDocument builds the MongoDB update for a change. Field paths are
+// built from question and page ids, which the instrument restricts to
+// [a-z][a-z0-9_]*: they can hold neither '$' nor '.'.
+func updateDocument(ch *survey.Change) bson.D {
+	set := bson.D{{Key: "updated_at", Value: ch.At}}
+	for id, v := range ch.SetAnswers {
+		set = append(set, bson.E{Key: "answers." + id, Value: v})
+	}
+	if ch.Status != "" {
+		set = append(set, bson.E{Key: "status", Value: ch.Status})
+		if field := statusTimeField(ch.Status); field != "" {
+			set = append(set, bson.E{Key: field, Value: ch.At})
+		}
+	}
+	if ch.Page != "" {
+		set = append(set, bson.E{Key: "page", Value: ch.Page})
+	}
+	if ch.Device != "" {
+		set = append(set, bson.E{Key: "paradata.device", Value: ch.Device})
+	}
+	update := bson.D{{Key: "$set", Value: set}}
+	if len(ch.ClearAnswers) > 0 {
+		unset := bson.D{}
+		for _, id := range ch.ClearAnswers {
+			unset = append(unset, bson.E{Key: "answers." + id, Value: ""})
+		}
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	if len(ch.PageSeconds) > 0 {
+		inc := bson.D{}
+		for page, sec := range ch.PageSeconds {
+			inc = append(inc, bson.E{Key: "paradata.page_seconds." + page, Value: sec})
+		}
+		update = append(update, bson.E{Key: "$inc", Value: inc})
+	}
+	return update
+}
+
+func statusTimeField(status string) string {
+	switch status {
+	case survey.StatusStarted:
+		return "started_at"
+	case survey.StatusSubmitted:
+		return "submitted_at"
+	case survey.StatusOptedOut:
+		return "opted_out_at"
+	}
+	return ""
+}
+
+// applyChange mirrors updateDocument on the in-memory case, so callers see
+// the case as stored without reading it again.
+func applyChange(c *survey.Case, ch *survey.Change) {
+	c.UpdatedAt = ch.At
+	if c.Answers == nil {
+		c.Answers = map[string]any{}
+	}
+	for id, v := range ch.SetAnswers {
+		c.Answers[id] = v
+	}
+	for _, id := range ch.ClearAnswers {
+		delete(c.Answers, id)
+	}
+	if ch.Status != "" {
+		c.Status = ch.Status
+		at := ch.At
+		switch ch.Status {
+		case survey.StatusStarted:
+			c.StartedAt = &at
+		case survey.StatusSubmitted:
+			c.SubmittedAt = &at
+		case survey.StatusOptedOut:
+			c.OptedOutAt = &at
+		}
+	}
+	if ch.Page != "" {
+		c.Page = ch.Page
+	}
+	if ch.Device != "" {
+		c.Paradata.Device = ch.Device
+	}
+	for page, sec := range ch.PageSeconds {
+		if c.Paradata.PageSeconds == nil {
+			c.Paradata.PageSeconds = map[string]float64{}
+		}
+		c.Paradata.PageSeconds[page] += sec
+	}
+}

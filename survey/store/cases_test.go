@@ -1,0 +1,125 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/store/storetest"
+)
+
+func newCase(id, email string) *survey.Case {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return &survey.Case{ID: id, Survey: "s1", Status: survey.StatusNew,
+		Frame: survey.Frame{Email: email, Name: "Pat"}, CreatedAt: now, UpdatedAt: now}
+}
+
+func TestInsertCase(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		s := storetest.MustOpen(t)
+		if err := s.InsertCase(ctx, newCase("c1", "a@example.org")); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Case(ctx, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Frame.Email != "a@example.org" || got.Status != survey.StatusNew {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("ErrConflict", func(t *testing.T) {
+		s := storetest.MustOpen(t)
+		if err := s.InsertCase(ctx, newCase("c1", "a@example.org")); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*survey.Case{newCase("c1", "b@example.org"), newCase("c2", "a@example.org")} {
+			if got, want := survey.ErrorCode(s.InsertCase(ctx, c)), survey.ECONFLICT; got != want {
+				t.Errorf("insert %s/%s: got %q, want %q", c.ID, c.Frame.Email, got, want)
+			}
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := storetest.MustOpen(t)
+		_, err := s.Case(ctx, "nope")
+		if got, want := survey.ErrorCode(err), survey.ENOTFOUND; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+}
+
+// Concurrent saves of different questions on one case must all persist:
+// the embedded store rewrites whole documents, so this fails without the
+// per-case lock.
+func TestUpdateCaseConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	if err := s.InsertCase(ctx, newCase("c1", "a@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.UpdateCase(ctx, "c1", func(*survey.Case) (*survey.Change, error) {
+				return &survey.Change{SetAnswers: map[string]any{fmt.Sprintf("q%d", i): i}, At: time.Now()}, nil
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Case(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Answers) != n {
+		t.Errorf("got %d answers, want %d: %v", len(got.Answers), n, got.Answers)
+	}
+}
+
+func TestUpdateCaseClearsAndReopens(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := storetest.MustOpenDir(t, dir)
+	if err := s.InsertCase(ctx, newCase("c1", "a@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	_, err := s.UpdateCase(ctx, "c1", func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{SetAnswers: map[string]any{"a": 1, "b": "x"}, Status: survey.StatusStarted, Page: "p2",
+			PageSeconds: map[string]float64{"p1": 12}, At: at}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateCase(ctx, "c1", func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{ClearAnswers: []string{"b"}, PageSeconds: map[string]float64{"p1": 3}, At: at}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = storetest.MustOpenDir(t, dir)
+	got, err := s.Case(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Answers) != 1 || got.Status != survey.StatusStarted || got.Page != "p2" ||
+		got.StartedAt == nil || !got.StartedAt.Equal(at) || got.Paradata.PageSeconds["p1"] != 15 {
+		t.Errorf("after reopen got %+v", got)
+	}
+}

@@ -1,0 +1,159 @@
+// Package store keeps cases in MongoDB, or in the embedded FerretDB when no
+// MongoDB URI is configured. It translates driver errors into survey.Error
+// codes and builds every update document itself, from ids the instrument has
+// already checked, so nothing a respondent sends reaches the store as an
+// operator or a path.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
+)
+
+// Config says which store to use.
+type Config struct {
+	// URI of a MongoDB server; empty starts the embedded FerretDB in DataDir.
+	URI      string
+	DataDir  string
+	Database string
+	Logger   *slog.Logger
+}
+
+// Store is the MongoDB-backed persistence of cases.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	cases    *mongo.Collection
+	embedded *embedded
+	locks    caseLocks
+}
+
+// Open connects to the configured store, starting the embedded one if
+// needed, and creates the indexes.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Store{}
+	uri := cfg.URI
+	if uri == "" {
+		e, err := startEmbedded(cfg.DataDir, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		s.embedded = e
+		uri = e.uri
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if err != nil {
+		s.closeEmbedded()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	s.client = client
+	s.db = client.Database(cfg.Database)
+	s.cases = s.db.Collection("cases")
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := s.createIndexes(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("store: create indexes: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Store) createIndexes(ctx context.Context) error {
+	_, err := s.cases.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "survey", Value: 1}, {Key: "frame.email", Value: 1}},
+			Options: options.Index().SetName("survey_email").SetUnique(true)},
+	})
+	return err
+}
+
+// Ping reports whether the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err()
+}
+
+// Close disconnects and, for the embedded store, stops it once every
+// acknowledged write is on disk (FerretDB closes SQLite as its Run returns).
+func (s *Store) Close(ctx context.Context) error {
+	err := s.client.Disconnect(ctx)
+	s.closeEmbedded()
+	return err
+}
+
+func (s *Store) closeEmbedded() {
+	if s.embedded != nil {
+		s.embedded.close()
+		s.embedded = nil
+	}
+}
+
+// translate turns driver errors into domain errors.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return survey.Errorf(survey.ENOTFOUND, "%s not found", what)
+	case mongo.IsDuplicateKeyError(err):
+		return &survey.Error{Code: survey.ECONFLICT, Message: what + " already exists", Err: err}
+	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded):
+		return &survey.Error{Code: survey.EUNAVAILABLE, Message: "the store did not answer; please try again", Err: err}
+	default:
+		return &survey.Error{Code: survey.EINTERNAL, Message: "store error", Err: err}
+	}
+}
+
+// caseLocks serializes the writes to each case within this process. The
+// embedded FerretDB applies an update by reading the document and writing it
+// back whole, so two concurrent updates of one case could lose one; MongoDB
+// itself needs no such lock, and holding it there costs nothing.
+type caseLocks struct {
+	mu    sync.Mutex
+	locks map[string]*caseLock
+}
+
+type caseLock struct {
+	sync.Mutex
+	users int
+}
+
+func (l *caseLocks) lock(id string) func() {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*caseLock{}
+	}
+	cl := l.locks[id]
+	if cl == nil {
+		cl = &caseLock{}
+		l.locks[id] = cl
+	}
+	cl.users++
+	l.mu.Unlock()
+
+	cl.Lock()
+	return func() {
+		cl.Unlock()
+		l.mu.Lock()
+		cl.users--
+		if cl.users == 0 {
+			delete(l.locks, id)
+		}
+		l.mu.Unlock()
+	}
+}

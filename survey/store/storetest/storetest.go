@@ -1,0 +1,34 @@
+// Package storetest opens a real store for tests: an embedded FerretDB in
+// the test's temporary directory, closed when the test ends. No mocks.
+package storetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/canvass-survey/canvass/survey/store"
+)
+
+// MustOpen returns a fresh, empty store for tb.
+func MustOpen(tb testing.TB) *store.Store {
+	tb.Helper()
+	return MustOpenDir(tb, tb.TempDir())
+}
+
+// MustOpenDir opens the embedded store in dir, so a test can close it and
+// open the same files again, as a restart would.
+func MustOpenDir(tb testing.TB, dir string) *store.Store {
+	tb.Helper()
+	s, err := store.Open(context.Background(), store.Config{
+		DataDir:  dir,
+		Database: "canvass_test",
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
