@@ -1,0 +1,91 @@
+package instrument
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// FuzzParse: no file, however broken, panics the loader; a file it accepts
+// gives a usable instrument.
+func FuzzParse(f *testing.F) {
+	f.Add(defaultYAML)
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if in != nil {
+				t.Error("an error must not come with an instrument")
+			}
+			return
+		}
+		for _, it := range in.Items() {
+			if got, ok := in.Item(it.ID); !ok || got.ID != it.ID {
+				t.Errorf("Item(%q) does not find it", it.ID)
+			}
+		}
+		in.Visible(Answers{})
+	})
+}
+
+// FuzzDecodeJSON: no body panics the decoder, and whatever it accepts is
+// valid and normal, survives a JSON round trip, and survives Clean.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"color": 1, "channels": [3, 1], "years": 12, "name": "Ann", "note": null}`,
+		`{"color": "dont_know", "channels": "prefer_not_to_say", "years": "dont_know"}`,
+		`{"color": {"$gt": 1}, "a.b": 1, "$set": {"x": 1}}`,
+		`{"share": 1e999, "years": -0, "size": 2e1, "opinion_a": 3.0}`,
+		`{"channels": [0, 0], "name": "\u00e9\u00e9\u00e9\u00e9\u00e9", "veteran": "  "}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	in, err := LoadFile("testdata/good.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(body, &raw) != nil {
+			return
+		}
+		set, clear, err := in.DecodeJSON(raw)
+		if err != nil {
+			return
+		}
+		if err := in.Check(set); err != nil {
+			t.Fatalf("accepted answers do not re-validate: %v", err)
+		}
+		if len(set)+len(clear) != len(raw) {
+			t.Fatalf("%d answers set and %d cleared from %d keys", len(set), len(clear), len(raw))
+		}
+		again, err := json.Marshal(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw2 map[string]json.RawMessage
+		if err := json.Unmarshal(again, &raw2); err != nil {
+			t.Fatal(err)
+		}
+		set2, _, err := in.DecodeJSON(raw2)
+		if err != nil {
+			t.Fatalf("re-encoded %s: %v", again, err)
+		}
+		if !reflect.DeepEqual(set2, set) {
+			t.Fatalf("round trip %#v, want %#v", set2, set)
+		}
+		in.Clean(set)
+		if err := in.Check(set); err != nil {
+			t.Fatalf("cleaned answers do not re-validate: %v", err)
+		}
+	})
+}
