@@ -62,7 +62,7 @@ func loadReference(t *testing.T) reference {
 
 // datasetFor maps a reference case to the CSV file it was fitted on.
 var datasetFor = map[string]string{
-	"bfi": "bfi.csv", "bfi_uncluster": "bfi.csv", "housing": "housing.csv", "petersen": "petersen.csv",
+	"bfi": "bfi_models.csv", "bfi_uncluster": "bfi_models.csv", "housing": "housing.csv", "petersen": "petersen.csv",
 }
 
 func readTable(t testing.TB, name string) *dataset.Table {

@@ -3,9 +3,11 @@
 #
 #   Rscript models_reference.R
 #
-# It writes the data sets the tests read (bfi.csv, housing.csv,
+# It writes the data sets the model tests read (bfi_models.csv, housing.csv,
 # petersen.csv) and models_reference.json with what psych, MASS::polr,
-# lm, sandwich::vcovCL and t.test report on them. The Go tests need no R.
+# lm, sandwich::vcovCL and t.test report on them. The alpha tests read the
+# bfi items from bfi.csv, which efa_reference.R writes from the same
+# psychTools::bfi. The Go tests need no R.
 suppressPackageStartupMessages({
   library(psych)
   library(psychTools)
@@ -17,10 +19,12 @@ suppressPackageStartupMessages({
 # Data sets -----------------------------------------------------------------
 
 # psych's bfi: 25 personality items (1-6), gender, education (1-5), age;
-# 2,800 people, with missing values.
+# 2,800 people, with missing values. The models use a few items and the
+# demographics.
 data(bfi, package = "psychTools")
 bfi <- as.data.frame(bfi)
-write.csv(bfi, "bfi.csv", row.names = FALSE, na = "NA")
+write.csv(bfi[, c("A1", "A2", "C1", "E1", "gender", "education", "age")], "bfi_models.csv",
+          row.names = FALSE, na = "NA")
 
 # MASS's housing, one row per household instead of a frequency weight.
 # Satisfaction is coded 1 < 2 < 3 (Low, Medium, High).
