@@ -1,0 +1,141 @@
+package cor
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// naive is the textbook two-pass correlation of columns i and j over the
+// rows selected by keep.
+func naive(x [][]float64, i, j int, keep func(row []float64) bool) (r float64, n int) {
+	var mi, mj float64
+	for _, row := range x {
+		if keep(row) {
+			mi += row[i]
+			mj += row[j]
+			n++
+		}
+	}
+	mi /= float64(n)
+	mj /= float64(n)
+	var sij, sii, sjj float64
+	for _, row := range x {
+		if keep(row) {
+			sij += (row[i] - mi) * (row[j] - mj)
+			sii += (row[i] - mi) * (row[i] - mi)
+			sjj += (row[j] - mj) * (row[j] - mj)
+		}
+	}
+	return sij / math.Sqrt(sii*sjj), n
+}
+
+// randomData has correlated columns around offset, with a share of cells missing.
+func randomData(rows, p int, offset, missingShare float64, seed uint64) [][]float64 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	x := make([][]float64, rows)
+	for r := range x {
+		common := rng.NormFloat64()
+		x[r] = make([]float64, p)
+		for j := range x[r] {
+			x[r][j] = offset + float64(j+1)*0.3*common + rng.NormFloat64()
+			if rng.Float64() < missingShare {
+				x[r][j] = math.NaN()
+			}
+		}
+	}
+	return x
+}
+
+func TestPearsonMatchesTwoPass(t *testing.T) {
+	tests := []struct {
+		name         string
+		rows         int
+		offset, miss float64
+		missing      Missing
+	}{
+		{"pairwise", 1300, 0, 0.05, Pairwise},
+		{"listwise", 1300, 0, 0.05, Listwise},
+		{"complete data", 700, 0, 0, Pairwise},
+		{"far from zero", 1300, 1e8, 0.05, Pairwise},
+	}
+	names := []string{"a", "b", "c", "d", "e"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := randomData(tt.rows, len(names), tt.offset, tt.miss, 7)
+			res, err := Pearson(names, x, tt.missing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range names {
+				for j := range names {
+					keep := func(row []float64) bool { return !math.IsNaN(row[i]) && !math.IsNaN(row[j]) }
+					if tt.missing == Listwise {
+						keep = func(row []float64) bool {
+							for _, v := range row {
+								if math.IsNaN(v) {
+									return false
+								}
+							}
+							return true
+						}
+					}
+					want, n := naive(x, i, j, keep)
+					if got := res.R.At(i, j); math.Abs(got-want) > 1e-9 {
+						t.Errorf("r[%d,%d] = %.12f, want %.12f", i, j, got, want)
+					}
+					if got := res.PairN.At(i, j); got != float64(n) {
+						t.Errorf("n[%d,%d] = %v, want %d", i, j, got, n)
+					}
+				}
+			}
+			if res.Rows != tt.rows {
+				t.Errorf("Rows = %d, want %d", res.Rows, tt.rows)
+			}
+		})
+	}
+}
+
+func TestPearsonErrors(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name string
+		x    [][]float64
+		want string
+	}{
+		{"constant column", [][]float64{{1, 2}, {1, 3}, {1, 5}}, `column "a" is constant`},
+		{"no rows in common", [][]float64{{1, nan}, {2, nan}, {nan, 3}, {nan, 4}}, `columns "a" and "b" have 0 rows in common`},
+		{"constant over common rows", [][]float64{{1, 2}, {1, 3}, {2, nan}}, `column "a" is constant over the rows where "a" and "b"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Pearson([]string{"a", "b"}, tt.x, Pairwise)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkAccumulator(b *testing.B) {
+	for _, miss := range []float64{0, 0.01} {
+		x := randomData(10000, 50, 3, miss, 1)
+		names := make([]string, 50)
+		for j := range names {
+			names[j] = string(rune('A'+j/26)) + string(rune('a'+j%26))
+		}
+		b.Run(map[float64]string{0: "complete", 0.01: "1%missing"}[miss], func(b *testing.B) {
+			for b.Loop() {
+				a := NewAccumulator(names, Pairwise)
+				for _, row := range x {
+					a.Add(row)
+				}
+				if _, err := a.Result(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/row")
+		})
+	}
+}
