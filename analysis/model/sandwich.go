@@ -26,14 +26,13 @@ func clusterCovariance(bread mat.Symmetric, scores *mat.Dense, cluster []int, cl
 			row[j] += scores.At(i, j)
 		}
 	}
-	var meat mat.SymDense
-	meat.SymOuterK(1, sums.T())
-	var half mat.Dense
-	half.Mul(bread, &meat)
-	var full mat.Dense
-	full.Mul(&half, bread)
-	full.Scale(scale, &full)
-	return symmetrize(&full)
+	// B (Σ_g s_g s_gᵀ) B = Σ_g (B s_g)(B s_g)ᵀ: written as a sum of squares
+	// its diagonal cannot come out negative by rounding.
+	var influence mat.Dense
+	influence.Mul(sums, bread)
+	covariance := mat.NewSymDense(k, nil)
+	covariance.SymOuterK(scale, influence.T())
+	return covariance
 }
 
 // symmetrize returns the symmetric part of a square matrix that is symmetric

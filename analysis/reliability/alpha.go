@@ -5,6 +5,7 @@
 package reliability
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -63,6 +64,9 @@ func CronbachAlpha(items []string, rows [][]float64, reverse []string) (*Alpha, 
 		}
 	}
 	cor := covToCor(cov)
+	if err := checkTotals(items, cov, cor); err != nil {
+		return nil, err
+	}
 
 	a := &Alpha{Items: items, N: answered}
 	var singular bool
@@ -110,6 +114,26 @@ func alphaOf(cov, cor *mat.SymDense) (raw, standardized, g6, averageR float64, s
 	g6 = 1 - (p-floats.Sum(smcs))/sumR
 	averageR = (sumR - p) / (p * (p - 1))
 	return raw, standardized, g6, averageR, singular
+}
+
+// checkTotals refuses a scale whose total score, or whose total without one
+// item, has no variance (as when a reverse-keyed item cancels another one
+// out); alpha and the item-rest correlations divide by those variances. With
+// pairwise covariances a total's variance can even come out negative.
+func checkTotals(items []string, cov, cor *mat.SymDense) error {
+	tiny := 1e-12 * mat.Trace(cov)
+	if mat.Sum(cov) <= tiny || mat.Sum(cor) <= 1e-12 {
+		return errors.New("the total of the keyed items has no variance: do reverse-keyed items cancel the others out?")
+	}
+	if cov.SymmetricDim() < 3 {
+		return nil
+	}
+	for i, item := range items {
+		if mat.Sum(without(cov, i)) <= tiny {
+			return fmt.Errorf("the total of the items other than %s has no variance: do reverse-keyed items cancel the others out?", item)
+		}
+	}
+	return nil
 }
 
 // keySigns is −1 for the reverse-keyed items and 1 for the others.

@@ -106,6 +106,8 @@ func TestCronbachAlphaBadInput(t *testing.T) {
 		{"items never answered together", []string{"a", "b"}, [][]float64{{1, nan}, {2, nan}, {nan, 1}, {nan, 3}}, nil, "items a and b are answered together in 0 rows"},
 		{"unknown reverse item", []string{"a", "b"}, [][]float64{{1, 2}, {2, 1}}, []string{"z"}, "reverse-keyed item z is not one of the items"},
 		{"duplicate item", []string{"a", "a"}, [][]float64{{1, 2}, {2, 1}}, nil, "item a is listed twice"},
+		{"reverse-keyed copy cancels out", []string{"a", "b"}, [][]float64{{1, 1}, {2, 2}, {3, 3}}, []string{"b"}, "total of the keyed items has no variance"},
+		{"rest cancels out", []string{"a", "b", "c"}, [][]float64{{1, 1, 2}, {2, 2, 1}, {3, 3, 3}}, []string{"b"}, "items other than c has no variance"},
 		{"short row", []string{"a", "b"}, [][]float64{{1, 2}, {2}}, nil, "row 2 has 1 values for 2 items"},
 	}
 	for _, tt := range tests {
