@@ -161,3 +161,21 @@ func TestDuplicatedItemMatchesPsych(t *testing.T) {
 		t.Errorf("warnings = %q, want one about the singular correlations", got.Warnings)
 	}
 }
+
+func TestOmegaTotalMatchesPsych(t *testing.T) {
+	var worst float64
+	for _, c := range loadAlphaCases(t) {
+		t.Run(strings.Join(c.Items, ","), func(t *testing.T) {
+			got, err := OmegaTotal(c.Items, readBFI(t, c.Items), c.Reverse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := math.Abs(got.Total - c.OmegaTotal)
+			if !(diff <= alphaTolerance) {
+				t.Errorf("omega total = %.8f, want %.8f (psych::omega)", got.Total, c.OmegaTotal)
+			}
+			worst = max(worst, diff)
+		})
+	}
+	t.Logf("worst agreement with psych::omega's omega.tot: %.2g", worst)
+}
