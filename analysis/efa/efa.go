@@ -159,6 +159,12 @@ func (r *Result) warn(format string, args ...any) {
 // near zero or below, naming the items that make up the dependency (the
 // largest entries of the eigenvector).
 func checkPositiveDefinite(items []string, r *mat.SymDense) error {
+	if items == nil {
+		items = make([]string, r.SymmetricDim())
+		for i := range items {
+			items[i] = fmt.Sprintf("item %d", i+1)
+		}
+	}
 	vals, vecs, err := eigenDesc(r)
 	if err != nil {
 		return err

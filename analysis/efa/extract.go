@@ -1,12 +1,11 @@
 package efa
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/optimize"
 )
 
 // Method is a factor extraction method.
@@ -40,7 +39,7 @@ const (
 type extraction struct {
 	loadings  *mat.Dense
 	converged bool
-	atBound   []bool // uniqueness held at its bound while fitting
+	atBound   []bool // uniqueness held at its lower bound while fitting: a Heywood case
 }
 
 // extract fits k factors to the correlation matrix r. Its result has not yet
@@ -73,7 +72,7 @@ func extract(r *mat.SymDense, k int, m Method) (*extraction, error) {
 		}
 		bound := make([]bool, len(psi))
 		for i, v := range psi {
-			bound[i] = v < lowerUniqueness+1e-6 || v > upper-1e-6
+			bound[i] = v < lowerUniqueness+1e-6
 		}
 		return &extraction{loadings: l, converged: converged, atBound: bound}, nil
 	}
@@ -216,69 +215,94 @@ func principalAxes(r *mat.SymDense, k int, smcs []float64) (*extraction, error) 
 	}
 }
 
-// minimizeBoxed minimizes f over the box [lo, hi]ⁿ with L-BFGS on the
-// logistic transform x = lo + (hi−lo)/(1+e^−t). The transform keeps every
-// trial point inside the box (the ML discrepancy is undefined outside), and a
-// bound that binds is approached to within far less than the reported
-// precision. It reports whether the gradient test was met.
+// minimizeBoxed minimizes f over the box [lo, hi]ⁿ by the spectral
+// projected gradient method (Birgin, Martínez & Raydan 2000) with a
+// nonmonotone line search. Like psych's L-BFGS-B it works on the uniquenesses
+// themselves and descends into the local minimum nearest the start, which
+// matters: a factor model can have a Heywood minimum far from the SMC start
+// that psych never visits. It reports whether the projected gradient test was
+// met within the iteration limit.
 func minimizeBoxed(f func(x, grad []float64) (float64, error), x0 []float64, lo, hi float64) ([]float64, bool, error) {
+	const (
+		tolerance  = 1e-9 // on the projected gradient, sup norm
+		maxIter    = 20000
+		memory     = 10 // nonmonotone window
+		sufficient = 1e-4
+		minStep    = 1e-12
+		maxStep    = 1e12
+	)
 	n := len(x0)
-	width := hi - lo
-	toX := func(t []float64, x []float64) {
-		for i, v := range t {
-			x[i] = lo + width/(1+math.Exp(-v))
+	project := func(dst, x []float64) {
+		for i, v := range x {
+			dst[i] = math.Max(lo, math.Min(hi, v))
 		}
 	}
-	t0 := make([]float64, n)
-	for i, v := range x0 {
-		u := (v - lo) / width
-		u = math.Max(1e-6, math.Min(1-1e-6, u))
-		t0[i] = math.Log(u / (1 - u))
-	}
 	x := make([]float64, n)
+	project(x, x0)
 	g := make([]float64, n)
-	var evalErr error
-	problem := optimize.Problem{
-		Func: func(t []float64) float64 {
-			toX(t, x)
-			v, err := f(x, nil)
-			if err != nil {
-				evalErr = err
-				return math.Inf(1)
-			}
-			return v
-		},
-		Grad: func(grad, t []float64) {
-			toX(t, x)
-			if _, err := f(x, g); err != nil {
-				evalErr = err
-			}
-			for i := range t {
-				dx := (x[i] - lo) * (hi - x[i]) / width
-				grad[i] = g[i] * dx
-			}
-		},
-	}
-	settings := &optimize.Settings{
-		GradientThreshold: 1e-10,
-		Converger:         &optimize.FunctionConverge{Absolute: 1e-15, Relative: 1e-15, Iterations: 50},
-		MajorIterations:   10000,
-	}
-	res, err := optimize.Minimize(problem, t0, settings, &optimize.LBFGS{})
-	if evalErr != nil {
-		return nil, false, evalErr
-	}
-	if res == nil {
+	fx, err := f(x, g)
+	if err != nil {
 		return nil, false, err
 	}
-	out := make([]float64, n)
-	toX(res.X, out)
-	converged := err == nil || errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNoProgress)
-	if converged {
-		// A stalled line search is convergence only where the gradient is flat.
-		grad := make([]float64, n)
-		problem.Grad(grad, res.X)
-		converged = mat.Norm(mat.NewVecDense(n, grad), math.Inf(1)) < 1e-6
+	recent := []float64{fx}
+	trial, gTrial, d := make([]float64, n), make([]float64, n), make([]float64, n)
+	// projectedGradientNorm is ‖P(x − g) − x‖∞, zero exactly at a stationary point.
+	projectedGradientNorm := func() float64 {
+		var m float64
+		for i := range x {
+			m = math.Max(m, math.Abs(math.Max(lo, math.Min(hi, x[i]-g[i]))-x[i]))
+		}
+		return m
 	}
-	return out, converged, nil
+	step := 1.0
+	if pg := projectedGradientNorm(); pg > 0 {
+		step = 1 / pg
+	}
+	for iter := 0; iter < maxIter; iter++ {
+		if projectedGradientNorm() < tolerance {
+			return x, true, nil
+		}
+		for i := range x {
+			d[i] = math.Max(lo, math.Min(hi, x[i]-step*g[i])) - x[i]
+		}
+		slope := floats.Dot(g, d)
+		worst := floats.Max(recent)
+		lambda := 1.0
+		var fTrial float64
+		for {
+			for i := range x {
+				trial[i] = x[i] + lambda*d[i]
+			}
+			if fTrial, err = f(trial, gTrial); err != nil {
+				return nil, false, err
+			}
+			if fTrial <= worst+sufficient*lambda*slope || lambda < 1e-20 {
+				break
+			}
+			// Safeguarded quadratic interpolation, as in SPG2.
+			next := -slope * lambda * lambda / (2 * (fTrial - fx - lambda*slope))
+			if next < 0.1*lambda || next > 0.9*lambda || math.IsNaN(next) {
+				next = lambda / 2
+			}
+			lambda = next
+		}
+		var ss, sy float64
+		for i := range x {
+			s, y := trial[i]-x[i], gTrial[i]-g[i]
+			ss += s * s
+			sy += s * y
+		}
+		copy(x, trial)
+		copy(g, gTrial)
+		fx = fTrial
+		if recent = append(recent, fx); len(recent) > memory {
+			recent = recent[1:]
+		}
+		if sy <= 0 {
+			step = maxStep
+		} else {
+			step = math.Max(minStep, math.Min(maxStep, ss/sy))
+		}
+	}
+	return x, projectedGradientNorm() < tolerance, nil
 }

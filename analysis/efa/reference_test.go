@@ -63,15 +63,17 @@ type reference struct {
 		FirstRows [][]float64 `json:"first_rows"`
 	} `json:"scores"`
 	Parallel struct {
-		NIter    int       `json:"n_iter"`
-		NFact    int       `json:"nfact"`
-		NComp    int       `json:"ncomp"`
-		FAValues []float64 `json:"fa_values"`
-		PCValues []float64 `json:"pc_values"`
-		SimFA    []float64 `json:"sim_fa"`
-		SimPC    []float64 `json:"sim_pc"`
-		SimFASD  []float64 `json:"sim_fa_sd"`
-		SimPCSD  []float64 `json:"sim_pc_sd"`
+		NIter       int       `json:"n_iter"`
+		NFact       int       `json:"nfact"`
+		NComp       int       `json:"ncomp"`
+		FAValues    []float64 `json:"fa_values"`
+		PCValues    []float64 `json:"pc_values"`
+		SimFA       []float64 `json:"sim_fa"`
+		SimPC       []float64 `json:"sim_pc"`
+		SimFASD     []float64 `json:"sim_fa_sd"`
+		SimPCSD     []float64 `json:"sim_pc_sd"`
+		SimFAMedian []float64 `json:"sim_fa_median"`
+		SimFAMAD    []float64 `json:"sim_fa_mad"`
 	} `json:"parallel"`
 }
 
@@ -86,6 +88,17 @@ func loadReference(tb testing.TB) *reference {
 		tb.Fatal(err)
 	}
 	return &ref
+}
+
+func (ref *reference) find(tb testing.TB, dataset string, factors int, fm, rotate string) faCase {
+	tb.Helper()
+	for _, c := range ref.FA {
+		if c.Dataset == dataset && c.Factors == factors && c.FM == fm && c.Rotate == rotate {
+			return c
+		}
+	}
+	tb.Fatalf("no reference for %s %d %s %s", dataset, factors, fm, rotate)
+	return faCase{}
 }
 
 // input is a dataset as the tests feed it to Analyze.

@@ -99,7 +99,12 @@ out <- list(
                   fa_values = pa$fa.values, pc_values = pa$pc.values,
                   sim_fa = pa$fa.sim, sim_pc = pa$pc.sim,
                   sim_fa_sd = apply(pa$values[, 76:100], 2, sd),
-                  sim_pc_sd = apply(pa$values[, 51:75], 2, sd)),
+                  sim_pc_sd = apply(pa$values[, 51:75], 2, sd),
+                  # One-factor minres on random data lands in a Heywood
+                  # solution now and then, so factor values are compared by
+                  # their median.
+                  sim_fa_median = apply(pa$values[, 76:100], 2, median),
+                  sim_fa_mad = apply(pa$values[, 76:100], 2, mad)),
   cor_pairwise = list(dataset = "bfi", r = mat(bfi_cor), n = mat(pairwiseCount(bfi))),
   polychoric = list(dataset = "bfi", items = colnames(bfi)[1:10], rho = mat(poly$rho),
                     tau = mat(poly$tau))
