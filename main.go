@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/canvass-survey/canvass/analysis/cli"
+	"github.com/canvass-survey/canvass/server"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("no command given")
 	}
 	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "analyze":
 		return cli.Run(args[1:], stdout, stderr)
 	case "version":
@@ -53,4 +57,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// serve is `canvass serve [--demo]`; the environment holds the configuration.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "create a handful of demo cases and print their personal links")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: canvass serve [--demo]\n\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nenvironment:")
+		for _, s := range server.Settings {
+			fmt.Fprintf(stderr, "  %-38s default %s: %s\n", s.Name, s.Default, s.Meaning)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, warning, err := server.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, Stdout: stdout, Stderr: stderr})
 }

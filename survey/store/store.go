@@ -112,7 +112,8 @@ func translate(err error, what string) error {
 		return survey.Errorf(survey.ENOTFOUND, "%s not found", what)
 	case mongo.IsDuplicateKeyError(err):
 		return &survey.Error{Code: survey.ECONFLICT, Message: what + " already exists", Err: err}
-	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded):
+	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, mongo.ErrClientDisconnected):
 		return &survey.Error{Code: survey.EUNAVAILABLE, Message: "the store did not answer; please try again", Err: err}
 	default:
 		return &survey.Error{Code: survey.EINTERNAL, Message: "store error", Err: err}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the service's configuration, read from environment variables
+// with typed defaults and checked before anything starts.
+type Config struct {
+	Addr            string        // CANVASS_ADDR
+	BaseURL         string        // CANVASS_BASE_URL: how respondents reach the service
+	DataDir         string        // CANVASS_DATA_DIR
+	MongoURI        string        // MONGODB_URI; empty: the embedded store
+	Database        string        // CANVASS_DATABASE
+	Instrument      string        // CANVASS_INSTRUMENT: a questionnaire file; empty: the default
+	Secret          []byte        // CANVASS_SECRET or CANVASS_SECRET_FILE; generated when absent
+	LogFormat       string        // CANVASS_LOG_FORMAT: text or json
+	LogLevel        slog.Level    // CANVASS_LOG_LEVEL
+	ShutdownTimeout time.Duration // CANVASS_SHUTDOWN_TIMEOUT
+}
+
+// Setting documents one environment variable; the README's table is made
+// from the same facts.
+type Setting struct{ Name, Default, Meaning string }
+
+// Settings lists every environment variable the service reads.
+var Settings = []Setting{
+	{"CANVASS_ADDR", "127.0.0.1:8080", "address to listen on"},
+	{"CANVASS_BASE_URL", "http://CANVASS_ADDR", "public URL respondents' links start with"},
+	{"CANVASS_DATA_DIR", "./data", "directory for the embedded store and the generated secret"},
+	{"MONGODB_URI", "(empty)", "MongoDB to use; empty starts the embedded FerretDB in the data directory"},
+	{"CANVASS_DATABASE", "canvass", "database name"},
+	{"CANVASS_INSTRUMENT", "(the embedded default)", "questionnaire YAML file"},
+	{"CANVASS_SECRET / CANVASS_SECRET_FILE", "(generated into DATA_DIR/secret)", "at least 32 characters; keys token hashes"},
+	{"CANVASS_LOG_FORMAT", "text", "text or json"},
+	{"CANVASS_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"CANVASS_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
+}
+
+// LoadConfig reads the configuration. It returns every problem at once.
+// secretWarning is set when the secret had to be generated or read from the
+// data directory, which the caller logs.
+func LoadConfig(getenv func(string) string) (cfg Config, secretWarning string, err error) {
+	var problems []string
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	cfg = Config{
+		Addr:       str("CANVASS_ADDR", "127.0.0.1:8080"),
+		DataDir:    str("CANVASS_DATA_DIR", "./data"),
+		MongoURI:   str("MONGODB_URI", ""),
+		Database:   str("CANVASS_DATABASE", "canvass"),
+		Instrument: str("CANVASS_INSTRUMENT", ""),
+		LogFormat:  str("CANVASS_LOG_FORMAT", "text"),
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		problems = append(problems, fmt.Sprintf("CANVASS_ADDR=%q: want host:port", cfg.Addr))
+	}
+	cfg.BaseURL = strings.TrimRight(str("CANVASS_BASE_URL", "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		problems = append(problems, fmt.Sprintf("CANVASS_BASE_URL=%q: want an absolute http or https URL", cfg.BaseURL))
+	}
+	if cfg.MongoURI != "" && !strings.HasPrefix(cfg.MongoURI, "mongodb://") && !strings.HasPrefix(cfg.MongoURI, "mongodb+srv://") {
+		problems = append(problems, "MONGODB_URI: want a mongodb:// or mongodb+srv:// URI")
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		problems = append(problems, fmt.Sprintf("CANVASS_LOG_FORMAT=%q: want text or json", cfg.LogFormat))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(str("CANVASS_LOG_LEVEL", "info"))); err != nil {
+		problems = append(problems, fmt.Sprintf("CANVASS_LOG_LEVEL=%q: want debug, info, warn or error", getenv("CANVASS_LOG_LEVEL")))
+	}
+	cfg.ShutdownTimeout, err = time.ParseDuration(str("CANVASS_SHUTDOWN_TIMEOUT", "15s"))
+	if err != nil || cfg.ShutdownTimeout <= 0 {
+		problems = append(problems, fmt.Sprintf("CANVASS_SHUTDOWN_TIMEOUT=%q: want a positive duration such as 15s", getenv("CANVASS_SHUTDOWN_TIMEOUT")))
+	}
+	if len(problems) == 0 {
+		cfg.Secret, secretWarning, err = loadSecret(getenv, cfg.DataDir)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return Config{}, "", errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return cfg, secretWarning, nil
+}
+
+const minSecretLen = 32
+
+// loadSecret takes the secret from CANVASS_SECRET, CANVASS_SECRET_FILE, or
+// DATA_DIR/secret, generating the last if it does not exist yet.
+func loadSecret(getenv func(string) string, dataDir string) ([]byte, string, error) {
+	secret, source := getenv("CANVASS_SECRET"), "CANVASS_SECRET"
+	if secret == "" {
+		if path := getenv("CANVASS_SECRET_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, "", fmt.Errorf("CANVASS_SECRET_FILE: %w", err)
+			}
+			secret, source = strings.TrimSpace(string(b)), "CANVASS_SECRET_FILE"
+		}
+	}
+	if secret != "" {
+		if len(secret) < minSecretLen {
+			return nil, "", fmt.Errorf("%s: want at least %d characters", source, minSecretLen)
+		}
+		return []byte(secret), "", nil
+	}
+	path := filepath.Join(dataDir, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretLen {
+		return []byte(strings.TrimSpace(string(b))), "no CANVASS_SECRET set: using " + path, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("CANVASS_DATA_DIR: %w", err)
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	secret = hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, "", fmt.Errorf("write generated secret: %w", err)
+	}
+	return []byte(secret), "no CANVASS_SECRET set: generated one into " + path + "; keep it, the personal links depend on it", nil
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/respond"
+)
+
+// merged returns a copy of a with set applied and clear removed.
+func merged(a, set instrument.Answers, clear []string) instrument.Answers {
+	out := maps.Clone(a)
+	if out == nil {
+		out = instrument.Answers{}
+	}
+	maps.Copy(out, set)
+	for _, id := range clear {
+		delete(out, id)
+	}
+	return out
+}
+
+// shownOnPage reports whether the page should show item it: it is visible,
+// or its condition reads an item of the same page, whose answer the person
+// may be about to give (the server clears the answer if it ends up hidden).
+func shownOnPage(it instrument.Item, visible map[string]bool, in *instrument.Instrument) bool {
+	if visible[it.ID] {
+		return true
+	}
+	for _, ref := range it.Refs {
+		if r, ok := in.Item(ref); ok && r.Page == it.Page {
+			return true
+		}
+	}
+	return false
+}
+
+// visiblePages lists the indexes of the pages that show at least one item.
+func (s *Server) visiblePages(a instrument.Answers, visible map[string]bool) []int {
+	var pages []int
+	for _, it := range s.Instrument.Items() {
+		if shownOnPage(it, visible, s.Instrument) && !slices.Contains(pages, it.Page) {
+			pages = append(pages, it.Page)
+		}
+	}
+	return pages
+}
+
+// neighbour is where an action on page leads: the next shown page (or the
+// review after the last), the previous one (or the first), or page itself.
+func (s *Server) neighbour(a instrument.Answers, page int, action string) string {
+	pages := s.visiblePages(a, s.Instrument.Visible(a))
+	switch action {
+	case "next":
+		for _, p := range pages {
+			if p > page {
+				return s.Instrument.Pages[p].ID
+			}
+		}
+		return "review"
+	case "back":
+		prev := -1
+		for _, p := range pages {
+			if p < page {
+				prev = p
+			}
+		}
+		if prev >= 0 {
+			return s.Instrument.Pages[prev].ID
+		}
+		if len(pages) > 0 {
+			return s.Instrument.Pages[pages[0]].ID
+		}
+	}
+	return s.Instrument.Pages[page].ID
+}
+
+// resumePage is where the link takes a started case: the page it saved
+// last, if the answers still show it, else the first page.
+func (s *Server) resumePage(v *respond.View) string {
+	pages := s.visiblePages(v.Answers, v.Visible)
+	if v.Case.Page == "review" {
+		return "review"
+	}
+	if i := s.pageIndex(v.Case.Page); i >= 0 && slices.Contains(pages, i) {
+		return v.Case.Page
+	}
+	if len(pages) == 0 {
+		return "review"
+	}
+	return s.Instrument.Pages[pages[0]].ID
+}

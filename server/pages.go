@@ -1,0 +1,295 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/respond"
+)
+
+// The respondent's pages. They work with plain HTML forms; every POST ends
+// in a redirect (so reload and back do no harm) or, when something must be
+// corrected, in the same page shown again with what the person typed.
+
+// handleWelcome answers GET /s/{token}: the welcome and consent page for a
+// new case; for a started one, the page where it left off; otherwise a page
+// that says why the link takes no answers.
+func (s *Server) handleWelcome(c echo.Context) error {
+	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+		return stop()
+	}
+	if v.Case.Status == survey.StatusStarted {
+		return s.redirectTo(c, s.resumePage(v))
+	}
+	return s.render(c, http.StatusOK, "welcome.html", welcomePage{
+		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent,
+		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible))})
+}
+
+// statusPage returns the response for a case that takes no answers now
+// (submitted, opted out, outside the field period), or nil. status is 200
+// when the person merely opens the link, 409 or 403 when they tried to
+// change something.
+func (s *Server) statusPage(c echo.Context, v *respond.View, status int) func() error {
+	msg := func(title, text string) func() error {
+		return func() error {
+			b := s.base(c, title)
+			b.OptOutURL = "" // nothing left to opt out of
+			return s.render(c, status, "message.html", messagePage{Base: b, Title: title, Message: text})
+		}
+	}
+	fp := s.Instrument.FieldPeriod
+	switch {
+	case v.Case.Status == survey.StatusSubmitted:
+		return msg("Thank you", "Your answers have been submitted. Thank you for taking part. This link no longer accepts changes.")
+	case v.Case.Status == survey.StatusOptedOut:
+		return msg("You have opted out", "You will not receive further messages about this survey. Thank you for letting us know.")
+	case !v.Open && s.Now().Before(fp.Opens):
+		return msg("The survey is not open yet", "Thank you for your interest. The survey opens on "+formatDay(fp.Opens, fp.Location())+". Please come back then with the same link.")
+	case !v.Open:
+		return msg("The survey has closed", "Thank you for your interest. The survey closed on "+formatDay(fp.Closes, fp.Location())+" and no longer accepts answers.")
+	}
+	return nil
+}
+
+func formatDay(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Monday, January 2, 2006")
+}
+
+// handleStart answers POST /s/{token}/start: consent given, go to the first page.
+func (s *Server) handleStart(c echo.Context) error {
+	v, err := s.Respond.Start(c.Request().Context(), c.Param("token"), deviceClass(c))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return s.redirectTo(c, s.resumePage(v))
+}
+
+// handlePage answers GET /s/{token}/page/{page}.
+func (s *Server) handlePage(c echo.Context) error {
+	v, page, err := s.openPage(c)
+	if err != nil || v == nil {
+		return err
+	}
+	return s.renderPage(c, http.StatusOK, v, page, nil, nil, "")
+}
+
+// openPage loads the case and the page named in the path, or answers the
+// request itself (redirect, status page) and returns a nil view.
+func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
+	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return nil, 0, err
+	}
+	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+		return nil, 0, stop()
+	}
+	if v.Case.Status == survey.StatusNew {
+		return nil, 0, s.redirectTo(c, "") // consent first
+	}
+	page := s.pageIndex(c.Param("page"))
+	if page < 0 {
+		return nil, 0, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return v, page, nil
+}
+
+// handlePagePost answers POST /s/{token}/page/{page}: save the page's
+// answers, then go on (action=next), back (action=back), or stop for now
+// (action=save).
+func (s *Server) handlePagePost(c echo.Context) error {
+	v, page, err := s.openPage(c)
+	if err != nil || v == nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return survey.Errorf(survey.EINVALID, "The form could not be read")
+	}
+	action := form.Get("action")
+	res, err := s.Instrument.DecodeForm(page, form)
+	if err != nil {
+		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, res.Raw, fieldsOf(err), "")
+	}
+	after := merged(v.Answers, res.Set, res.Clear)
+	s.Instrument.Clean(after)
+	missing := map[string]string{}
+	if action == "next" {
+		missing = s.missingOnPage(after, page)
+	}
+	dest := s.Instrument.Pages[page].ID
+	if len(missing) == 0 {
+		dest = s.neighbour(after, page, action)
+	}
+	v, err = s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
+		Set: res.Set, Clear: res.Clear, Page: dest, Device: deviceClass(c),
+		PageSeconds: pageSeconds(s.Instrument.Pages[page].ID, form.Get("shown"), s.Now())})
+	switch code := survey.ErrorCode(err); {
+	case err == nil:
+	case code == survey.EUNAVAILABLE || code == survey.EINTERNAL:
+		s.Logger.Error("saving a page failed", "err", err)
+		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil,
+			"We could not save your answers just now. They are still on this page: please try again in a moment.")
+	default:
+		return s.pageError(c, err)
+	}
+	if len(missing) > 0 {
+		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, nil, missing, "")
+	}
+	if action == "save" {
+		return s.render(c, http.StatusOK, "message.html", messagePage{Base: s.base(c, "Your answers are saved"), Title: "Your answers are saved",
+			Message: "You can close this page. To continue, open the same link from your invitation again, on this or any other device.", Continue: s.pageURL(c, dest)})
+	}
+	return s.redirectTo(c, dest)
+}
+
+// pageError answers a failed respondent write from a page: a case that
+// stopped taking answers says why, with 409 or 403; anything else is a
+// plain error.
+func (s *Server) pageError(c echo.Context, err error) error {
+	code := survey.ErrorCode(err)
+	if code != survey.ECONFLICT && code != survey.ECLOSED {
+		return err
+	}
+	v, openErr := s.Respond.Open(c.Request().Context(), c.Param("token"))
+	if openErr != nil {
+		return openErr
+	}
+	if stop := s.statusPage(c, v, statusOf(code)); stop != nil {
+		return stop()
+	}
+	return err
+}
+
+func fieldsOf(err error) map[string]string {
+	var e *survey.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// missingOnPage names the page's required visible items left unanswered.
+func (s *Server) missingOnPage(a instrument.Answers, page int) map[string]string {
+	missing := map[string]string{}
+	for _, id := range s.Instrument.Missing(a) {
+		if it, _ := s.Instrument.Item(id); it.Page == page {
+			missing[id] = requiredMessage(it)
+		}
+	}
+	return missing
+}
+
+func requiredMessage(it instrument.Item) string {
+	switch it.Type {
+	case instrument.Number, instrument.Text, instrument.Textarea:
+		return "Enter an answer"
+	case instrument.Multi:
+		return "Select at least one option"
+	}
+	return "Select an answer"
+}
+
+// pageSeconds is the paradata for one visit: the time since the page was
+// shown (a hidden field the server set), within reason.
+func pageSeconds(page, shown string, now time.Time) map[string]float64 {
+	ms, err := strconv.ParseInt(shown, 10, 64)
+	if err != nil {
+		return nil
+	}
+	sec := now.Sub(time.UnixMilli(ms)).Seconds()
+	if sec <= 0 || sec > 3600 {
+		return nil
+	}
+	return map[string]float64{page: sec}
+}
+
+// handleReview answers GET /s/{token}/review: every visible question with
+// its answer and a link to change it, and the submit button.
+func (s *Server) handleReview(c echo.Context) error {
+	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+		return stop()
+	}
+	if v.Case.Status == survey.StatusNew {
+		return s.redirectTo(c, "")
+	}
+	return s.renderReview(c, http.StatusOK, v, nil)
+}
+
+// handleSubmitPost answers POST /s/{token}/submit.
+func (s *Server) handleSubmitPost(c echo.Context) error {
+	_, err := s.Respond.Submit(c.Request().Context(), c.Param("token"))
+	if survey.ErrorCode(err) == survey.EINVALID {
+		v, openErr := s.Respond.Open(c.Request().Context(), c.Param("token"))
+		if openErr != nil {
+			return openErr
+		}
+		return s.renderReview(c, http.StatusUnprocessableEntity, v, fieldsOf(err))
+	}
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return s.redirectTo(c, "") // the link now shows the thank-you page
+}
+
+// handleOptOut answers GET /s/{token}/optout: a confirmation.
+func (s *Server) handleOptOut(c echo.Context) error {
+	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if v.Case.Status == survey.StatusSubmitted || v.Case.Status == survey.StatusOptedOut {
+		return s.redirectTo(c, "")
+	}
+	return s.render(c, http.StatusOK, "optout.html", s.base(c, "Opt out of this survey"))
+}
+
+// handleOptOutPost answers POST /s/{token}/optout.
+func (s *Server) handleOptOutPost(c echo.Context) error {
+	if _, err := s.Respond.OptOut(c.Request().Context(), c.Param("token")); err != nil {
+		return s.pageError(c, err)
+	}
+	return s.redirectTo(c, "")
+}
+
+// redirectTo sends the browser to a page of the case: "" is the link
+// itself, "review" the review page, anything else a page id.
+func (s *Server) redirectTo(c echo.Context, where string) error {
+	return c.Redirect(http.StatusSeeOther, s.pageURL(c, where))
+}
+
+func (s *Server) pageURL(c echo.Context, where string) string {
+	base := "/s/" + url.PathEscape(c.Param("token"))
+	switch where {
+	case "":
+		return base
+	case "review":
+		return base + "/review"
+	}
+	return base + "/page/" + url.PathEscape(where)
+}
+
+// pageIndex is the index of the page with the given id, or -1.
+func (s *Server) pageIndex(id string) int {
+	for i, p := range s.Instrument.Pages {
+		if p.ID == id {
+			return i
+		}
+	}
+	return -1
+}

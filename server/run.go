@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store"
+)
+
+// RunOptions are what `canvass serve` adds to the configuration.
+type RunOptions struct {
+	Demo   bool      // create demo cases and print their links
+	Stdout io.Writer // the listening address and demo links
+	Stderr io.Writer // logs
+	Now    func() time.Time
+}
+
+// Run is `canvass serve`: it loads the questionnaire, opens the store,
+// serves until ctx ends, then shuts down in order — stop accepting, let
+// in-flight requests finish, close the store — so nothing acknowledged is
+// lost.
+func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) error {
+	logger := newLogger(cfg, o.Stderr)
+	if secretWarning != "" {
+		logger.Warn(secretWarning)
+	}
+	in := instrument.Default()
+	if cfg.Instrument != "" {
+		var err error
+		if in, err = instrument.LoadFile(cfg.Instrument); err != nil {
+			return fmt.Errorf("questionnaire: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := st.Close(closeCtx); err != nil {
+			logger.Error("closing the store", "err", err)
+		}
+	}()
+	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if cfg.BaseURL == "http://"+cfg.Addr { // port 0 and the like: say where we really are
+		s.BaseURL = "http://" + ln.Addr().String()
+	}
+	fmt.Fprintf(o.Stdout, "canvass: serving %q on %s\n", in.Title, s.BaseURL)
+	if o.Demo {
+		links, err := s.CreateDemoCases(ctx, cfg.Secret)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("demo cases: %w", err)
+		}
+		fmt.Fprintln(o.Stdout, "demo respondents' personal links:")
+		for _, l := range links {
+			fmt.Fprintln(o.Stdout, "  "+l)
+		}
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,166 @@
+// Package server is Canvass's HTTP face: routes, handlers, rendering and
+// the mapping of domain errors to statuses. Handlers are methods on Server,
+// whose fields are their dependencies; every route is listed in routes.go.
+package server
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/respond"
+	"github.com/canvass-survey/canvass/survey/store"
+	"github.com/canvass-survey/canvass/survey/token"
+)
+
+// maxBody bounds every request body; a questionnaire's answers are far smaller.
+const maxBody = 1 << 20
+
+// Server holds what the handlers need.
+type Server struct {
+	Store      *store.Store
+	Instrument *instrument.Instrument
+	Respond    *respond.Service
+	Logger     *slog.Logger
+	Now        func() time.Time
+	BaseURL    string
+
+	echo  *echo.Echo
+	pages *template.Template
+}
+
+// Options are New's inputs.
+type Options struct {
+	Store      *store.Store
+	Instrument *instrument.Instrument
+	Secret     []byte
+	Logger     *slog.Logger
+	Now        func() time.Time // nil: time.Now
+	BaseURL    string
+}
+
+// New builds the server and parses its templates, so that a broken template
+// fails the start rather than a respondent's page.
+func New(o Options) (*Server, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		Store:      o.Store,
+		Instrument: o.Instrument,
+		Logger:     o.Logger,
+		Now:        o.Now,
+		BaseURL:    strings.TrimRight(o.BaseURL, "/"),
+		pages:      pages,
+		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
+			Hasher: token.NewHasher(o.Secret), Now: o.Now},
+	}
+	s.echo = echo.New()
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists the registered routes as "METHOD path".
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// errorBody is the JSON shape of every API error.
+type errorBody struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// statusOf maps domain error codes to HTTP statuses, in this one place.
+func statusOf(code string) int {
+	switch code {
+	case survey.EINVALID:
+		return http.StatusUnprocessableEntity
+	case survey.ENOTFOUND:
+		return http.StatusNotFound
+	case survey.ECONFLICT:
+		return http.StatusConflict
+	case survey.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case survey.EFORBIDDEN, survey.ECLOSED:
+		return http.StatusForbidden
+	case survey.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// handleError answers every error a handler returns: JSON under /api/, a
+// page elsewhere. Only internal errors are logged, without the request path
+// (it may hold a respondent's token).
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := s.describe(err, c)
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" {
+		_ = c.JSON(status, body)
+		return
+	}
+	_ = s.render(c, status, "message.html", messagePage{Base: Base{Title: titleFor(status), SurveyTitle: s.Instrument.Title}, Title: titleFor(status), Message: body.Error})
+}
+
+func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		switch he.Code {
+		case http.StatusRequestEntityTooLarge:
+			msg = "The request body is larger than 1 MiB."
+		case http.StatusNotFound:
+			msg = "There is no page at this address."
+		}
+		return he.Code, errorBody{Error: msg}
+	}
+	code := survey.ErrorCode(err)
+	status := statusOf(code)
+	var e *survey.Error
+	if code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e) {
+		s.Logger.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+	}
+	if !errors.As(err, &e) || code == survey.EINTERNAL {
+		return status, errorBody{Error: "Something went wrong on our side. Your saved answers are safe; please try again."}
+	}
+	return status, errorBody{Error: e.Message, Fields: e.Fields}
+}
+
+func titleFor(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusConflict:
+		return "Already done"
+	case http.StatusServiceUnavailable:
+		return "Please try again"
+	}
+	return http.StatusText(status)
+}

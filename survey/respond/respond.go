@@ -1,0 +1,197 @@
+// Package respond is what a respondent can do with a personal link: open
+// the questionnaire, save answers, submit, opt out. The HTML pages and the
+// JSON API both go through it, so they share every rule and the storage.
+package respond
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store"
+	"github.com/canvass-survey/canvass/survey/token"
+)
+
+// Service carries out respondents' requests against the store.
+type Service struct {
+	Store      *store.Store
+	Instrument *instrument.Instrument
+	Hasher     token.Hasher
+	Now        func() time.Time
+}
+
+// View is a case as its respondent sees it: answers normalized, and only
+// those the skip logic shows.
+type View struct {
+	Case    *survey.Case
+	Answers instrument.Answers
+	Visible map[string]bool
+	// Open reports whether the field period is on, so answers are accepted.
+	Open bool
+}
+
+// errUnknownToken is the same for every unknown or malformed token, so the
+// answer says nothing about which tokens exist.
+func errUnknownToken() error {
+	return survey.Errorf(survey.ENOTFOUND, "This link is not valid. Please check that you copied the whole link from your invitation.")
+}
+
+func (s *Service) caseID(tok string) (string, error) {
+	if !token.WellFormed(tok) {
+		return "", errUnknownToken()
+	}
+	return s.Hasher.CaseID(tok), nil
+}
+
+// Open returns the respondent's view of the case behind tok.
+func (s *Service) Open(ctx context.Context, tok string) (*View, error) {
+	id, err := s.caseID(tok)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.Case(ctx, id)
+	if survey.ErrorCode(err) == survey.ENOTFOUND {
+		return nil, errUnknownToken()
+	} else if err != nil {
+		return nil, err
+	}
+	return s.view(c), nil
+}
+
+func (s *Service) view(c *survey.Case) *View {
+	a := s.Instrument.Normalize(c.Answers)
+	s.Instrument.Clean(a)
+	return &View{Case: c, Answers: a, Visible: s.Instrument.Visible(a), Open: s.Instrument.FieldPeriod.Contains(s.Now())}
+}
+
+// Save records answers: set and clear come from the instrument's decoders,
+// already validated. Answers that the new answers hide are cleared in the
+// same write. A new case becomes started. Page, when not empty, is where the
+// link resumes; pageSeconds and device are paradata.
+type Save struct {
+	Set         instrument.Answers
+	Clear       []string
+	Page        string
+	PageSeconds map[string]float64
+	Device      string
+}
+
+// Save applies sv to the case behind tok.
+func (s *Service) Save(ctx context.Context, tok string, sv Save) (*View, error) {
+	return s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
+		a := s.Instrument.Normalize(c.Answers)
+		for id, v := range sv.Set {
+			a[id] = v
+		}
+		for _, id := range sv.Clear {
+			delete(a, id)
+		}
+		hidden := s.Instrument.Clean(a)
+		ch := &survey.Change{At: now, Page: sv.Page, PageSeconds: sv.PageSeconds, Device: sv.Device,
+			SetAnswers: map[string]any{}}
+		for id, v := range sv.Set {
+			if _, kept := a[id]; kept {
+				ch.SetAnswers[id] = v
+			}
+		}
+		ch.ClearAnswers = clearList(c.Answers, sv.Clear, hidden)
+		if c.Status == survey.StatusNew {
+			ch.Status = survey.StatusStarted
+		}
+		return ch, nil
+	})
+}
+
+// clearList is the ids to remove from the stored answers: those asked for
+// and those now hidden, if the store has them at all.
+func clearList(stored map[string]any, asked, hidden []string) []string {
+	var out []string
+	for _, id := range slices.Concat(asked, hidden) {
+		if _, ok := stored[id]; ok && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Start records consent: a new case becomes started. Starting again is harmless.
+func (s *Service) Start(ctx context.Context, tok, device string) (*View, error) {
+	return s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
+		ch := &survey.Change{At: now, Device: device}
+		if c.Status == survey.StatusNew {
+			ch.Status = survey.StatusStarted
+		}
+		return ch, nil
+	})
+}
+
+// Submit makes the answers final once every required visible question has one.
+func (s *Service) Submit(ctx context.Context, tok string) (*View, error) {
+	return s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
+		a := s.Instrument.Normalize(c.Answers)
+		hidden := s.Instrument.Clean(a)
+		if missing := s.Instrument.Missing(a); len(missing) > 0 {
+			fields := map[string]string{}
+			for _, id := range missing {
+				fields[id] = "This question needs an answer"
+			}
+			return nil, survey.FieldErrors("Some required questions have no answer yet", fields)
+		}
+		return &survey.Change{At: now, Status: survey.StatusSubmitted, ClearAnswers: clearList(c.Answers, nil, hidden)}, nil
+	})
+}
+
+// OptOut records that the person declines. Opting out twice is harmless;
+// after submitting it is a conflict: the answers stay.
+func (s *Service) OptOut(ctx context.Context, tok string) (*View, error) {
+	id, err := s.caseID(tok)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.UpdateCase(ctx, id, func(c *survey.Case) (*survey.Change, error) {
+		switch c.Status {
+		case survey.StatusSubmitted:
+			return nil, survey.Errorf(survey.ECONFLICT, "These answers have already been submitted.")
+		case survey.StatusOptedOut:
+			return &survey.Change{At: c.UpdatedAt}, nil
+		}
+		return &survey.Change{At: s.Now(), Status: survey.StatusOptedOut}, nil
+	})
+	if err != nil {
+		return nil, unknownIfNotFound(err)
+	}
+	return s.view(c), nil
+}
+
+// update runs decide on the case behind tok if it still accepts answers.
+func (s *Service) update(ctx context.Context, tok string, decide func(*survey.Case, time.Time) (*survey.Change, error)) (*View, error) {
+	id, err := s.caseID(tok)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.UpdateCase(ctx, id, func(c *survey.Case) (*survey.Change, error) {
+		now := s.Now()
+		switch {
+		case c.Status == survey.StatusSubmitted:
+			return nil, survey.Errorf(survey.ECONFLICT, "These answers have already been submitted and can no longer be changed.")
+		case c.Status == survey.StatusOptedOut:
+			return nil, survey.Errorf(survey.ECONFLICT, "You have opted out of this survey.")
+		case !s.Instrument.FieldPeriod.Contains(now):
+			return nil, survey.Errorf(survey.ECLOSED, "The survey is not open for answers.")
+		}
+		return decide(c, now)
+	})
+	if err != nil {
+		return nil, unknownIfNotFound(err)
+	}
+	return s.view(c), nil
+}
+
+func unknownIfNotFound(err error) error {
+	if survey.ErrorCode(err) == survey.ENOTFOUND {
+		return errUnknownToken()
+	}
+	return err
+}

@@ -1,0 +1,24 @@
+// Package templates holds the HTML templates and static assets, embedded in
+// the binary so that the service is one file.
+package templates
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed *.html static
+var files embed.FS
+
+// Pages is the templates, one file a page; layout.html holds the shared
+// frame every page uses.
+func Pages() fs.FS { return files }
+
+// Static is the stylesheet and the script that only enhances the pages.
+func Static() fs.FS {
+	sub, err := fs.Sub(files, "static")
+	if err != nil {
+		panic(err) // the directory is embedded above
+	}
+	return sub
+}
