@@ -12,8 +12,9 @@
 //	g, err := t.Strings("city")                // a factor or cluster column, "" where missing
 //
 //	names, err := dataset.ScanNumeric(r, cols, func(row []float64) error { ... })
+//	sc, err := dataset.NewScanner(r, cols)     // the same, pulled: sc.Names(), sc.Scan(), sc.Row(), sc.Err()
 //
-// ScanNumeric streams: it holds one row at a time, so correlation-only work
+// ScanNumeric and Scanner stream: they hold one row at a time, so correlation-only work
 // over millions of rows keeps memory proportional to the number of columns.
 // The row slice passed to fn is reused; copy it to keep it. A nil or empty
 // cols selects every column. Numbers are parsed with strconv.ParseFloat after
@@ -134,6 +135,30 @@ func (t *Table) Strings(col string) ([]string, error) {
 // (NaN where missing). It returns the selected column names. An error from fn
 // stops the scan and is returned as is.
 func ScanNumeric(r io.Reader, cols []string, fn func(row []float64) error) ([]string, error) {
+	sc, err := NewScanner(r, cols)
+	if err != nil {
+		return nil, err
+	}
+	for sc.Scan() {
+		if err := fn(sc.Row()); err != nil {
+			return nil, err
+		}
+	}
+	return sc.Names(), sc.Err()
+}
+
+// Scanner streams the selected numeric columns of a CSV file row by row, for
+// callers that need the column names before the first row.
+type Scanner struct {
+	rd    *reader
+	idx   []int
+	names []string
+	row   []float64
+	err   error
+}
+
+// NewScanner reads the header and selects cols (nil or empty: every column).
+func NewScanner(r io.Reader, cols []string) (*Scanner, error) {
 	rd, err := newReader(r)
 	if err != nil {
 		return nil, err
@@ -146,23 +171,35 @@ func ScanNumeric(r io.Reader, cols []string, fn func(row []float64) error) ([]st
 	for k, j := range idx {
 		names[k] = rd.header[j]
 	}
-	row := make([]float64, len(idx))
-	for {
-		rec, line, err := rd.next()
-		if err == io.EOF {
-			return names, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := parseRow(row, rec, idx, rd.header, line); err != nil {
-			return nil, err
-		}
-		if err := fn(row); err != nil {
-			return nil, err
-		}
-	}
+	return &Scanner{rd: rd, idx: idx, names: names, row: make([]float64, len(idx))}, nil
 }
+
+// Names are the selected columns, in the order of each row.
+func (s *Scanner) Names() []string { return s.names }
+
+// Scan advances to the next row; it returns false at the end of the file or
+// on an error, which Err then reports.
+func (s *Scanner) Scan() bool {
+	if s.err != nil {
+		return false
+	}
+	rec, line, err := s.rd.next()
+	if err == io.EOF {
+		return false
+	}
+	if err == nil {
+		err = parseRow(s.row, rec, s.idx, s.rd.header, line)
+	}
+	s.err = err
+	return err == nil
+}
+
+// Row is the current row (NaN where missing). The slice is reused by the
+// next Scan; copy it to keep it.
+func (s *Scanner) Row() []float64 { return s.row }
+
+// Err is the error that stopped the scan, nil at the end of the file.
+func (s *Scanner) Err() error { return s.err }
 
 func parseRow(dst []float64, rec []string, idx []int, header []string, line int) error {
 	for k, j := range idx {
