@@ -26,7 +26,7 @@ func (s *Server) handleWelcome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+	if stop := s.statusPage(c, v); stop != nil {
 		return stop()
 	}
 	if v.Case.Status == survey.StatusStarted {
@@ -38,11 +38,18 @@ func (s *Server) handleWelcome(c echo.Context) error {
 }
 
 // statusPage returns the response for a case that takes no answers now
-// (submitted, opted out, outside the field period), or nil. status is 200
-// when the person merely opens the link, 409 or 403 when they tried to
-// change something.
-func (s *Server) statusPage(c echo.Context, v *respond.View, status int) func() error {
+// (submitted, opted out, outside the field period), or nil. The status is
+// 200 when the person merely looks, 409 (final) or 403 (closed) when the
+// request tried to change something.
+func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
+	write := c.Request().Method != http.MethodGet
 	msg := func(title, text string) func() error {
+		status := http.StatusOK
+		if write && v.Open {
+			status = http.StatusConflict
+		} else if write {
+			status = http.StatusForbidden
+		}
 		return func() error {
 			b := s.base(c, title)
 			b.OptOutURL = "" // nothing left to opt out of
@@ -92,7 +99,7 @@ func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+	if stop := s.statusPage(c, v); stop != nil {
 		return nil, 0, stop()
 	}
 	if v.Case.Status == survey.StatusNew {
@@ -109,13 +116,16 @@ func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
 // answers, then go on (action=next), back (action=back), or stop for now
 // (action=save).
 func (s *Server) handlePagePost(c echo.Context) error {
-	v, page, err := s.openPage(c)
-	if err != nil || v == nil {
-		return err
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return survey.Errorf(survey.EINVALID, "The form could not be read")
+	}
+	v, page, err := s.openPage(c)
+	if survey.ErrorCode(err) == survey.EUNAVAILABLE {
+		return s.storeDown(c, form, err)
+	}
+	if err != nil || v == nil {
+		return err
 	}
 	action := form.Get("action")
 	res, err := s.Instrument.DecodeForm(page, form)
@@ -139,8 +149,7 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	case err == nil:
 	case code == survey.EUNAVAILABLE || code == survey.EINTERNAL:
 		s.Logger.Error("saving a page failed", "err", err)
-		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil,
-			"We could not save your answers just now. They are still on this page: please try again in a moment.")
+		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notSaved)
 	default:
 		return s.pageError(c, err)
 	}
@@ -152,6 +161,25 @@ func (s *Server) handlePagePost(c echo.Context) error {
 			Message: "You can close this page. To continue, open the same link from your invitation again, on this or any other device.", Continue: s.pageURL(c, dest)})
 	}
 	return s.redirectTo(c, dest)
+}
+
+const notSaved = "We could not save your answers just now. They are still on this page: please try again in a moment."
+
+// storeDown shows the posted page again, as typed, when the store cannot
+// even be read: the person must not lose what they wrote.
+func (s *Server) storeDown(c echo.Context, form url.Values, err error) error {
+	s.Logger.Error("store unavailable on a page post", "err", err)
+	page := s.pageIndex(c.Param("page"))
+	if page < 0 {
+		return err
+	}
+	res, _ := s.Instrument.DecodeForm(page, form)
+	a := instrument.Answers{}
+	if res != nil {
+		a = res.Set
+	}
+	v := &respond.View{Case: &survey.Case{}, Answers: a, Visible: s.Instrument.Visible(a)}
+	return s.renderPage(c, http.StatusServiceUnavailable, v, page, res.Raw, nil, notSaved)
 }
 
 // pageError answers a failed respondent write from a page: a case that
@@ -166,7 +194,7 @@ func (s *Server) pageError(c echo.Context, err error) error {
 	if openErr != nil {
 		return openErr
 	}
-	if stop := s.statusPage(c, v, statusOf(code)); stop != nil {
+	if stop := s.statusPage(c, v); stop != nil {
 		return stop()
 	}
 	return err
@@ -222,7 +250,7 @@ func (s *Server) handleReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if stop := s.statusPage(c, v, http.StatusOK); stop != nil {
+	if stop := s.statusPage(c, v); stop != nil {
 		return stop()
 	}
 	if v.Case.Status == survey.StatusNew {

@@ -297,4 +297,3 @@ func answerText(it instrument.Item, v any) string {
 	}
 	return strings.Join(savedStrings(v), "")
 }
-

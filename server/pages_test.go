@@ -1,0 +1,297 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+)
+
+var fieldName = regexp.MustCompile(`<(?:input|select|textarea)[^>]* name="([a-z][a-z0-9_]*)"`)
+
+// postedFields lists the question ids a page's form posts.
+func postedFields(body string) []string {
+	var ids []string
+	for _, m := range fieldName.FindAllStringSubmatch(body, -1) {
+		if m[1] != "shown" && m[1] != "action" && !slices.Contains(ids, m[1]) {
+			ids = append(ids, m[1])
+		}
+	}
+	return ids
+}
+
+// location follows one redirect and says where it pointed.
+func location(t *testing.T, res *http.Response, body string) string {
+	t.Helper()
+	wantStatus(t, res, body, http.StatusSeeOther)
+	return res.Header.Get("Location")
+}
+
+// The whole questionnaire without JavaScript: consent, every page with
+// valid answers, a resume from the link, back, the review, submit, and the
+// link refusing changes afterwards.
+func TestPagesFlow(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("flow@example.org")
+	link := "/s/" + tok
+
+	res, body := env.get(link)
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{"Your consent", "about 15 minutes", link + "/start", link + "/optout"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("welcome page lacks %q", want)
+		}
+	}
+	// Pages before consent lead back to the welcome page.
+	res, body = env.get(link + "/page/" + in.Pages[0].ID)
+	if got := location(t, res, body); got != link {
+		t.Errorf("page before consent redirects to %q", got)
+	}
+	res, body = env.postForm(link+"/start", nil)
+	next := location(t, res, body)
+	if next != link+"/page/"+in.Pages[0].ID {
+		t.Fatalf("start leads to %q", next)
+	}
+
+	posted := map[string][]string{}
+	visited := []string{}
+	var lastForm url.Values
+	for step := 0; !strings.HasSuffix(next, "/review"); step++ {
+		if step > len(in.Pages) {
+			t.Fatalf("no review after %d pages: %v", step, visited)
+		}
+		res, body = env.get(next)
+		wantStatus(t, res, body, 200)
+		pageID := next[strings.LastIndex(next, "/")+1:]
+		visited = append(visited, pageID)
+		if !strings.Contains(body, "Page "+strconv.Itoa(len(visited))+" of ") {
+			t.Errorf("page %s lacks its progress indicator", pageID)
+		}
+		form := url.Values{"action": {"next"}}
+		for _, id := range postedFields(body) {
+			it, ok := in.Item(id)
+			if !ok {
+				t.Fatalf("page %s posts unknown field %q", pageID, id)
+			}
+			form[id] = formAnswer(it)
+			posted[id] = form[id]
+		}
+		if step == 1 { // resume: the link goes back to the page saved last
+			res, body = env.postForm(next, url.Values{"action": {"save"}})
+			wantStatus(t, res, body, 200)
+			if !strings.Contains(body, "Your answers are saved") {
+				t.Errorf("save and continue later: %.300s", body)
+			}
+			res, body = env.get(link)
+			if got := location(t, res, body); got != next {
+				t.Errorf("resume goes to %q, want %q", got, next)
+			}
+		}
+		res, body = env.postForm(next, form)
+		next = location(t, res, body)
+		lastForm = form
+	}
+	// Every page of the default instrument is reached when the social-media
+	// answers show the follow-up page.
+	if len(visited) != len(in.Pages) {
+		t.Errorf("visited %v, want all %d pages", visited, len(in.Pages))
+	}
+
+	// Back from the last page keeps what it holds.
+	last := visited[len(visited)-1]
+	lastForm.Set("action", "back")
+	lastForm.Set("comments", "Kept on back")
+	res, body = env.postForm(link+"/page/"+last, lastForm)
+	if got := location(t, res, body); got != link+"/page/"+visited[len(visited)-2] {
+		t.Errorf("back leads to %q", got)
+	}
+	if got := env.storedCase(tok).Answers["comments"]; got != "Kept on back" {
+		t.Errorf("comments after back = %v", got)
+	}
+
+	res, body = env.get(link + "/review")
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{"Check your answers", "Kept on back", link + "/submit", "Daily"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review lacks %q", want)
+		}
+	}
+	res, body = env.postForm(link+"/submit", nil)
+	if got := location(t, res, body); got != link {
+		t.Errorf("submit leads to %q", got)
+	}
+	res, body = env.get(link)
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, "submitted") || strings.Contains(body, "/optout") {
+		t.Errorf("after submit the link shows %.500s", body)
+	}
+
+	c := env.storedCase(tok)
+	if c.Status != survey.StatusSubmitted {
+		t.Fatalf("status %q", c.Status)
+	}
+	got := in.Normalize(c.Answers)
+	visible := in.Visible(got)
+	for id := range posted {
+		_, stored := got[id]
+		switch {
+		case visible[id] && !stored:
+			t.Errorf("answer to %s missing from the store", id)
+		case !visible[id] && stored:
+			t.Errorf("answer to hidden %s kept in the store", id)
+		}
+	}
+	if answered, applicable := in.Completion(got); answered != applicable {
+		t.Errorf("completion %d of %d", answered, applicable)
+	}
+
+	// After submission the link accepts no changes.
+	res, body = env.postForm(link+"/page/"+visited[0], url.Values{"action": {"next"}, "years_in_position": {"9"}})
+	wantStatus(t, res, body, 409)
+	res, body = env.postForm(link+"/submit", nil)
+	wantStatus(t, res, body, 409)
+	if v := in.Normalize(env.storedCase(tok).Answers)["years_in_position"]; v == 9.0 {
+		t.Error("an answer changed after submission")
+	}
+}
+
+// A page with a wrong answer comes back with the error summary, the message
+// beside the field, and what was typed; nothing of it is saved.
+func TestPagesValidation(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("errors@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	first := link + "/page/" + in.Pages[0].ID
+
+	res, body := env.postForm(first, url.Values{"action": {"next"}, "years_in_position": {"seventy"}, "job_title": {"Clerk"}})
+	wantStatus(t, res, body, 422)
+	for _, want := range []string{`class="error-summary"`, `href="#years_in_position"`, `id="years_in_position-error"`,
+		`aria-describedby="years_in_position-hint years_in_position-error"`, `value="seventy"`, `value="Clerk"`, "<title>Error: "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("error page lacks %q", want)
+		}
+	}
+	if c := env.storedCase(tok); len(c.Answers) != 0 {
+		t.Errorf("saved %v from a page with an error", c.Answers)
+	}
+
+	// A required question left empty on Next: the valid answers are kept.
+	res, body = env.postForm(first, url.Values{"action": {"next"}, "job_title": {"Clerk"}})
+	wantStatus(t, res, body, 422)
+	if !strings.Contains(body, `id="years_in_position-error"`) {
+		t.Error("missing required answer not flagged")
+	}
+	if got := env.storedCase(tok).Answers["job_title"]; got != "Clerk" {
+		t.Errorf("job_title = %v", got)
+	}
+	// The review refuses to submit while required answers are missing.
+	res, body = env.postForm(link+"/submit", nil)
+	wantStatus(t, res, body, 422)
+	if !strings.Contains(body, `href="#years_in_position"`) {
+		t.Errorf("review errors do not link the missing question")
+	}
+}
+
+// When the store does not answer, the page comes back with the answers
+// still filled in and says so.
+func TestPagesStoreDown(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("down@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	if err := env.store.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, body := env.postForm(link+"/page/"+in.Pages[0].ID, url.Values{"action": {"next"}, "years_in_position": {"12"}})
+	wantStatus(t, res, body, 503)
+	for _, want := range []string{`value="12"`, "We could not save your answers"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q: %.3000s", want, body)
+		}
+	}
+}
+
+func TestPagesOptOut(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("optout-page@example.org")
+	link := "/s/" + tok
+	res, body := env.get(link + "/optout")
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, "Yes, opt me out") {
+		t.Error("no confirmation")
+	}
+	if c := env.storedCase(tok); c.Status != survey.StatusNew {
+		t.Fatal("GET opted out")
+	}
+	res, body = env.postForm(link+"/optout", nil)
+	if got := location(t, res, body); got != link {
+		t.Errorf("opt out leads to %q", got)
+	}
+	res, body = env.get(link)
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, "opted out") {
+		t.Errorf("link after opt-out: %.300s", body)
+	}
+}
+
+func TestPagesFieldPeriod(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("period@example.org")
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), "not open yet"},
+		{time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC), "has closed"},
+	} {
+		env.now = tc.at
+		res, body := env.get("/s/" + tok)
+		wantStatus(t, res, body, 200)
+		if !strings.Contains(body, tc.want) {
+			t.Errorf("at %v: page lacks %q", tc.at, tc.want)
+		}
+		res, body = env.postForm("/s/"+tok+"/start", nil)
+		wantStatus(t, res, body, 403)
+	}
+}
+
+func TestPagesUnknownLink(t *testing.T) {
+	env := newTestEnv(t)
+	res, body := env.get("/s/not-a-real-token")
+	wantStatus(t, res, body, 404)
+	if !strings.Contains(body, "This link is not valid") {
+		t.Errorf("body %.300s", body)
+	}
+}
+
+// A matrix is one fieldset of rows; on a phone each row stacks as its own
+// question (the stylesheet lays rows out as a table only on wide screens).
+func TestPagesMatrixMarkup(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("matrix@example.org")
+	env.postForm("/s/"+tok+"/start", nil)
+	var page string
+	for _, it := range in.Items() {
+		if it.Type == instrument.Matrix {
+			page = in.Pages[it.Page].ID
+			break
+		}
+	}
+	res, body := env.get("/s/" + tok + "/page/" + page)
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, `class="group matrix"`) || strings.Count(body, `class="group row"`) < 4 {
+		t.Errorf("matrix markup: %.1000s", body)
+	}
+}
