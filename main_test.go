@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `canvass serve --demo` on port 0 in dataDir and returns
+// its base URL, the demo links, and a stop function that sends the
+// equivalent of SIGTERM and waits for run to return.
+func startServe(t *testing.T, dataDir string) (base string, links []string, stop func() error) {
+	t.Helper()
+	env := map[string]string{
+		"CANVASS_ADDR":     "127.0.0.1:0",
+		"CANVASS_DATA_DIR": dataDir,
+		"CANVASS_SECRET":   "a-test-secret-of-at-least-32-characters",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo"}, func(k string) string { return env[k] }, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	serving := regexp.MustCompile(`serving .* on (http://\S+)`)
+	for lines.Scan() {
+		line := lines.Text()
+		if m := serving.FindStringSubmatch(line); m != nil {
+			base = m[1]
+		}
+		if strings.Contains(line, "/s/") {
+			links = append(links, strings.Fields(line)[0])
+		}
+		if base != "" && len(links) == 5 {
+			break
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	if base == "" || len(links) != 5 {
+		cancel()
+		t.Fatalf("serve printed base %q and %d links; run: %v", base, len(links), <-done)
+	}
+	waitReady(t, base)
+	return base, links, func() error {
+		cancel()
+		return <-done
+	}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+	}
+	t.Fatal("never ready")
+}
+
+func put(t *testing.T, url, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// Answers saved before a restart are there after it, and the demo links
+// stay the same, on the same data directory.
+func TestServeRestartKeepsAnswers(t *testing.T) {
+	dir := t.TempDir()
+	base, links, stop := startServe(t, dir)
+	api := func(base, link string) string {
+		return base + "/api/v1/respond/" + link[strings.LastIndex(link, "/")+1:]
+	}
+	for i, link := range links {
+		if code := put(t, api(base, link)+"/answers", fmt.Sprintf(`{"answers": {"years_in_position": %d}}`, i+1)); code != 200 {
+			t.Fatalf("save %d: status %d", i, code)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+
+	base2, links2, stop2 := startServe(t, dir)
+	defer stop2()
+	for i := range links {
+		if tail(links[i]) != tail(links2[i]) {
+			t.Errorf("demo link %d changed across restarts", i)
+		}
+		body := get(t, api(base2, links2[i]))
+		if want := fmt.Sprintf(`"years_in_position":%d`, i+1); !strings.Contains(body, want) {
+			t.Errorf("after restart, case %d: %.200s lacks %s", i, body, want)
+		}
+	}
+}
+
+func tail(link string) string { return link[strings.LastIndex(link, "/"):] }
+
+// A request in flight when shutdown begins is answered, and its answer is
+// stored.
+func TestServeGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	base, links, stop := startServe(t, dir)
+	url := base + "/api/v1/respond/" + tail(links[0])[1:] + "/answers"
+	// A slow client: the body arrives after shutdown has begun.
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("PUT", url, pr)
+	req.Header.Set("Content-Type", "application/json")
+	result := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			result <- -1
+			return
+		}
+		res.Body.Close()
+		result <- res.StatusCode
+	}()
+	pw.Write([]byte(`{"answers": `))
+	time.Sleep(100 * time.Millisecond) // the request is in the handler, reading
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(100 * time.Millisecond)
+	pw.Write([]byte(`{"job_title": "In flight"}}`))
+	pw.Close()
+	if code := <-result; code != 200 {
+		t.Fatalf("in-flight request got %d", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	base2, links2, stop2 := startServe(t, dir)
+	defer stop2()
+	if body := get(t, base2+"/api/v1/respond/"+tail(links2[0])[1:]); !strings.Contains(body, "In flight") {
+		t.Errorf("the in-flight answer was lost: %.300s", body)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"CANVASS_ADDR": "nonsense"}, "CANVASS_ADDR"},
+		{map[string]string{"CANVASS_SECRET": "short"}, "at least 32"},
+		{map[string]string{"MONGODB_URI": "http://x"}, "MONGODB_URI"},
+		{map[string]string{"CANVASS_LOG_LEVEL": "loud"}, "CANVASS_LOG_LEVEL"},
+		{map[string]string{"CANVASS_INSTRUMENT": "survey/instrument/testdata/unknown_scale.yaml", "CANVASS_SECRET": strings.Repeat("s", 32)}, `unknown_scale.yaml: pages[1].questions[0].scale: unknown scale "agree5"`},
+	} {
+		tc.env["CANVASS_DATA_DIR"] = t.TempDir()
+		err := run(t.Context(), []string{"serve"}, func(k string) string { return tc.env[k] }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %v: error %v, want it to mention %q", tc.env, err, tc.want)
+		}
+	}
+}
