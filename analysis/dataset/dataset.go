@@ -55,6 +55,9 @@ func IsMissing(cell string) bool {
 // parseCell returns NaN for a missing cell and ok=false for a cell that is
 // not a finite number.
 func parseCell(cell string) (v float64, ok bool) {
+	if v, ok := parseSimple(cell); ok {
+		return v, true
+	}
 	s := strings.TrimSpace(cell)
 	switch s {
 	case "", "NA", ".":
@@ -63,6 +66,50 @@ func parseCell(cell string) (v float64, ok bool) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
+	}
+	return v, true
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseSimple is the fast path for the cells survey data is made of: an
+// optional minus sign, at most 15 digits and at most one decimal point. The
+// digits form an integer below 2⁵³ and the divisor is an exact power of ten,
+// so the one division is correctly rounded: the result is exactly what
+// strconv.ParseFloat returns (its own "exact" path). Anything else returns
+// ok=false and goes the general way.
+func parseSimple(s string) (float64, bool) {
+	neg := false
+	if len(s) > 0 && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	if len(s) == 0 || len(s) > 16 {
+		return 0, false
+	}
+	var mantissa uint64
+	digits, decimals, dot := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mantissa = mantissa*10 + uint64(c-'0')
+			digits++
+			if dot {
+				decimals++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(mantissa) / pow10[decimals]
+	if neg {
+		v = -v
 	}
 	return v, true
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -187,4 +188,35 @@ func sameFloats(a, b [][]float64) bool {
 		}
 	}
 	return true
+}
+
+func TestParseSimpleAgreesWithParseFloat(t *testing.T) {
+	for _, cell := range []string{"0", "3", "-7", "12.5", "0.1", ".5", "5.", "-0.000001", "123456789012345", "3.14159265358979", "-0", "007"} {
+		got, ok := parseSimple(cell)
+		want, err := strconv.ParseFloat(cell, 64)
+		if !ok || err != nil || got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Errorf("parseSimple(%q) = %v, %v; ParseFloat = %v, %v", cell, got, ok, want, err)
+		}
+	}
+	for _, cell := range []string{"", ".", "-", "1e3", "1.2.3", " 1", "NA", "1234567890123456", "0x10", "+1"} {
+		if v, ok := parseSimple(cell); ok {
+			t.Errorf("parseSimple(%q) = %v, want it left to the general path", cell, v)
+		}
+	}
+}
+
+func FuzzParseSimple(f *testing.F) {
+	for _, seed := range []string{"1", "-2.5", ".25", "99999999999999.9"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, cell string) {
+		got, ok := parseSimple(cell)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(cell, 64)
+		if err != nil || got != want {
+			t.Fatalf("parseSimple(%q) = %v; ParseFloat = %v, %v", cell, got, want, err)
+		}
+	})
 }
