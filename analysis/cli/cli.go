@@ -39,7 +39,10 @@ type command struct {
 
 // commands lists every subcommand; add a line here for a new one.
 var commands = map[string]command{
-	"efa": {"exploratory factor analysis, as psych::fa", runEFA},
+	"efa":    {"exploratory factor analysis, as psych::fa", runEFA},
+	"alpha":  {"scale reliability: Cronbach's alpha, lambda 6, omega total, as psych::alpha", runAlpha},
+	"ologit": {"ordered logit, as MASS::polr, with cluster-robust SEs", runOrderedLogit},
+	"ols":    {"linear regression with classical and cluster-robust (CR1) SEs", runOLS},
 }
 
 // Run executes `canvass analyze` with args (the words after "analyze").

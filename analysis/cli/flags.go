@@ -24,10 +24,12 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 // subcommand should return nil. Parse errors are returned without the usage
 // text, which the user can ask for with --help.
 func parseFlags(fs *flag.FlagSet, args []string) (done bool, err error) {
-	out := fs.Output()
+	out, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard) // the error is returned, not printed
+	fs.Usage = func() {}     // Parse would print it on errors too; --help prints it below
 	err = fs.Parse(args)
 	fs.SetOutput(out)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
 		fs.Usage()
 		return true, nil
