@@ -89,16 +89,33 @@ func (e *LoadError) Error() string {
 // report. Unknown fields are errors, so that a misspelt key ("show-if")
 // cannot silently drop skip logic.
 func Parse(name string, data []byte) (*Instrument, error) {
-	in := new(Instrument)
-	err := yaml.UnmarshalWithOptions(data, in, yaml.Strict(), yaml.CustomUnmarshaler(parseWallClock))
-	if err != nil {
-		return nil, &LoadError{File: name, Problems: []Problem{yamlProblem(data, err)}}
+	in, problem := decode(data)
+	if problem != nil {
+		return nil, &LoadError{File: name, Problems: []Problem{*problem}}
 	}
 	c := &checker{in: in}
 	c.structure()
 	c.semantics()
 	if len(c.problems) > 0 {
 		return nil, &LoadError{File: name, Problems: c.problems}
+	}
+	return in, nil
+}
+
+// decode reads the YAML strictly. The YAML library panics on some malformed
+// input (a tag on a scalar where a list belongs: "departments: !x y]",
+// found by FuzzParse), so a panic is turned into a problem: a bad file must
+// stop the service with a message, not a crash.
+func decode(data []byte) (in *Instrument, problem *Problem) {
+	defer func() {
+		if r := recover(); r != nil {
+			in, problem = nil, &Problem{Message: fmt.Sprintf("the file is not valid YAML for an instrument (the YAML reader failed: %v)", r)}
+		}
+	}()
+	in = new(Instrument)
+	if err := yaml.UnmarshalWithOptions(data, in, yaml.Strict(), yaml.CustomUnmarshaler(parseWallClock)); err != nil {
+		p := yamlProblem(data, err)
+		return nil, &p
 	}
 	return in, nil
 }
@@ -131,7 +148,7 @@ func yamlProblem(data []byte, err error) Problem {
 	var wce wallClockError
 	if errors.As(err, &wce) {
 		return Problem{Path: findPath(data, func(n yamlast.Node) bool {
-			return strings.Trim(n.String(), `"'`) == string(wce)
+			return n.GetToken() != nil && n.GetToken().Value == string(wce)
 		}), Message: wce.Error()}
 	}
 	var ye yaml.Error

@@ -83,6 +83,7 @@ func TestParse_Errors(t *testing.T) {
 		want []string // the error's lines, without the leading "testdata/<file>: "
 	}{
 		{"syntax.yaml", []string{"value is not allowed in this context (line 21, column 4)"}},
+		{"yaml_panic.yaml", []string{"the file is not valid YAML for an instrument (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"}},
 		{"unknown_field.yaml", []string{`pages[1].questions[2].show-if: unknown field "show-if" (line 78, column 9)`}},
 		{"bad_type.yaml", []string{`pages[0].questions[2].type: "select" is not one of: single multi matrix number text textarea dropdown`}},
 		{"bad_id.yaml", []string{
