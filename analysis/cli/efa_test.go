@@ -37,10 +37,14 @@ func psychReference(t *testing.T, dataset, fm, rotate string) psychCase {
 		t.Fatal(err)
 	}
 	var ref struct {
-		FA []psychCase `json:"fa"`
+		FA           []psychCase `json:"fa"`
+		PolychoricFA psychCase   `json:"polychoric_fa"`
 	}
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
+	}
+	if dataset == "bfi polychoric" {
+		return ref.PolychoricFA
 	}
 	for _, c := range ref.FA {
 		if c.Dataset == dataset && c.FM == fm && c.Rotate == rotate {
@@ -84,6 +88,7 @@ func TestEFAJSONMatchesPsych(t *testing.T) {
 		{"csv defaults", "holzinger", "minres", "oblimin", []string{"--csv", testdata("holzinger.csv"), "--factors", "3"}, 301},
 		{"csv ml promax", "holzinger", "ml", "promax", []string{"--csv", testdata("holzinger.csv"), "--factors", "3", "--fm", "ml", "--rotate", "promax"}, 301},
 		{"csv with missing values", "bfi", "pa", "varimax", []string{"--csv", testdata("bfi.csv"), "--factors", "5", "--fm", "pa", "--rotate", "varimax"}, 2800},
+		{"polychoric", "bfi polychoric", "minres", "oblimin", []string{"--csv", testdata("bfi.csv"), "--factors", "5", "--correlation", "polychoric"}, 2800},
 		{"correlation matrix", "harman74", "minres", "quartimax", []string{"--cor", testdata("harman74_cor.csv"), "--n", "145", "--factors", "4", "--rotate", "quartimax"}, 145},
 	}
 	for _, tt := range tests {
@@ -191,7 +196,7 @@ func TestEFAHelpListsEveryFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"-csv", "-cor", "-n", "-cols", "-factors", "-fm", "-rotate", "-missing", "-json", "-parallel", "-seed", `(default "minres")`, `(default "oblimin")`, `(default "pairwise")`} {
+	for _, flag := range []string{"-csv", "-cor", "-n", "-cols", "-factors", "-fm", "-rotate", "-missing", "-json", "-parallel", "-seed", "-correlation", `(default "minres")`, `(default "oblimin")`, `(default "pairwise")`} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("--help does not mention %s:\n%s", flag, out)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/canvass-survey/canvass/analysis/cor"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -95,51 +96,8 @@ func diag(s mat.Symmetric) []float64 {
 	return d
 }
 
-// smoothed returns r unchanged when it is positive definite, else psych's
-// cor.smooth: eigenvalues below 1e-12 raised to 1e-10, rescaled to sum to
-// the dimension, and the result rescaled to a unit diagonal.
-func smoothed(r mat.Symmetric) (*mat.SymDense, bool, error) {
-	n := r.SymmetricDim()
-	vals, vecs, err := eigenDesc(r)
-	if err != nil {
-		return nil, false, err
-	}
-	out := mat.NewSymDense(n, nil)
-	out.CopySym(r)
-	if vals[n-1] >= epsilon {
-		return out, false, nil
-	}
-	var tot float64
-	for i, v := range vals {
-		if v < 1e-12 {
-			vals[i] = 100 * 1e-12
-		}
-		tot += vals[i]
-	}
-	for i := range vals {
-		vals[i] *= float64(n) / tot
-	}
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			var s float64
-			for c := 0; c < n; c++ {
-				s += vecs.At(i, c) * vals[c] * vecs.At(j, c)
-			}
-			out.SetSym(i, j, s)
-		}
-	}
-	d := diag(out)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			out.SetSym(i, j, out.At(i, j)/math.Sqrt(d[i]*d[j]))
-		}
-	}
-	return out, true, nil
-}
-
-// epsilon is R's .Machine$double.eps, which psych uses as its tolerance for
-// a positive definite matrix.
-const epsilon = 2.220446049250313e-16
+// smoothed is psych's cor.smooth, which fa.stats applies before it inverts.
+func smoothed(r mat.Symmetric) (*mat.SymDense, bool, error) { return cor.Smooth(r) }
 
 // smc returns the squared multiple correlation of each item with all the
 // others, 1 - 1/diag(R⁻¹), clamped to [0, 1] as psych's smc does.

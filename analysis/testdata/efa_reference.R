@@ -67,6 +67,10 @@ for (d in datasets) {
 # One-factor and listwise cases: listwise is psych on the complete rows.
 cases[[length(cases) + 1]] <- fa_case("holzinger", hs, 1, "minres", "oblimin")
 listwise <- fa_case("bfi_complete", na.omit(bfi), 5, "minres", "oblimin")
+poly_fa <- fa(bfi, nfactors = 5, cor = "poly")
+polychoric_fa <- list(dataset = "bfi", factors = 5, fm = "minres", rotate = "oblimin",
+                      loadings = mat(unclass(poly_fa$loadings)), chi2 = poly_fa$STATISTIC,
+                      rmsr = poly_fa$rms)
 
 adequacy <- function(name, data, n) {
   r <- if (nrow(data) == ncol(data)) data else cor(data, use = "pairwise")
@@ -92,6 +96,7 @@ out <- list(
                   GPArotation = as.character(packageVersion("GPArotation"))),
   fa = cases,
   listwise = listwise,
+  polychoric_fa = polychoric_fa,
   adequacy = list(adequacy("bfi", bfi, nrow(bfi)), adequacy("holzinger", hs, nrow(hs)),
                   adequacy("harman74", harman, 145)),
   scores = list(scores("regression"), scores("Bartlett")),
