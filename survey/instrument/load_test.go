@@ -228,3 +228,32 @@ func TestDefault(t *testing.T) {
 		t.Errorf("social_media_use = %+v, want a multi with an exclusive None of these", sm)
 	}
 }
+
+// TestDefault_SkipLogic: the social media follow-up shows only to those who
+// use social media, its "other" question only to those who chose "another".
+func TestDefault_SkipLogic(t *testing.T) {
+	in := Default()
+	tests := []struct {
+		use       any
+		followup  bool
+		otherText bool
+	}{
+		{nil, false, false},
+		{[]int{0}, false, false},
+		{[]int{1}, true, false},
+		{[]int{1, 6}, true, true},
+	}
+	for _, tt := range tests {
+		a := Answers{}
+		if tt.use != nil {
+			a["social_media_use"] = tt.use
+		}
+		shown := in.Visible(a)
+		if got := shown["social_media_frequency"]; got != tt.followup {
+			t.Errorf("use %v: follow-up shown = %v, want %v", tt.use, got, tt.followup)
+		}
+		if got := shown["social_media_other"]; got != tt.otherText {
+			t.Errorf("use %v: other shown = %v, want %v", tt.use, got, tt.otherText)
+		}
+	}
+}
