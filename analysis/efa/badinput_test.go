@@ -120,3 +120,16 @@ func hasWarning(res *Result, prefix string) bool {
 	}
 	return false
 }
+
+// TestNotConverged: with four factors on the nine Holzinger-Swineford items
+// the principal axes iteration has not settled after psych's 50 rounds.
+func TestNotConverged(t *testing.T) {
+	in := loadInput(t, "holzinger")
+	res, err := Analyze(in.items, in.r, Options{Factors: 4, N: in.n, Method: PA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(res, "not converged: the pa fit") {
+		t.Errorf("warnings = %q, want one about convergence", res.Warnings)
+	}
+}
