@@ -1,8 +1,11 @@
 package cor
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -137,5 +140,37 @@ func BenchmarkAccumulator(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/row")
 		})
+	}
+}
+
+func TestPearsonAgainstR(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "efa_reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		CorPairwise struct {
+			R [][]float64 `json:"r"`
+			N [][]float64 `json:"n"`
+		} `json:"cor_pairwise"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	x := readBFI(t, nil)
+	names := make([]string, len(x[0]))
+	got, err := Pearson(names, x, Pairwise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range ref.CorPairwise.R {
+		for j, want := range row {
+			if d := math.Abs(got.R.At(i, j) - want); d > 1e-12 {
+				t.Errorf("r[%d, %d] = %.15f, want cor(use = 'pairwise') %.15f", i, j, got.R.At(i, j), want)
+			}
+			if g, w := got.PairN.At(i, j), ref.CorPairwise.N[i][j]; g != w {
+				t.Errorf("n[%d, %d] = %v, want pairwiseCount %v", i, j, g, w)
+			}
+		}
 	}
 }
