@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 
-.PHONY: build run test lint bench fuzz clean
+.PHONY: build run deps test lint bench fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/canvass .
@@ -12,7 +12,14 @@ build:
 run: build
 	./bin/canvass serve --demo
 
-test: lint
+# The browser tests drive Debian's Chromium; install it if it is missing.
+deps:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CANVASS_CHROMIUM" ] || { \
+	  echo "installing Chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "run as root, or: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: deps lint
 	$(GO) test -count=1 ./...
 
 lint:
@@ -27,7 +34,7 @@ FUZZTIME ?= 15s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$target"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$target"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg || exit 1; \
 	  done; \
 	done
 
