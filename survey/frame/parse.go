@@ -209,7 +209,7 @@ const utf8BOM = "\xef\xbb\xbf"
 func Parse(r io.Reader, in *instrument.Instrument) ([]survey.Frame, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
-		br.Discard(len(utf8BOM)) //nolint:errcheck // peeked, so it cannot fail
+		br.Discard(len(utf8BOM)) // peeked, so it cannot fail
 	}
 	p := &parser{
 		csv:    csv.NewReader(br),
