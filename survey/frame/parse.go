@@ -32,8 +32,9 @@ const MaxErrors = 1000
 
 // RowError is one thing wrong with the file. Line counts the file's lines
 // from 1, the header's; an error in a record that spans several lines
-// (quoted line breaks) has the line where the record starts. Field is the
-// column's name as the header writes it, empty for the record as a whole.
+// (quoted line breaks) has the line where the record starts. Field names
+// the column: one of Columns, or a further column's name as the header
+// writes it; it is empty for the record as a whole.
 type RowError struct {
 	Line    int    `json:"line"`
 	Field   string `json:"field"`

@@ -135,6 +135,9 @@ func TestParseErrors(t *testing.T) {
 		{"MultilineRecordLine", header + "a@example.org,\"A\nB\",,Police,X,TX,30000,commission\n" + "bad,B,,Police,X,TX,30000,commission\n", []RowError{
 			{4, "email", `"bad" is not an email address`},
 		}},
+		{"BlankLinesCount", header + "\n" + ok + "\n\n" + "bad,B,,Police,X,TX,30000,commission\n", []RowError{
+			{6, "email", `"bad" is not an email address`},
+		}},
 		{"Fields", header + ",,,Fire,,Texas,-3,\n" + "x@example.org,X,,Police,Y,ZZ,25000.5,commission\n" + "y@example.org,Y,,Police,Y,tx,0,commission\n", []RowError{
 			{2, "email", "is required"},
 			{2, "name", "is required"},
