@@ -27,6 +27,11 @@ type Config struct {
 	LogFormat       string        // CANVASS_LOG_FORMAT: text or json
 	LogLevel        slog.Level    // CANVASS_LOG_LEVEL
 	ShutdownTimeout time.Duration // CANVASS_SHUTDOWN_TIMEOUT
+	AdminEmail      string        // CANVASS_ADMIN_EMAIL: the first PI, made when no user exists
+	AdminPassword   string        // CANVASS_ADMIN_PASSWORD or CANVASS_ADMIN_PASSWORD_FILE
+	SessionIdle     time.Duration // CANVASS_SESSION_IDLE
+	SessionLifetime time.Duration // CANVASS_SESSION_LIFETIME
+	TrustedProxies  []*net.IPNet  // CANVASS_TRUSTED_PROXIES
 }
 
 // Setting documents one environment variable; the README's table is made
@@ -45,6 +50,11 @@ var Settings = []Setting{
 	{"CANVASS_LOG_FORMAT", "text", "text or json"},
 	{"CANVASS_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CANVASS_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may take to finish on SIGTERM"},
+	{"CANVASS_ADMIN_EMAIL", "(empty)", "the first PI's email, created at start-up when no user exists"},
+	{"CANVASS_ADMIN_PASSWORD / CANVASS_ADMIN_PASSWORD_FILE", "(empty)", "the first PI's password (at least 12 characters)"},
+	{"CANVASS_SESSION_IDLE", "30m", "a login session ends after this long without a request"},
+	{"CANVASS_SESSION_LIFETIME", "12h", "a login session ends this long after the login, whatever happens"},
+	{"CANVASS_TRUSTED_PROXIES", "(empty)", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client"},
 }
 
 // LoadConfig reads the configuration. It returns every problem at once.
@@ -85,6 +95,38 @@ func LoadConfig(getenv func(string) string) (cfg Config, secretWarning string, e
 	cfg.ShutdownTimeout, err = time.ParseDuration(str("CANVASS_SHUTDOWN_TIMEOUT", "15s"))
 	if err != nil || cfg.ShutdownTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("CANVASS_SHUTDOWN_TIMEOUT=%q: want a positive duration such as 15s", getenv("CANVASS_SHUTDOWN_TIMEOUT")))
+	}
+	duration := func(name, def string) time.Duration {
+		d, err := time.ParseDuration(str(name, def))
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("%s=%q: want a positive duration such as %s", name, getenv(name), def))
+		}
+		return d
+	}
+	cfg.SessionIdle = duration("CANVASS_SESSION_IDLE", "30m")
+	cfg.SessionLifetime = duration("CANVASS_SESSION_LIFETIME", "12h")
+	for _, cidr := range strings.Split(getenv("CANVASS_TRUSTED_PROXIES"), ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("CANVASS_TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", cidr))
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
+	cfg.AdminEmail = str("CANVASS_ADMIN_EMAIL", "")
+	cfg.AdminPassword = getenv("CANVASS_ADMIN_PASSWORD")
+	if path := getenv("CANVASS_ADMIN_PASSWORD_FILE"); cfg.AdminPassword == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("CANVASS_ADMIN_PASSWORD_FILE: %v", err))
+		}
+		cfg.AdminPassword = strings.TrimRight(string(b), "\r\n")
+	}
+	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
+		problems = append(problems, "CANVASS_ADMIN_EMAIL and CANVASS_ADMIN_PASSWORD go together: set both or neither")
 	}
 	if len(problems) == 0 {
 		cfg.Secret, secretWarning, err = loadSecret(getenv, cfg.DataDir)

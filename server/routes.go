@@ -9,12 +9,14 @@ import (
 	"github.com/canvass-survey/canvass/templates"
 )
 
-// routes registers every route of the service; this is the one list.
+// routes registers every route of the service; this is the one list. The
+// access test in access_test.go has a row for each and fails on a new route
+// without one.
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
-	e.Use(securityHeaders)
+	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
 
 	e.GET("/healthz", s.handleHealthz)
@@ -22,18 +24,48 @@ func (s *Server) routes() {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(templates.Static()))))
 
 	// The respondent's pages, complete without JavaScript.
-	e.GET("/s/:token", s.handleWelcome)
-	e.POST("/s/:token/start", s.handleStart)
-	e.GET("/s/:token/page/:page", s.handlePage)
-	e.POST("/s/:token/page/:page", s.handlePagePost)
-	e.GET("/s/:token/review", s.handleReview)
-	e.POST("/s/:token/submit", s.handleSubmitPost)
-	e.GET("/s/:token/optout", s.handleOptOut)
-	e.POST("/s/:token/optout", s.handleOptOutPost)
+	r := e.Group("", s.limitRespondent)
+	r.GET("/s/:token", s.handleWelcome)
+	r.POST("/s/:token/start", s.handleStart)
+	r.GET("/s/:token/page/:page", s.handlePage)
+	r.POST("/s/:token/page/:page", s.handlePagePost)
+	r.GET("/s/:token/review", s.handleReview)
+	r.POST("/s/:token/submit", s.handleSubmitPost)
+	r.GET("/s/:token/optout", s.handleOptOut)
+	r.POST("/s/:token/optout", s.handleOptOutPost)
 
 	// The respondent JSON API, same rules and storage as the pages.
-	e.GET("/api/v1/respond/:token", s.handleRespondGet)
-	e.PUT("/api/v1/respond/:token/answers", s.handleRespondAnswers)
-	e.POST("/api/v1/respond/:token/submit", s.handleRespondSubmit)
-	e.POST("/api/v1/respond/:token/optout", s.handleRespondOptOut)
+	r.GET("/api/v1/respond/:token", s.handleRespondGet)
+	r.PUT("/api/v1/respond/:token/answers", s.handleRespondAnswers)
+	r.POST("/api/v1/respond/:token/submit", s.handleRespondSubmit)
+	r.POST("/api/v1/respond/:token/optout", s.handleRespondOptOut)
+
+	// The team: a session cookie (with CSRF tokens on changes) or an API key.
+	a := e.Group("", s.authenticate)
+	staff, pi := s.staffOrPI(), s.piOnly()
+	a.POST("/api/v1/session", s.handleSessionCreate)
+	a.DELETE("/api/v1/session", s.handleSessionDelete, staff)
+	a.POST("/api/v1/users", s.handleUserCreate, pi)
+	a.GET("/api/v1/users", s.handleUserList, pi)
+	a.PATCH("/api/v1/users/:id", s.handleUserUpdate, pi)
+	a.POST("/api/v1/keys", s.handleKeyCreate, staff)
+	a.GET("/api/v1/keys", s.handleKeyList, staff)
+	a.DELETE("/api/v1/keys/:id", s.handleKeyDelete, staff)
+	a.GET("/api/v1/audit", s.handleAudit, pi)
+
+	a.GET("/admin/login", s.handleLoginPage)
+	a.POST("/admin/login", s.handleLoginPost)
+	a.POST("/admin/logout", s.handleLogoutPost, staff)
+	a.GET("/admin", s.handleAdminHome, staff)
+	a.GET("/admin/progress", s.adminSection("Progress", "Response rates by AAPOR's definitions, overall and by department, state, city size and form of government, arrive with the field-period work."), staff)
+	a.GET("/admin/cases", s.adminSection("Cases", "The sample frame's cases, their dispositions and contact history arrive with the field-period work."), staff)
+	a.GET("/admin/waves", s.adminSection("Waves", "Invitation and reminder waves by email arrive with the field-period work."), staff)
+	a.GET("/admin/results", s.adminSection("Results", "The nightly analysis — factor analysis, reliability, models and the brief's figures — arrives with the nightly pipeline."), pi)
+	a.GET("/admin/users", s.handleUsersPage, pi)
+	a.POST("/admin/users", s.handleUsersPost, pi)
+	a.POST("/admin/users/:id", s.handleUserPost, pi)
+	a.GET("/admin/keys", s.handleKeysPage, staff)
+	a.POST("/admin/keys", s.handleKeysPost, staff)
+	a.POST("/admin/keys/:id/revoke", s.handleKeyRevokePost, staff)
+	a.GET("/admin/audit", s.handleAuditPage, pi)
 }

@@ -49,9 +49,13 @@ func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) er
 			logger.Error("closing the store", "err", err)
 		}
 	}()
-	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL})
+	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
+	}
+	if err := s.bootstrapPI(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		return fmt.Errorf("first PI: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/respond"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -32,8 +34,15 @@ type Server struct {
 	Now        func() time.Time
 	BaseURL    string
 
-	echo  *echo.Echo
-	pages *template.Template
+	echo            *echo.Echo
+	pages           *template.Template
+	secrets         account.Secrets
+	limits          limits
+	sessionIdle     time.Duration
+	sessionLifetime time.Duration
+	// wall is the real clock of sessions, keys, rate limits and the audit
+	// log; Now is the survey's (field period), which tests move separately.
+	wall func() time.Time
 }
 
 // Options are New's inputs.
@@ -42,8 +51,13 @@ type Options struct {
 	Instrument *instrument.Instrument
 	Secret     []byte
 	Logger     *slog.Logger
-	Now        func() time.Time // nil: time.Now
+	Now        func() time.Time // nil: time.Now; the survey's clock (field period)
 	BaseURL    string
+	// SessionIdle and SessionLifetime bound a login session; zero: 30 minutes and 12 hours.
+	SessionIdle, SessionLifetime time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is believed for
+	// the client's address; none: the connection's address.
+	TrustedProxies []*net.IPNet
 }
 
 // New builds the server and parses its templates, so that a broken template
@@ -52,17 +66,28 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.SessionIdle == 0 {
+		o.SessionIdle = 30 * time.Minute
+	}
+	if o.SessionLifetime == 0 {
+		o.SessionLifetime = 12 * time.Hour
+	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		Store:      o.Store,
-		Instrument: o.Instrument,
-		Logger:     o.Logger,
-		Now:        o.Now,
-		BaseURL:    strings.TrimRight(o.BaseURL, "/"),
-		pages:      pages,
+		Store:           o.Store,
+		Instrument:      o.Instrument,
+		Logger:          o.Logger,
+		Now:             o.Now,
+		BaseURL:         strings.TrimRight(o.BaseURL, "/"),
+		pages:           pages,
+		secrets:         account.NewSecrets(o.Secret),
+		limits:          defaultLimits(),
+		sessionIdle:     o.SessionIdle,
+		sessionLifetime: o.SessionLifetime,
+		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now},
 	}
@@ -70,6 +95,14 @@ func New(o Options) (*Server, error) {
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = echo.ExtractIPDirect()
+	if len(o.TrustedProxies) > 0 {
+		var trust []echo.TrustOption
+		for _, n := range o.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		s.echo.IPExtractor = echo.ExtractIPFromXFFHeader(append(trust, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))...)
+	}
 	s.routes()
 	return s, nil
 }
@@ -81,7 +114,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 func (s *Server) Routes() []string {
 	var out []string
 	for _, r := range s.echo.Routes() {
-		out = append(out, r.Method+" "+r.Path)
+		if r.Method != echo.RouteNotFound { // a group's catch-all, not a route
+			out = append(out, r.Method+" "+r.Path)
+		}
 	}
 	return out
 }
@@ -119,8 +154,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := s.describe(err, c)
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" {
+	path := c.Request().URL.Path
+	if strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" {
 		_ = c.JSON(status, body)
+		return
+	}
+	if strings.HasPrefix(path, "/admin") {
+		s.adminError(c, status, body.Error)
 		return
 	}
 	_ = s.render(c, status, "message.html", messagePage{Base: Base{Title: titleFor(status), SurveyTitle: s.Instrument.Title}, Title: titleFor(status), Message: body.Error})

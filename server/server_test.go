@@ -74,12 +74,29 @@ func (env *testEnv) storedCase(tok string) *survey.Case {
 
 func (env *testEnv) do(method, path, contentType, body string) (*http.Response, string) {
 	env.t.Helper()
+	return env.doWith(http.Header{"Content-Type": {contentType}}, method, path, body)
+}
+
+// doAs sends a request with an API key (none when key is empty).
+func (env *testEnv) doAs(key, method, path, contentType, body string) (*http.Response, string) {
+	env.t.Helper()
+	h := http.Header{"Content-Type": {contentType}}
+	if key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+	return env.doWith(h, method, path, body)
+}
+
+func (env *testEnv) doWith(header http.Header, method, path, body string) (*http.Response, string) {
+	env.t.Helper()
 	req, err := http.NewRequest(method, env.http.URL+path, strings.NewReader(body))
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		if len(v) > 0 && v[0] != "" {
+			req.Header[k] = v
+		}
 	}
 	res, err := env.client.Do(req)
 	if err != nil {

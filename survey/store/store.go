@@ -34,6 +34,10 @@ type Store struct {
 	client   *mongo.Client
 	db       *mongo.Database
 	cases    *mongo.Collection
+	users    *mongo.Collection
+	sessions *mongo.Collection
+	keys     *mongo.Collection
+	audit    *mongo.Collection
 	embedded *embedded
 	locks    caseLocks
 }
@@ -62,6 +66,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.client = client
 	s.db = client.Database(cfg.Database)
 	s.cases = s.db.Collection("cases")
+	s.users = s.db.Collection("users")
+	s.sessions = s.db.Collection("sessions")
+	s.keys = s.db.Collection("api_keys")
+	s.audit = s.db.Collection("audit")
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: %w", err)
@@ -74,10 +82,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func (s *Store) createIndexes(ctx context.Context) error {
-	_, err := s.cases.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	if _, err := s.cases.Indexes().CreateMany(ctx, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "survey", Value: 1}, {Key: "frame.email", Value: 1}},
 			Options: options.Index().SetName("survey_email").SetUnique(true)},
-	})
+	}); err != nil {
+		return err
+	}
+	if _, err := s.users.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}},
+		Options: options.Index().SetName("email").SetUnique(true)}); err != nil {
+		return err
+	}
+	_, err := s.audit.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")})
 	return err
 }
 

@@ -1,0 +1,365 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+)
+
+// The team's accounts: logins, users, API keys and the audit log. Each
+// action is one function used by both the JSON API and the admin pages.
+
+// record appends an audit entry for the request's principal. The action has
+// happened by then, so a failure to record it is logged, loudly, rather
+// than reported as the action's failure.
+func (s *Server) record(c echo.Context, action, target, caseID string, detail map[string]string) {
+	e := &account.AuditEntry{At: s.wall().UTC(), Action: action, Target: target, CaseID: caseID, IP: c.RealIP(), Detail: detail}
+	if p := principalOf(c); p != nil {
+		e.Actor, e.Role = p.User.Email, p.User.Role
+	}
+	if err := s.Store.AppendAudit(c.Request().Context(), e); err != nil {
+		s.Logger.Error("audit entry not written", "action", action, "err", err)
+	}
+}
+
+var errLogin = survey.Errorf(survey.EUNAUTHORIZED, "The email or password is not right.")
+
+// login checks a password login, with rate limits per account and per
+// address, and opens a session. An unknown email and a wrong password get
+// the same answer after the same work.
+func (s *Server) login(c echo.Context, email, password string) (*account.User, string, *account.Session, error) {
+	ctx := c.Request().Context()
+	now := s.wall()
+	email = account.NormalizeEmail(email)
+	if len(email) > 254 || len(password) > account.MaxPasswordLen {
+		return nil, "", nil, errLogin
+	}
+	if ok, wait := s.limits.loginAddress.take(c.RealIP(), now); !ok {
+		return nil, "", nil, tooMany(c, wait)
+	}
+	if ok, wait := s.limits.loginAccount.take(email, now); !ok {
+		return nil, "", nil, tooMany(c, wait)
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	hash := ""
+	switch code := survey.ErrorCode(err); {
+	case err == nil:
+		hash = u.PasswordHash
+	case code != survey.ENOTFOUND:
+		return nil, "", nil, err
+	}
+	if !account.CheckPassword(hash, password) {
+		s.record(c, "session.login_failed", email, "", nil)
+		return nil, "", nil, errLogin
+	}
+	if u.Disabled {
+		return nil, "", nil, survey.Errorf(survey.EFORBIDDEN, "This account is disabled. Ask a PI to enable it.")
+	}
+	cookie := account.NewToken()
+	sess := &account.Session{ID: s.secrets.Hash(cookie), UserID: u.ID, CSRF: account.NewToken(), CreatedAt: now, LastSeen: now}
+	if err := s.Store.InsertSession(ctx, sess); err != nil {
+		return nil, "", nil, err
+	}
+	c.Set(principalKey, &principal{User: u, Session: sess})
+	s.record(c, "session.login", u.Email, "", nil)
+	s.setSessionCookie(c, cookie, s.sessionLifetime)
+	return u, cookie, sess, nil
+}
+
+func (s *Server) setSessionCookie(c echo.Context, value string, maxAge time.Duration) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.secure(c), MaxAge: int(maxAge.Seconds()),
+	})
+}
+
+// secure reports whether the service is reached over TLS, directly or by
+// its public URL.
+func (s *Server) secure(c echo.Context) bool {
+	return c.Request().TLS != nil || strings.HasPrefix(s.BaseURL, "https://")
+}
+
+// logout ends the request's session, if it has one.
+func (s *Server) logout(c echo.Context) error {
+	p := principalOf(c)
+	if p != nil && p.Session != nil {
+		if err := s.Store.DeleteSession(c.Request().Context(), p.Session.ID); err != nil {
+			return err
+		}
+		s.record(c, "session.logout", p.User.Email, "", nil)
+	}
+	s.setSessionCookie(c, "", -time.Second)
+	return nil
+}
+
+type userJSON struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+// handleSessionCreate answers POST /api/v1/session: {"email", "password"}.
+func (s *Server) handleSessionCreate(c echo.Context) error {
+	var body struct{ Email, Password string }
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	u, _, sess, err := s.login(c, body.Email, body.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"user": userJSON{u.Email, u.Role}, "csrf": sess.CSRF})
+}
+
+// handleSessionDelete answers DELETE /api/v1/session.
+func (s *Server) handleSessionDelete(c echo.Context) error {
+	if err := s.logout(c); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "logged out"})
+}
+
+// userChange is what a PI may change about a user; nil fields stay.
+type userChange struct {
+	Role     *string `json:"role"`
+	Disabled *bool   `json:"disabled"`
+	Password *string `json:"password"`
+}
+
+// createUser adds a user with a password and a role.
+func (s *Server) createUser(c echo.Context, email, password, role string) (*account.User, error) {
+	u, err := account.NewUser(email, password, role)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.InsertUser(c.Request().Context(), u); err != nil {
+		return nil, err
+	}
+	s.record(c, "user.create", u.Email, "", map[string]string{"role": role})
+	return u, nil
+}
+
+// updateUser changes a user's role, disabled flag or password. Disabling a
+// user or changing the password ends the user's sessions; the last active
+// PI cannot be disabled or demoted, so the survey always has one.
+func (s *Server) updateUser(c echo.Context, id string, ch userChange) (*account.User, error) {
+	ctx := c.Request().Context()
+	u, err := s.Store.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]string{}
+	if ch.Role != nil {
+		u.Role, detail["role"] = *ch.Role, *ch.Role
+	}
+	if ch.Disabled != nil {
+		u.Disabled, detail["disabled"] = *ch.Disabled, strconv.FormatBool(*ch.Disabled)
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if ch.Password != nil {
+		if err := account.CheckPasswordPolicy(*ch.Password); err != nil {
+			return nil, err
+		}
+		u.PasswordHash, detail["password"] = account.HashPassword(*ch.Password), "reset"
+	}
+	if len(detail) == 0 {
+		return nil, survey.Errorf(survey.EINVALID, `Nothing to change: send "role", "disabled" or "password".`)
+	}
+	if u.Role != account.RolePI || u.Disabled {
+		if err := s.keepOnePI(c, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	u.UpdatedAt = s.wall().UTC()
+	if err := s.Store.ReplaceUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if u.Disabled || ch.Password != nil {
+		if err := s.Store.DeleteUserSessions(ctx, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	s.record(c, "user.update", u.Email, "", detail)
+	return u, nil
+}
+
+// keepOnePI refuses a change that would leave no active PI besides except.
+func (s *Server) keepOnePI(c echo.Context, except string) error {
+	users, err := s.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	for _, other := range users {
+		if other.ID != except && other.Role == account.RolePI && !other.Disabled {
+			return nil
+		}
+	}
+	return survey.Errorf(survey.ECONFLICT, "This is the last active PI: add another PI first.")
+}
+
+// handleUserCreate answers POST /api/v1/users: {"email", "password", "role"}.
+func (s *Server) handleUserCreate(c echo.Context) error {
+	var body struct{ Email, Password, Role string }
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	u, err := s.createUser(c, body.Email, body.Password, body.Role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+// handleUserList answers GET /api/v1/users.
+func (s *Server) handleUserList(c echo.Context) error {
+	users, err := s.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": users})
+}
+
+// handleUserUpdate answers PATCH /api/v1/users/{id}: {"role", "disabled", "password"}.
+func (s *Server) handleUserUpdate(c echo.Context) error {
+	var body userChange
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	u, err := s.updateUser(c, c.Param("id"), body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// createKey makes an API key for the request's user; the full key is
+// returned only here.
+func (s *Server) createKey(c echo.Context, name string) (*account.Key, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, "", survey.FieldErrors("The key needs a name", map[string]string{"name": "1 to 100 characters"})
+	}
+	p := principalOf(c)
+	id, secret, full := account.NewKeySecret()
+	k := &account.Key{ID: id, UserID: p.User.ID, Name: name, Hash: s.secrets.Hash(secret), CreatedAt: s.wall().UTC()}
+	if err := s.Store.InsertKey(c.Request().Context(), k); err != nil {
+		return nil, "", err
+	}
+	s.record(c, "key.create", k.ID, "", map[string]string{"name": name})
+	return k, full, nil
+}
+
+// revokeKey revokes a key of the request's user; a PI may revoke anyone's.
+// Someone else's key is "not found" to staff, so they learn nothing of it.
+func (s *Server) revokeKey(c echo.Context, id string) error {
+	ctx := c.Request().Context()
+	p := principalOf(c)
+	k, err := s.Store.Key(ctx, id)
+	if err != nil {
+		return err
+	}
+	if k.UserID != p.User.ID && p.User.Role != account.RolePI {
+		return survey.Errorf(survey.ENOTFOUND, "key not found")
+	}
+	if k.RevokedAt != nil {
+		return nil
+	}
+	if err := s.Store.RevokeKey(ctx, id, s.wall().UTC()); err != nil {
+		return err
+	}
+	s.record(c, "key.revoke", k.ID, "", map[string]string{"name": k.Name})
+	return nil
+}
+
+// visibleKeys is the keys the request's user may see: their own, or, for a
+// PI who asks, everyone's.
+func (s *Server) visibleKeys(c echo.Context, all bool) ([]account.Key, error) {
+	p := principalOf(c)
+	owner := p.User.ID
+	if all && p.User.Role == account.RolePI {
+		owner = ""
+	}
+	return s.Store.Keys(c.Request().Context(), owner)
+}
+
+// handleKeyCreate answers POST /api/v1/keys: {"name"} → {"id", "key"}.
+func (s *Server) handleKeyCreate(c echo.Context) error {
+	var body struct{ Name string }
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	k, full, err := s.createKey(c, body.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"id": k.ID, "name": k.Name, "key": full})
+}
+
+// handleKeyList answers GET /api/v1/keys (?all=true for a PI: everyone's).
+func (s *Server) handleKeyList(c echo.Context) error {
+	keys, err := s.visibleKeys(c, c.QueryParam("all") == "true")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"keys": keys})
+}
+
+// handleKeyDelete answers DELETE /api/v1/keys/{id}.
+func (s *Server) handleKeyDelete(c echo.Context) error {
+	if err := s.revokeKey(c, c.Param("id")); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "revoked"})
+}
+
+// handleAudit answers GET /api/v1/audit (?limit=N, default 200, at most 5,000).
+func (s *Server) handleAudit(c echo.Context) error {
+	entries, err := s.Store.Audit(c.Request().Context(), auditLimit(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+}
+
+func auditLimit(c echo.Context) int64 {
+	n, err := strconv.ParseInt(c.QueryParam("limit"), 10, 64)
+	if err != nil || n <= 0 {
+		return 200
+	}
+	return min(n, 5000)
+}
+
+// bootstrapPI creates the first PI from the configuration when the store
+// has no user at all; once anyone exists it does nothing, so a restart never
+// resets a password.
+func (s *Server) bootstrapPI(ctx context.Context, email, password string) error {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if email == "" {
+		s.Logger.Warn("no users yet: set CANVASS_ADMIN_EMAIL and CANVASS_ADMIN_PASSWORD, or run `canvass user add`, to create the first PI")
+		return nil
+	}
+	u, err := account.NewUser(email, password, account.RolePI)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.InsertUser(ctx, u); err != nil {
+		return err
+	}
+	s.Logger.Info("created the first PI", "email", u.Email)
+	return s.Store.AppendAudit(ctx, &account.AuditEntry{At: u.CreatedAt, Actor: "configuration", Action: "user.create", Target: u.Email,
+		IP: "local", Detail: map[string]string{"role": account.RolePI}})
+}

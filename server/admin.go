@@ -1,0 +1,245 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+)
+
+// The admin pages: plain HTML forms, each carrying the session's CSRF
+// token, styled like the respondent pages.
+
+type navItem struct {
+	Label, URL string
+	Active     bool
+}
+
+// adminBase is what the admin layout needs.
+type adminBase struct {
+	Title       string
+	SurveyTitle string
+	User        *account.User
+	CSRF        string
+	Nav         []navItem
+	Notice      string // a confirmation or an error to show at the top
+	Error       bool
+}
+
+// adminSections is the navigation, with the roles that may open each.
+var adminSections = []struct {
+	Label, Path string
+	PIOnly      bool
+}{
+	{"Progress", "/admin/progress", false},
+	{"Cases", "/admin/cases", false},
+	{"Waves", "/admin/waves", false},
+	{"Results", "/admin/results", true},
+	{"Users", "/admin/users", true},
+	{"Keys", "/admin/keys", false},
+	{"Audit", "/admin/audit", true},
+}
+
+func (s *Server) adminBase(c echo.Context, title string) adminBase {
+	b := adminBase{Title: title, SurveyTitle: s.Instrument.Title}
+	p := principalOf(c)
+	if p == nil {
+		return b
+	}
+	b.User = p.User
+	if p.Session != nil {
+		b.CSRF = p.Session.CSRF
+	}
+	for _, sec := range adminSections {
+		if !sec.PIOnly || p.User.Role == account.RolePI {
+			b.Nav = append(b.Nav, navItem{Label: sec.Label, URL: sec.Path, Active: strings.HasPrefix(c.Path(), sec.Path)})
+		}
+	}
+	return b
+}
+
+type loginPage struct {
+	adminBase
+	Email string
+}
+
+// handleLoginPage answers GET /admin/login.
+func (s *Server) handleLoginPage(c echo.Context) error {
+	if principalOf(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/admin")
+	}
+	return s.render(c, http.StatusOK, "admin_login.html", loginPage{adminBase: s.adminBase(c, "Log in")})
+}
+
+// handleLoginPost answers POST /admin/login (form: email, password).
+func (s *Server) handleLoginPost(c echo.Context) error {
+	email := c.FormValue("email")
+	if _, _, _, err := s.login(c, email, c.FormValue("password")); err != nil {
+		status, body := s.describe(err, c)
+		page := loginPage{adminBase: s.adminBase(c, "Log in"), Email: email}
+		page.Notice, page.Error = body.Error, true
+		return s.render(c, status, "admin_login.html", page)
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// handleLogoutPost answers POST /admin/logout.
+func (s *Server) handleLogoutPost(c echo.Context) error {
+	if err := s.logout(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// handleAdminHome answers GET /admin.
+func (s *Server) handleAdminHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/admin/progress")
+}
+
+type sectionPage struct {
+	adminBase
+	Text string
+}
+
+// adminSection answers the sections that later work fills in; each says
+// what it will hold.
+func (s *Server) adminSection(title, text string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return s.render(c, http.StatusOK, "admin_section.html", sectionPage{adminBase: s.adminBase(c, title), Text: text})
+	}
+}
+
+type usersPage struct {
+	adminBase
+	Users []account.User
+}
+
+// handleUsersPage answers GET /admin/users.
+func (s *Server) handleUsersPage(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, "", false)
+}
+
+func (s *Server) renderUsers(c echo.Context, status int, notice string, isError bool) error {
+	users, err := s.Store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	page := usersPage{adminBase: s.adminBase(c, "Users"), Users: users}
+	page.Notice, page.Error = notice, isError
+	return s.render(c, status, "admin_users.html", page)
+}
+
+// handleUsersPost answers POST /admin/users (form: email, password, role).
+func (s *Server) handleUsersPost(c echo.Context) error {
+	u, err := s.createUser(c, c.FormValue("email"), c.FormValue("password"), c.FormValue("role"))
+	if err != nil {
+		return s.adminFormError(c, err, s.renderUsers)
+	}
+	return s.renderUsers(c, http.StatusCreated, "Added "+u.Email+" as "+u.Role+".", false)
+}
+
+// handleUserPost answers POST /admin/users/{id} (form: role, disabled, password).
+func (s *Server) handleUserPost(c echo.Context) error {
+	var ch userChange
+	if role := c.FormValue("role"); role != "" {
+		ch.Role = &role
+	}
+	disabled := c.FormValue("disabled") == "true"
+	ch.Disabled = &disabled
+	if pw := c.FormValue("password"); pw != "" {
+		ch.Password = &pw
+	}
+	u, err := s.updateUser(c, c.Param("id"), ch)
+	if err != nil {
+		return s.adminFormError(c, err, s.renderUsers)
+	}
+	return s.renderUsers(c, http.StatusOK, "Saved "+u.Email+".", false)
+}
+
+// adminFormError shows a page again with what went wrong at the top.
+func (s *Server) adminFormError(c echo.Context, err error, render func(echo.Context, int, string, bool) error) error {
+	if code := survey.ErrorCode(err); code == survey.EINTERNAL || code == survey.EUNAVAILABLE {
+		return err
+	}
+	status, body := s.describe(err, c)
+	msg := body.Error
+	for field, problem := range body.Fields {
+		msg += " — " + field + ": " + problem
+	}
+	return render(c, status, msg, true)
+}
+
+type keysPage struct {
+	adminBase
+	Keys   []account.Key
+	NewKey string // shown once, right after creation
+	All    bool
+}
+
+// handleKeysPage answers GET /admin/keys.
+func (s *Server) handleKeysPage(c echo.Context) error {
+	return s.renderKeys(c, http.StatusOK, "", false)
+}
+
+func (s *Server) renderKeys(c echo.Context, status int, notice string, isError bool) error {
+	return s.renderKeysWith(c, status, notice, isError, "")
+}
+
+func (s *Server) renderKeysWith(c echo.Context, status int, notice string, isError bool, newKey string) error {
+	p := principalOf(c)
+	keys, err := s.visibleKeys(c, true)
+	if err != nil {
+		return err
+	}
+	page := keysPage{adminBase: s.adminBase(c, "API keys"), Keys: keys, NewKey: newKey, All: p.User.Role == account.RolePI}
+	page.Notice, page.Error = notice, isError
+	return s.render(c, status, "admin_keys.html", page)
+}
+
+// handleKeysPost answers POST /admin/keys (form: name). The key appears in
+// this answer only, never in a URL.
+func (s *Server) handleKeysPost(c echo.Context) error {
+	_, full, err := s.createKey(c, c.FormValue("name"))
+	if err != nil {
+		return s.adminFormError(c, err, s.renderKeys)
+	}
+	return s.renderKeysWith(c, http.StatusCreated, "Copy the key now: it is not shown again.", false, full)
+}
+
+// handleKeyRevokePost answers POST /admin/keys/{id}/revoke.
+func (s *Server) handleKeyRevokePost(c echo.Context) error {
+	if err := s.revokeKey(c, c.Param("id")); err != nil {
+		return s.adminFormError(c, err, s.renderKeys)
+	}
+	return s.renderKeys(c, http.StatusOK, "The key is revoked.", false)
+}
+
+type auditPage struct {
+	adminBase
+	Entries []account.AuditEntry
+}
+
+// handleAuditPage answers GET /admin/audit.
+func (s *Server) handleAuditPage(c echo.Context) error {
+	entries, err := s.Store.Audit(c.Request().Context(), auditLimit(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "admin_audit.html", auditPage{adminBase: s.adminBase(c, "Audit log"), Entries: entries})
+}
+
+// adminError answers a failed admin page: the login form for 401, a page
+// naming the problem otherwise.
+func (s *Server) adminError(c echo.Context, status int, message string) {
+	if status == http.StatusUnauthorized {
+		page := loginPage{adminBase: s.adminBase(c, "Log in")}
+		page.Notice, page.Error = message, true
+		_ = s.render(c, status, "admin_login.html", page)
+		return
+	}
+	page := sectionPage{adminBase: s.adminBase(c, titleFor(status)), Text: message}
+	_ = s.render(c, status, "admin_section.html", page)
+}

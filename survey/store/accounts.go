@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+)
+
+func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
+
+// InsertUser stores a new user; a taken email is ECONFLICT.
+func (s *Store) InsertUser(ctx context.Context, u *account.User) error {
+	_, err := s.users.InsertOne(ctx, u)
+	return translate(err, "a user with this email")
+}
+
+// User returns the user with the given id.
+func (s *Store) User(ctx context.Context, id string) (*account.User, error) {
+	var u account.User
+	if err := s.users.FindOne(ctx, byID(id)).Decode(&u); err != nil {
+		return nil, translate(err, "user")
+	}
+	return &u, nil
+}
+
+// UserByEmail returns the user with the given (normalized) email. The team
+// is a handful of people, so the scan FerretDB makes here costs nothing.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+	var u account.User
+	if err := s.users.FindOne(ctx, bson.D{{Key: "email", Value: email}}).Decode(&u); err != nil {
+		return nil, translate(err, "user")
+	}
+	return &u, nil
+}
+
+// Users lists every user by email.
+func (s *Store) Users(ctx context.Context) ([]account.User, error) {
+	return findAll[account.User](ctx, s.users, bson.D{}, options.Find().SetSort(bson.D{{Key: "email", Value: 1}}), "users")
+}
+
+// CountUsers says how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	n, err := s.users.CountDocuments(ctx, bson.D{})
+	return n, translate(err, "users")
+}
+
+// ReplaceUser stores u over the user with its id.
+func (s *Store) ReplaceUser(ctx context.Context, u *account.User) error {
+	res, err := s.users.ReplaceOne(ctx, byID(u.ID), u)
+	if err != nil {
+		return translate(err, "a user with this email")
+	}
+	if res.MatchedCount == 0 {
+		return survey.Errorf(survey.ENOTFOUND, "user not found")
+	}
+	return nil
+}
+
+// InsertSession stores a new session.
+func (s *Store) InsertSession(ctx context.Context, sess *account.Session) error {
+	_, err := s.sessions.InsertOne(ctx, sess)
+	return translate(err, "session")
+}
+
+// Session returns the session with the given id (the hash of its cookie).
+func (s *Store) Session(ctx context.Context, id string) (*account.Session, error) {
+	var sess account.Session
+	if err := s.sessions.FindOne(ctx, byID(id)).Decode(&sess); err != nil {
+		return nil, translate(err, "session")
+	}
+	return &sess, nil
+}
+
+// TouchSession records activity on a session.
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	_, err := s.sessions.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: at}}}})
+	return translate(err, "session")
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.sessions.DeleteOne(ctx, byID(id))
+	return translate(err, "session")
+}
+
+// DeleteUserSessions ends every session of a user, when the user is
+// disabled or the password changes.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
+	return translate(err, "sessions")
+}
+
+// InsertKey stores a new API key.
+func (s *Store) InsertKey(ctx context.Context, k *account.Key) error {
+	_, err := s.keys.InsertOne(ctx, k)
+	return translate(err, "key")
+}
+
+// Key returns the API key with the given id.
+func (s *Store) Key(ctx context.Context, id string) (*account.Key, error) {
+	var k account.Key
+	if err := s.keys.FindOne(ctx, byID(id)).Decode(&k); err != nil {
+		return nil, translate(err, "key")
+	}
+	return &k, nil
+}
+
+// Keys lists the keys of a user, or of everyone when userID is empty.
+func (s *Store) Keys(ctx context.Context, userID string) ([]account.Key, error) {
+	filter := bson.D{}
+	if userID != "" {
+		filter = bson.D{{Key: "user_id", Value: userID}}
+	}
+	return findAll[account.Key](ctx, s.keys, filter, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}), "keys")
+}
+
+// RevokeKey marks a key revoked; it stops working at once.
+func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	res, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}}}})
+	if err != nil {
+		return translate(err, "key")
+	}
+	if res.MatchedCount == 0 {
+		return survey.Errorf(survey.ENOTFOUND, "key not found")
+	}
+	return nil
+}
+
+// TouchKey records a key's use.
+func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
+	_, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_used", Value: at}}}})
+	return translate(err, "key")
+}
+
+// AppendAudit adds an entry to the audit log. There is no way to change or
+// delete one: the store offers none.
+func (s *Store) AppendAudit(ctx context.Context, e *account.AuditEntry) error {
+	_, err := s.audit.InsertOne(ctx, e)
+	return translate(err, "audit entry")
+}
+
+// Audit returns the newest entries first, at most limit of them.
+func (s *Store) Audit(ctx context.Context, limit int64) ([]account.AuditEntry, error) {
+	return findAll[account.AuditEntry](ctx, s.audit, bson.D{},
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit), "audit log")
+}
+
+// findAll decodes every document a query returns.
+func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder, what string) ([]T, error) {
+	cur, err := coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, translate(err, what)
+	}
+	return out, nil
+}
