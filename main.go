@@ -3,16 +3,24 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/store"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -23,6 +31,7 @@ const usage = `usage: canvass <command> [flags]
 commands:
   serve     run the web service (see README for configuration)
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
+  user      manage the team's accounts in the store: add, passwd, disable
   version   print the version
 `
 
@@ -45,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "analyze":
 		return cli.Run(args[1:], stdout, stderr)
 	case "version":
@@ -80,4 +91,115 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, Stdout: stdout, Stderr: stderr})
+}
+
+const userUsage = `usage:
+  canvass user add --email EMAIL --role pi|staff   (password: first line of stdin)
+  canvass user passwd --email EMAIL                (new password: first line of stdin)
+  canvass user disable --email EMAIL
+
+It works on the store the service is configured with (the same environment
+variables as canvass serve). With the embedded store, stop the service first.
+`
+
+// userCmd is `canvass user add|passwd|disable`: account changes from the
+// command line, recorded in the audit log like those made in the admin UI.
+func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, userUsage)
+		return fmt.Errorf("user: say add, passwd or disable")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", account.RoleStaff, "pi or staff (add only)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("user %s: --email is required", args[0])
+	}
+	readPassword := func() (string, error) {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("user %s: give the password on the first line of standard input", args[0])
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	cfg, _, err := server.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+
+	var u *account.User
+	detail := map[string]string{}
+	switch args[0] {
+	case "add":
+		password, err := readPassword()
+		if err != nil {
+			return err
+		}
+		if u, err = account.NewUser(*email, password, *role); err != nil {
+			return describe(err)
+		}
+		if err := st.InsertUser(ctx, u); err != nil {
+			return describe(err)
+		}
+		detail["role"] = u.Role
+	case "passwd", "disable":
+		if u, err = st.UserByEmail(ctx, account.NormalizeEmail(*email)); err != nil {
+			return describe(err)
+		}
+		if args[0] == "passwd" {
+			password, err := readPassword()
+			if err != nil {
+				return err
+			}
+			if err := account.CheckPasswordPolicy(password); err != nil {
+				return describe(err)
+			}
+			u.PasswordHash, detail["password"] = account.HashPassword(password), "reset"
+		} else {
+			u.Disabled, detail["disabled"] = true, "true"
+		}
+		u.UpdatedAt = time.Now().UTC()
+		if err := st.ReplaceUser(ctx, u); err != nil {
+			return describe(err)
+		}
+		if err := st.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprint(stderr, userUsage)
+		return fmt.Errorf("user: unknown action %q", args[0])
+	}
+	action := map[string]string{"add": "user.create", "passwd": "user.update", "disable": "user.update"}[args[0]]
+	if err := st.AppendAudit(ctx, &account.AuditEntry{At: time.Now().UTC(), Actor: "command line", Action: action,
+		Target: u.Email, IP: "local", Detail: detail}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: done (%s, %s)\n", u.Email, u.Role, map[bool]string{true: "disabled", false: "active"}[u.Disabled])
+	return nil
+}
+
+// describe turns a domain error into a message that names the fields.
+func describe(err error) error {
+	var e *survey.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		var parts []string
+		for f, m := range e.Fields {
+			parts = append(parts, f+" "+m)
+		}
+		return fmt.Errorf("%s: %s", e.Message, strings.Join(parts, "; "))
+	}
+	if errors.As(err, &e) {
+		return errors.New(e.Message)
+	}
+	return err
 }

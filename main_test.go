@@ -181,3 +181,52 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestUserCommand(t *testing.T) {
+	env := map[string]string{"CANVASS_DATA_DIR": t.TempDir(), "CANVASS_SECRET": strings.Repeat("s", 32)}
+	getenv := func(k string) string { return env[k] }
+	user := func(stdin string, args ...string) (string, error) {
+		var out strings.Builder
+		err := userCmd(t.Context(), args, getenv, strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	if out, err := user("a long enough password\n", "add", "--email", "PI@example.org", "--role", "pi"); err != nil || !strings.Contains(out, "pi@example.org: done (pi, active)") {
+		t.Fatalf("add: %q, %v", out, err)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"short\n", []string{"add", "--email", "x@example.org"}, "12 to 256 characters"},
+		{"a long enough password\n", []string{"add", "--email", "not-an-email"}, "email"},
+		{"a long enough password\n", []string{"add", "--email", "pi@example.org"}, "already exists"},
+		{"", []string{"passwd", "--email", "pi@example.org"}, "first line of standard input"},
+		{"", []string{"disable", "--email", "nobody@example.org"}, "not found"},
+		{"", []string{"add"}, "--email is required"},
+		{"", []string{"rename", "--email", "pi@example.org"}, "unknown action"},
+	} {
+		if _, err := user(tc.stdin, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("user %v: error %v, want it to mention %q", tc.args, err, tc.want)
+		}
+	}
+	if out, err := user("", "disable", "--email", "pi@example.org"); err != nil || !strings.Contains(out, "disabled") {
+		t.Errorf("disable: %q, %v", out, err)
+	}
+}
+
+// A header line of a megabyte is refused before any handler runs.
+func TestServeHugeHeader(t *testing.T) {
+	base, _, stop := startServe(t, t.TempDir())
+	defer stop()
+	req, _ := http.NewRequest("GET", base+"/healthz", nil)
+	req.Header.Set("X-Huge", strings.Repeat("a", 1<<20))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", res.StatusCode)
+	}
+}

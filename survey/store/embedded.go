@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -57,7 +58,10 @@ func (e *embedded) close() {
 	<-e.done
 }
 
-// levelFloor is a slog.Handler that drops records below a minimum level.
+// levelFloor is a slog.Handler that drops records below a minimum level,
+// and FerretDB's dumps of wire messages: it logs them at warning level when
+// a client sends a command it lacks, as the driver's endSessions on every
+// disconnect.
 type levelFloor struct {
 	slog.Handler
 	min slog.Level
@@ -65,6 +69,14 @@ type levelFloor struct {
 
 func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "Response header") || strings.HasPrefix(r.Message, "Response message") ||
+		strings.HasPrefix(r.Message, "Request header") || strings.HasPrefix(r.Message, "Request message") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
