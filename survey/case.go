@@ -29,6 +29,77 @@ type Case struct {
 	SubmittedAt *time.Time `bson:"submitted_at,omitempty"`
 	OptedOutAt  *time.Time `bson:"opted_out_at,omitempty"`
 	Paradata    Paradata   `bson:"paradata"`
+
+	// SealedToken is the personal token encrypted under a key from the
+	// configuration, so reminder waves can carry the link again; the
+	// database alone cannot open it.
+	SealedToken string `bson:"sealed_token,omitempty"`
+	// ImportID names the frame import that created the case, so a failed
+	// import can be removed whole.
+	ImportID string `bson:"import_id,omitempty"`
+	// Contacts is every message sent, or tried, to the person.
+	Contacts []Contact `bson:"contacts,omitempty"`
+	// Mark is what staff recorded that only they can know (bounced,
+	// ineligible, unavailable, other); nil when nothing is recorded.
+	Mark *Mark `bson:"mark,omitempty"`
+	// History lists staff marks and their removal, oldest first.
+	History []Event `bson:"history,omitempty"`
+}
+
+// Contact is one message of a wave to the case.
+type Contact struct {
+	Wave   string    `bson:"wave" json:"wave"`
+	Kind   string    `bson:"kind" json:"kind"`     // invitation or reminder
+	Status string    `bson:"status" json:"status"` // sent, bounced or failed
+	At     time.Time `bson:"at" json:"at"`
+	Error  string    `bson:"error,omitempty" json:"error,omitempty"`
+}
+
+// Contact statuses.
+const (
+	ContactSent    = "sent"
+	ContactBounced = "bounced" // the mail server refused the address for good
+	ContactFailed  = "failed"  // gave up after retries on temporary failures
+)
+
+// Mark is a disposition staff recorded.
+type Mark struct {
+	Code string    `bson:"code" json:"code"` // bounced, ineligible, unavailable or other
+	Note string    `bson:"note,omitempty" json:"note,omitempty"`
+	At   time.Time `bson:"at" json:"at"`
+	By   string    `bson:"by" json:"by"`
+}
+
+// Event is one entry of a case's history.
+type Event struct {
+	At   time.Time `bson:"at" json:"at"`
+	By   string    `bson:"by" json:"by"`
+	What string    `bson:"what" json:"what"` // "mark" or "unmark"
+	Code string    `bson:"code,omitempty" json:"code,omitempty"`
+	Note string    `bson:"note,omitempty" json:"note,omitempty"`
+}
+
+// Invited reports whether any invitation or reminder reached the mail server.
+func (c *Case) Invited() bool {
+	for _, ct := range c.Contacts {
+		if ct.Status == ContactSent || ct.Status == ContactBounced {
+			return true
+		}
+	}
+	return false
+}
+
+// Bounced reports whether a message to the case bounced or staff marked it so.
+func (c *Case) Bounced() bool {
+	if c.Mark != nil && c.Mark.Code == "bounced" {
+		return true
+	}
+	for _, ct := range c.Contacts {
+		if ct.Status == ContactBounced {
+			return true
+		}
+	}
+	return false
 }
 
 // Frame is what the sample frame says about the sampled person.

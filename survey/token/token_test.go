@@ -58,3 +58,26 @@ func FuzzWellFormed(f *testing.F) {
 		}
 	})
 }
+
+func TestSealer(t *testing.T) {
+	s := NewSealer([]byte("secret-a"))
+	tok := New()
+	sealed := s.Seal(tok)
+	if sealed == s.Seal(tok) {
+		t.Error("sealing is deterministic: the nonce is not random")
+	}
+	got, err := s.Open(sealed)
+	if err != nil || got != tok {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := NewSealer([]byte("secret-b")).Open(sealed); err == nil {
+		t.Error("another secret opens the token")
+	}
+	tampered := []byte(sealed)
+	tampered[len(tampered)-2] ^= 1
+	for _, bad := range []string{string(tampered), "", "!!!", sealed[:10]} {
+		if _, err := s.Open(bad); err == nil {
+			t.Errorf("Open(%q) succeeds", bad)
+		}
+	}
+}
