@@ -132,5 +132,9 @@ type Change struct {
 	Page         string         // new resume page, or "" to keep it
 	PageSeconds  map[string]float64
 	Device       string
+	Contact      *Contact // a message sent or tried, appended to Contacts
+	Mark         *Mark    // a staff mark to set
+	ClearMark    bool     // remove the staff mark
+	Event        *Event   // appended to History
 	At           time.Time
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -71,22 +72,37 @@ func updateDocument(ch *survey.Change) bson.D {
 	if ch.Device != "" {
 		set = append(set, bson.E{Key: "paradata.device", Value: ch.Device})
 	}
-	update := bson.D{{Key: "$set", Value: set}}
-	if len(ch.ClearAnswers) > 0 {
-		unset := bson.D{}
-		for _, id := range ch.ClearAnswers {
-			unset = append(unset, bson.E{Key: "answers." + id, Value: ""})
-		}
-		update = append(update, bson.E{Key: "$unset", Value: unset})
+	if ch.Mark != nil {
+		set = append(set, bson.E{Key: "mark", Value: ch.Mark})
 	}
-	if len(ch.PageSeconds) > 0 {
-		inc := bson.D{}
-		for page, sec := range ch.PageSeconds {
-			inc = append(inc, bson.E{Key: "paradata.page_seconds." + page, Value: sec})
-		}
-		update = append(update, bson.E{Key: "$inc", Value: inc})
+	update := bson.D{{Key: "$set", Value: set}}
+	for _, id := range ch.ClearAnswers {
+		update = appendOp(update, "$unset", bson.E{Key: "answers." + id, Value: ""})
+	}
+	if ch.ClearMark {
+		update = appendOp(update, "$unset", bson.E{Key: "mark", Value: ""})
+	}
+	if ch.Contact != nil {
+		update = appendOp(update, "$push", bson.E{Key: "contacts", Value: ch.Contact})
+	}
+	if ch.Event != nil {
+		update = appendOp(update, "$push", bson.E{Key: "history", Value: ch.Event})
+	}
+	for page, sec := range ch.PageSeconds {
+		update = appendOp(update, "$inc", bson.E{Key: "paradata.page_seconds." + page, Value: sec})
 	}
 	return update
+}
+
+// appendOp adds field to the update's operator op, creating it if needed.
+func appendOp(update bson.D, op string, field bson.E) bson.D {
+	for i := range update {
+		if update[i].Key == op {
+			update[i].Value = append(update[i].Value.(bson.D), field)
+			return update
+		}
+	}
+	return append(update, bson.E{Key: op, Value: bson.D{field}})
 }
 
 func statusTimeField(status string) string {
@@ -132,10 +148,46 @@ func applyChange(c *survey.Case, ch *survey.Change) {
 	if ch.Device != "" {
 		c.Paradata.Device = ch.Device
 	}
+	if ch.Mark != nil {
+		c.Mark = ch.Mark
+	}
+	if ch.ClearMark {
+		c.Mark = nil
+	}
+	if ch.Contact != nil {
+		c.Contacts = append(c.Contacts, *ch.Contact)
+	}
+	if ch.Event != nil {
+		c.History = append(c.History, *ch.Event)
+	}
 	for page, sec := range ch.PageSeconds {
 		if c.Paradata.PageSeconds == nil {
 			c.Paradata.PageSeconds = map[string]float64{}
 		}
 		c.Paradata.PageSeconds[page] += sec
 	}
+}
+
+// Cases returns every case of a survey. Aggregate views (progress, exports,
+// waves) scan once and work in Go, which both stores do well.
+func (s *Store) Cases(ctx context.Context, surveyID string) ([]survey.Case, error) {
+	return findAll[survey.Case](ctx, s.cases, bson.D{{Key: "survey", Value: surveyID}}, nil, "cases")
+}
+
+// InsertCases stores a frame import's cases, all or none: without
+// multi-document transactions, a failure part-way removes what the import
+// had written, found by its ImportID.
+func (s *Store) InsertCases(ctx context.Context, importID string, cases []*survey.Case) error {
+	docs := make([]any, len(cases))
+	for i, c := range cases {
+		c.ImportID = importID
+		docs[i] = c
+	}
+	if _, err := s.cases.InsertMany(ctx, docs); err != nil {
+		if _, delErr := s.cases.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "import_id", Value: importID}}); delErr != nil {
+			return translate(errors.Join(err, delErr), "cases")
+		}
+		return translate(err, "a case with one of these emails")
+	}
+	return nil
 }

@@ -123,3 +123,55 @@ func TestUpdateCaseClearsAndReopens(t *testing.T) {
 		t.Errorf("after reopen got %+v", got)
 	}
 }
+
+func TestUpdateCaseMarksAndContacts(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	if err := s.InsertCase(ctx, newCase("c1", "a@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	steps := []*survey.Change{
+		{Contact: &survey.Contact{Wave: "w1", Kind: "invitation", Status: survey.ContactSent, At: at}, At: at},
+		{Mark: &survey.Mark{Code: "ineligible", Note: "retired", At: at, By: "staff@example.org"},
+			Event: &survey.Event{At: at, By: "staff@example.org", What: "mark", Code: "ineligible"}, At: at},
+		{ClearMark: true, Event: &survey.Event{At: at, By: "staff@example.org", What: "unmark"}, SetAnswers: map[string]any{"q": 1}, ClearAnswers: []string{"x", "y"}, At: at},
+	}
+	for _, ch := range steps {
+		if _, err := s.UpdateCase(ctx, "c1", func(*survey.Case) (*survey.Change, error) { return ch, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Case(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Contacts) != 1 || !got.Invited() || got.Mark != nil || len(got.History) != 2 || got.History[1].What != "unmark" || got.Answers["q"] == nil {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestInsertCasesAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	if err := s.InsertCase(ctx, newCase("old", "taken@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	batch := []*survey.Case{newCase("n1", "one@example.org"), newCase("n2", "two@example.org"), newCase("n3", "taken@example.org")}
+	if got := survey.ErrorCode(s.InsertCases(ctx, "imp1", batch)); got != survey.ECONFLICT {
+		t.Fatalf("got %q, want conflict", got)
+	}
+	all, err := s.Cases(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 {
+		t.Errorf("%d cases after a failed import, want the 1 from before", len(all))
+	}
+	if err := s.InsertCases(ctx, "imp2", batch[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ = s.Cases(ctx, "s1"); len(all) != 3 {
+		t.Errorf("%d cases, want 3", len(all))
+	}
+}
