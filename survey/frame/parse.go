@@ -207,7 +207,10 @@ const utf8BOM = "\xef\xbb\xbf"
 // digits with commas. Title may be empty. Two rows with the same email,
 // ignoring case, are an error on the second. A UTF-8 byte-order mark and
 // CRLF line ends are fine; other encodings than UTF-8 are not.
-func Parse(r io.Reader, in *instrument.Instrument) ([]survey.Frame, error) {
+//
+// existing lists the emails already in the sample; a row repeating one,
+// ignoring case, is an error too.
+func Parse(r io.Reader, in *instrument.Instrument, existing []string) ([]survey.Frame, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
 		br.Discard(len(utf8BOM)) // peeked, so it cannot fail
@@ -215,7 +218,10 @@ func Parse(r io.Reader, in *instrument.Instrument) ([]survey.Frame, error) {
 	p := &parser{
 		csv:    csv.NewReader(br),
 		canon:  newCanon(in),
-		emails: map[string]int{},
+		emails: make(map[string]int, len(existing)),
+	}
+	for _, e := range existing {
+		p.emails[strings.ToLower(strings.TrimSpace(e))] = inSample
 	}
 	p.ctx = context.WithValue(context.Background(), canonKey{}, p.canon)
 	p.csv.ReuseRecord = true
@@ -229,13 +235,16 @@ func Parse(r io.Reader, in *instrument.Instrument) ([]survey.Frame, error) {
 	return rows, nil
 }
 
+// inSample marks an email of a case imported before, in parser.emails.
+const inSample = 0
+
 type parser struct {
 	csv     *csv.Reader
 	canon   *canon
 	ctx     context.Context // carries canon to the validator
 	names   []string        // per column: its name in Columns, or as the header writes it
 	index   map[string]int  // name in Columns → position in the record
-	emails  map[string]int  // folded email → line of its first row
+	emails  map[string]int  // folded email → line of its first row, or inSample
 	errs    Errors
 	readErr error // r failed: not the file's fault
 }
@@ -389,7 +398,9 @@ func (p *parser) row(line int, rec []string) (f survey.Frame, ok, stop bool) {
 	}
 	if r.Email != "" {
 		key := strings.ToLower(r.Email)
-		if first, dup := p.emails[key]; dup {
+		if first, dup := p.emails[key]; dup && first == inSample {
+			bad("email", "%q is already in the sample", r.Email)
+		} else if dup {
 			bad("email", "%q repeats the email of line %d", r.Email, first)
 		} else {
 			p.emails[key] = line

@@ -15,7 +15,7 @@ const header = "email,name,title,department,city,state,population,form_of_govern
 
 func parse(t testing.TB, s string) ([]survey.Frame, error) {
 	t.Helper()
-	return Parse(strings.NewReader(s), instrument.Default())
+	return Parse(strings.NewReader(s), instrument.Default(), nil)
 }
 
 // rowErrors returns the rows of err, failing the test if err is not *Errors.
@@ -193,7 +193,7 @@ func TestParseErrorCap(t *testing.T) {
 // A failing reader is the caller's problem, passed on as it is.
 func TestParseReadError(t *testing.T) {
 	boom := errors.New("connection reset")
-	_, err := Parse(&failingReader{data: []byte(header + "a@example.org,A,"), err: boom}, instrument.Default())
+	_, err := Parse(&failingReader{data: []byte(header + "a@example.org,A,"), err: boom}, instrument.Default(), nil)
 	if !errors.Is(err, boom) {
 		t.Errorf("got %v, want %v", err, boom)
 	}
@@ -222,7 +222,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := WriteCSV(&buf, rows); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Parse(&buf, in)
+	got, err := Parse(&buf, in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,5 +233,14 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 		t.Fatalf("got %d rows, want %d", len(got), len(rows))
+	}
+}
+
+func TestParseAgainstExisting(t *testing.T) {
+	csv := header + "a@example.org,A,,Police,Mesa,AZ,500000,council-manager\nB@Example.org,B,,Police,Mesa,AZ,500000,council-manager\n"
+	_, err := Parse(strings.NewReader(csv), instrument.Default(), []string{"b@example.org "})
+	var errs *Errors
+	if !errors.As(err, &errs) || len(errs.Rows) != 1 || errs.Rows[0].Line != 3 || !strings.Contains(errs.Rows[0].Message, "already in the sample") {
+		t.Fatalf("got %v", err)
 	}
 }
