@@ -1,0 +1,168 @@
+// Package waves holds invitation and reminder waves by email: what a wave
+// is, which cases it selects, and the messages it sends, rendered from
+// templates with merge fields. It does no I/O; the store keeps waves and
+// their outbox, and the server's mailer sends.
+package waves
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+)
+
+// Kinds of wave.
+const (
+	KindInvitation = "invitation"
+	KindReminder   = "reminder"
+)
+
+// Wave statuses. A wave is scheduled until its time comes; then its outbox
+// is filled and it is sending until no entry is left to work, when it is
+// done. It is paused while the mail server cannot be reached, and resumes
+// by itself. Staff may cancel it before it is done.
+const (
+	StatusScheduled = "scheduled"
+	StatusSending   = "sending"
+	StatusPaused    = "paused"
+	StatusDone      = "done"
+	StatusCancelled = "cancelled"
+)
+
+// Wave is one mailing to a selection of cases.
+type Wave struct {
+	ID          string    `bson:"_id" json:"id"`
+	Survey      string    `bson:"survey" json:"survey"`
+	Kind        string    `bson:"kind" json:"kind"`
+	Subject     string    `bson:"subject" json:"subject"`
+	Text        string    `bson:"text" json:"text"`
+	HTML        string    `bson:"html" json:"html"`
+	ScheduledAt time.Time `bson:"scheduled_at" json:"scheduled_at"`
+	Status      string    `bson:"status" json:"status"`
+	CreatedAt   time.Time `bson:"created_at" json:"created_at"`
+	CreatedBy   string    `bson:"created_by" json:"created_by"`
+	// Selected is how many cases the wave selected when it was created;
+	// the outbox is filled from the cases as they are when it starts.
+	Selected   int        `bson:"selected" json:"selected"`
+	StartedAt  *time.Time `bson:"started_at,omitempty" json:"started_at,omitempty"`
+	FinishedAt *time.Time `bson:"finished_at,omitempty" json:"finished_at,omitempty"`
+	// PausedUntil is when a paused wave tries the mail server again.
+	PausedUntil *time.Time `bson:"paused_until,omitempty" json:"paused_until,omitempty"`
+	// LastError says why the wave is paused.
+	LastError string `bson:"last_error,omitempty" json:"last_error,omitempty"`
+}
+
+// Active reports whether the wave may still send.
+func (w *Wave) Active() bool {
+	return w.Status == StatusScheduled || w.Status == StatusSending || w.Status == StatusPaused
+}
+
+// Draft is a wave as staff ask for it; empty templates take the defaults
+// of the kind, an empty schedule means now.
+type Draft struct {
+	Kind        string `json:"kind" form:"kind"`
+	Subject     string `json:"subject" form:"subject"`
+	Text        string `json:"text" form:"text"`
+	HTML        string `json:"html" form:"html"`
+	ScheduledAt string `json:"scheduled_at" form:"scheduled_at"`
+}
+
+// Check validates a draft and returns the wave it describes, with its
+// templates parsed. Every problem is named by its field. A schedule in the
+// past is allowed: the wave starts at once.
+func (d Draft) Check(surveyID string, now time.Time, loc *time.Location) (*Wave, *Templates, error) {
+	fields := map[string]string{}
+	if d.Kind != KindInvitation && d.Kind != KindReminder {
+		fields["kind"] = `want "invitation" or "reminder"`
+	}
+	def := Defaults(d.Kind)
+	w := &Wave{
+		Survey:  surveyID,
+		Kind:    d.Kind,
+		Subject: orDefault(d.Subject, def.Subject),
+		Text:    orDefault(d.Text, def.Text),
+		HTML:    orDefault(d.HTML, def.HTML),
+		Status:  StatusScheduled,
+	}
+	t, terr := Parse(w.Subject, w.Text, w.HTML)
+	if terr != nil {
+		for f, msg := range terr.Fields {
+			fields[f] = msg
+		}
+	}
+	at, err := ParseSchedule(d.ScheduledAt, now, loc)
+	if err != nil {
+		fields["scheduled_at"] = err.Error()
+	}
+	if len(fields) > 0 {
+		return nil, nil, survey.FieldErrors("The wave is not valid", fields)
+	}
+	w.ScheduledAt = at
+	return w, t, nil
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// wallClock is the schedule's form without an offset, read in the
+// survey's time zone.
+const wallClock = "2006-01-02T15:04"
+
+// ParseSchedule reads a wave's start: empty is now; "YYYY-MM-DDTHH:MM" is
+// a wall-clock time in the survey's zone; RFC 3339 carries its own offset.
+// The result is in loc, so it shows as the survey's time.
+func ParseSchedule(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return now.In(loc), nil
+	}
+	if t, err := time.ParseInLocation(wallClock, s, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.In(loc), nil
+	}
+	return time.Time{}, survey.Errorf(survey.EINVALID, "want YYYY-MM-DDTHH:MM in the survey's time zone (%s), or RFC 3339", loc)
+}
+
+// Selects reports whether a wave of the kind goes to the case: an
+// invitation to cases not invited yet; a reminder to cases neither
+// complete, refused (opted out), bounced nor ineligible.
+func Selects(kind string, c *survey.Case) bool {
+	switch kind {
+	case KindInvitation:
+		return !c.Invited()
+	case KindReminder:
+		return c.Status != survey.StatusSubmitted && c.Status != survey.StatusOptedOut &&
+			!c.Bounced() && (c.Mark == nil || c.Mark.Code != "ineligible")
+	}
+	return false
+}
+
+// NewID returns a fresh wave id: 64 random bits, lower-case base32, with
+// no ':' so that outbox ids can join it to a case id.
+func NewID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "w" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// OutboxID is the id of the one outbox entry of a wave for a case, so
+// that no case can be queued twice in a wave.
+func OutboxID(waveID, caseID string) string { return waveID + ":" + caseID }
+
+// MessageID is the Message-ID (without angle brackets) of the message of
+// an outbox entry: the same every time it is tried, so the mail server's
+// log can tell whether a message went out, and free of the case id.
+func MessageID(outboxID, domain string) string {
+	sum := sha256.Sum256([]byte(outboxID))
+	return hex.EncodeToString(sum[:16]) + "@" + domain
+}

@@ -1,0 +1,184 @@
+package waves
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+)
+
+var phoenix = mustZone("America/Phoenix")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+func TestSelects(t *testing.T) {
+	sent := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactSent}}
+	failed := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactFailed}}
+	bounced := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactBounced}}
+	for _, tc := range []struct {
+		name                 string
+		c                    survey.Case
+		invitation, reminder bool
+	}{
+		{"new", survey.Case{Status: survey.StatusNew}, true, true},
+		{"invited", survey.Case{Status: survey.StatusNew, Contacts: sent}, false, true},
+		{"failed is not invited", survey.Case{Status: survey.StatusNew, Contacts: failed}, true, true},
+		{"bounced", survey.Case{Status: survey.StatusNew, Contacts: bounced}, false, false},
+		{"started", survey.Case{Status: survey.StatusStarted, Contacts: sent}, false, true},
+		{"submitted", survey.Case{Status: survey.StatusSubmitted, Contacts: sent}, false, false},
+		{"opted out", survey.Case{Status: survey.StatusOptedOut, Contacts: sent}, false, false},
+		{"marked bounced", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "bounced"}}, false, false},
+		{"ineligible", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "ineligible"}}, false, false},
+		{"unavailable", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "unavailable"}}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Selects(KindInvitation, &tc.c); got != tc.invitation {
+				t.Errorf("invitation: got %v, want %v", got, tc.invitation)
+			}
+			if got := Selects(KindReminder, &tc.c); got != tc.reminder {
+				t.Errorf("reminder: got %v, want %v", got, tc.reminder)
+			}
+		})
+	}
+	if Selects("postcard", &survey.Case{}) {
+		t.Error("an unknown kind selects a case")
+	}
+}
+
+func TestParseSchedule(t *testing.T) {
+	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"", now, true},
+		{"2026-06-02T09:30", time.Date(2026, 6, 2, 16, 30, 0, 0, time.UTC), true}, // Phoenix is UTC-7
+		{"2026-06-02T09:30:00-04:00", time.Date(2026, 6, 2, 13, 30, 0, 0, time.UTC), true},
+		{"2020-01-01T00:00", time.Date(2020, 1, 1, 7, 0, 0, 0, time.UTC), true}, // the past: sends at once
+		{"tomorrow", time.Time{}, false},
+		{"2026-06-02", time.Time{}, false},
+		{"2026-13-02T09:30", time.Time{}, false},
+	} {
+		got, err := ParseSchedule(tc.in, now, phoenix)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseSchedule(%q): err %v, want ok=%v", tc.in, err, tc.ok)
+			continue
+		}
+		if tc.ok && (!got.Equal(tc.want) || got.Location() != phoenix) {
+			t.Errorf("ParseSchedule(%q) = %v, want %v in the survey's zone", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDraftCheck(t *testing.T) {
+	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	t.Run("OK defaults", func(t *testing.T) {
+		w, tpl, err := Draft{Kind: KindReminder}.Check("s", now, phoenix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Subject != defaultReminder.Subject || w.Text != defaultReminder.Text || w.HTML != defaultReminder.HTML {
+			t.Error("empty templates did not take the reminder's defaults")
+		}
+		if !w.ScheduledAt.Equal(now) || w.Status != StatusScheduled || w.Survey != "s" {
+			t.Errorf("wave %+v", w)
+		}
+		if tpl == nil {
+			t.Error("no templates")
+		}
+	})
+	for _, tc := range []struct {
+		name   string
+		d      Draft
+		fields []string
+	}{
+		{"unknown kind", Draft{Kind: "postcard"}, []string{"kind"}},
+		{"no kind", Draft{}, []string{"kind"}},
+		{"broken subject", Draft{Kind: KindInvitation, Subject: "Hello {{.Name"}, []string{"subject"}},
+		{"unknown field", Draft{Kind: KindInvitation, Text: "Dear {{.Nmae}}"}, []string{"text"}},
+		{"range", Draft{Kind: KindInvitation, Text: "{{range 1000000000}}x{{end}}"}, []string{"text"}},
+		{"function", Draft{Kind: KindInvitation, HTML: `{{printf "%s" .Name}}`}, []string{"html"}},
+		{"define", Draft{Kind: KindInvitation, HTML: `{{define "x"}}y{{end}}`}, []string{"html"}},
+		{"unfinished html", Draft{Kind: KindInvitation, HTML: `<a href="{{.Link}}`}, []string{"html"}},
+		{"schedule", Draft{Kind: KindInvitation, ScheduledAt: "next week"}, []string{"scheduled_at"}},
+		{"several", Draft{Kind: "x", Subject: "{{", ScheduledAt: "x"}, []string{"kind", "subject", "scheduled_at"}},
+	} {
+		t.Run("ErrInvalid "+tc.name, func(t *testing.T) {
+			_, _, err := tc.d.Check("s", now, phoenix)
+			var e *survey.Error
+			if err == nil || survey.ErrorCode(err) != survey.EINVALID {
+				t.Fatalf("err %v, want invalid", err)
+			}
+			e = err.(*survey.Error)
+			if len(e.Fields) != len(tc.fields) {
+				t.Errorf("fields %v, want %v", e.Fields, tc.fields)
+			}
+			for _, f := range tc.fields {
+				if e.Fields[f] == "" {
+					t.Errorf("fields %v do not name %q", e.Fields, f)
+				}
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	c := &survey.Case{Frame: survey.Frame{Name: "Dana <Q> Lee", Title: "Finance Director", City: "Tempe"}}
+	f := FieldsFor(c, "https://survey.example/", "TOKEN123", time.Date(2026, 7, 1, 0, 0, 0, 0, phoenix), phoenix)
+	if f.Link != "https://survey.example/s/TOKEN123" || f.OptOutLink != "https://survey.example/s/TOKEN123/optout" {
+		t.Errorf("links %q %q", f.Link, f.OptOutLink)
+	}
+	if f.ClosingDate != "Tuesday, June 30, 2026" {
+		t.Errorf("closing date %q: a period ending at midnight closes the day before", f.ClosingDate)
+	}
+	for _, kind := range []string{KindInvitation, KindReminder} {
+		d := Defaults(kind)
+		tpl, err := Parse(d.Subject, d.Text, d.HTML)
+		if err != nil {
+			t.Fatalf("%s defaults: %v", kind, err)
+		}
+		m, rerr := tpl.Render(f)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		for _, want := range []string{"Dear Dana <Q> Lee,", f.Link + "\n", f.OptOutLink + "\n", "Tuesday, June 30, 2026", "Tempe"} {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("%s text lacks %q:\n%s", kind, want, m.Text)
+			}
+		}
+		for _, want := range []string{"Dear Dana &lt;Q&gt; Lee,", `href="` + f.Link + `"`, `href="` + f.OptOutLink + `"`} {
+			if !strings.Contains(m.HTML, want) {
+				t.Errorf("%s HTML lacks %q:\n%s", kind, want, m.HTML)
+			}
+		}
+	}
+	tpl, err := Parse("Hi {{.Name}}{{if .Title}}, {{.Title}}{{else}}!{{end}}", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := tpl.Render(Fields{Name: "Kim\r\nBcc: x@evil.example"})
+	if m.Subject != "Hi Kim Bcc: x@evil.example!" {
+		t.Errorf("subject %q: want one line", m.Subject)
+	}
+}
+
+func TestMessageID(t *testing.T) {
+	a, b := MessageID("w1:case", "example.org"), MessageID("w1:case", "example.org")
+	if a != b || MessageID("w2:case", "example.org") == a {
+		t.Error("Message-ID is not a function of the outbox id")
+	}
+	if strings.Contains(a, "case") || !strings.HasSuffix(a, "@example.org") {
+		t.Errorf("Message-ID %q", a)
+	}
+	if id := NewID(); strings.Contains(id, ":") || id == NewID() {
+		t.Errorf("NewID %q", id)
+	}
+}
