@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -17,7 +18,8 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
 	e.Use(s.securityHeaders)
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/frame" || c.Path() == "/admin/cases/import" }}))
 
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
@@ -43,6 +45,7 @@ func (s *Server) routes() {
 	// The team: a session cookie (with CSRF tokens on changes) or an API key.
 	a := e.Group("", s.authenticate)
 	staff, pi := s.staffOrPI(), s.piOnly()
+	frameLimit := middleware.BodyLimit(strconv.Itoa(maxFrame>>20) + "M")
 	a.POST("/api/v1/session", s.handleSessionCreate)
 	a.DELETE("/api/v1/session", s.handleSessionDelete, staff)
 	a.POST("/api/v1/users", s.handleUserCreate, pi)
@@ -52,6 +55,7 @@ func (s *Server) routes() {
 	a.GET("/api/v1/keys", s.handleKeyList, staff)
 	a.DELETE("/api/v1/keys/:id", s.handleKeyDelete, staff)
 	a.GET("/api/v1/audit", s.handleAudit, pi)
+	a.POST("/api/v1/frame", s.handleFrameImport, staff, frameLimit)
 
 	a.GET("/admin/login", s.handleLoginPage)
 	a.POST("/admin/login", s.handleLoginPost)

@@ -37,6 +37,7 @@ type Server struct {
 	echo            *echo.Echo
 	pages           *template.Template
 	secrets         account.Secrets
+	sealer          token.Sealer
 	limits          limits
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
@@ -84,6 +85,7 @@ func New(o Options) (*Server, error) {
 		BaseURL:         strings.TrimRight(o.BaseURL, "/"),
 		pages:           pages,
 		secrets:         account.NewSecrets(o.Secret),
+		sealer:          token.NewSealer(o.Secret),
 		limits:          defaultLimits(),
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,

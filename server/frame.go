@@ -1,0 +1,111 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/token"
+)
+
+// maxFrame bounds a sample-frame upload: 100,000 rows of a few hundred bytes.
+const maxFrame = 32 << 20
+
+// importedCase is one new case and its personal link, shown once.
+type importedCase struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	URL   string `json:"url"`
+}
+
+// importFrame validates a sample-frame CSV against the survey and the cases
+// already in the sample, then creates a case with a fresh token for every
+// row — all of them or, on any problem, none.
+func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, error) {
+	ctx := c.Request().Context()
+	existing, err := s.Store.Cases(ctx, s.Instrument.ID)
+	if err != nil {
+		return nil, err
+	}
+	emails := make([]string, len(existing))
+	for i, ec := range existing {
+		emails[i] = ec.Frame.Email
+	}
+	rows, err := frame.Parse(body, s.Instrument, emails)
+	if err != nil {
+		return nil, err
+	}
+	now := s.wall().UTC()
+	importID := account.NewID()
+	cases := make([]*survey.Case, len(rows))
+	out := make([]importedCase, len(rows))
+	for i, f := range rows {
+		tok := token.New()
+		f.Email = strings.ToLower(f.Email) // the unique index compares exactly
+		cases[i] = &survey.Case{ID: s.Respond.Hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew,
+			CreatedAt: now, UpdatedAt: now, SealedToken: s.sealer.Seal(tok)}
+		out[i] = importedCase{ID: cases[i].ID, Email: f.Email, URL: s.BaseURL + "/s/" + tok}
+	}
+	if err := s.Store.InsertCases(ctx, importID, cases); err != nil {
+		return nil, err
+	}
+	s.record(c, "frame.import", importID, "", map[string]string{"cases": strconv.Itoa(len(cases))})
+	return out, nil
+}
+
+// frameErrorBody is the 422 answer to a frame with problems.
+type frameErrorBody struct {
+	Error     string           `json:"error"`
+	Rows      []frame.RowError `json:"rows"`
+	Truncated bool             `json:"truncated,omitempty"`
+}
+
+func frameErrors(err error) (frameErrorBody, bool) {
+	var fe *frame.Errors
+	if !errors.As(err, &fe) {
+		return frameErrorBody{}, false
+	}
+	msg := "The sample frame has problems; nothing was imported. Fix the rows listed and send the whole file again."
+	return frameErrorBody{Error: msg, Rows: fe.Rows, Truncated: fe.Truncated}, true
+}
+
+// handleFrameImport answers POST /api/v1/frame (body: the CSV). With
+// "Accept: text/csv" the links come back as CSV, for mail merge.
+func (s *Server) handleFrameImport(c echo.Context) error {
+	imported, err := s.importFrame(c, c.Request().Body)
+	if body, ok := frameErrors(err); ok {
+		return c.JSON(http.StatusUnprocessableEntity, body)
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The sample frame is larger than 32 MiB.")
+	}
+	if err != nil {
+		return err
+	}
+	if strings.Contains(c.Request().Header.Get("Accept"), "text/csv") {
+		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", linksCSV(imported))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"imported": len(imported), "cases": imported})
+}
+
+// linksCSV is the personal links as CSV: id, email, url.
+func linksCSV(cases []importedCase) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"id", "email", "url"})
+	for _, ic := range cases {
+		_ = w.Write([]string{ic.ID, ic.Email, ic.URL})
+	}
+	w.Flush()
+	return buf.Bytes()
+}

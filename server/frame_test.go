@@ -1,0 +1,168 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store/storetest"
+)
+
+func syntheticCSV(t testing.TB, n int, seed int64) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := frame.WriteCSV(&buf, frame.Synthetic(n, seed, instrument.Default())); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+type importAnswer struct {
+	Imported int
+	Cases    []importedCase
+	Error    string
+	Rows     []frame.RowError
+}
+
+func (env *testEnv) importFrame(key, csv string) (*http.Response, importAnswer) {
+	env.t.Helper()
+	res, body := env.doAs(key, "POST", "/api/v1/frame", "text/csv", csv)
+	var got importAnswer
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		env.t.Fatalf("import answer %.300s: %v", body, err)
+	}
+	return res, got
+}
+
+func TestFrameImport(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	res, got := env.importFrame(staff.key, syntheticCSV(t, 2500, 1))
+	if res.StatusCode != 200 || got.Imported != 2500 || len(got.Cases) != 2500 {
+		t.Fatalf("status %d, imported %d: %s", res.StatusCode, got.Imported, got.Error)
+	}
+	// Each link opens its own case.
+	for _, ic := range []importedCase{got.Cases[0], got.Cases[1234], got.Cases[2499]} {
+		path := strings.TrimPrefix(ic.URL, env.srv.BaseURL)
+		res, body := env.get("/api/v1/respond" + strings.TrimPrefix(path, "/s"))
+		wantStatus(t, res, body, 200)
+		c := env.storedCase(path[len("/s/"):])
+		if c.ID != ic.ID || c.Frame.Email != ic.Email || c.SealedToken == "" {
+			t.Errorf("link of %s opens case %s (%s)", ic.Email, c.ID, c.Frame.Email)
+		}
+		if tok, err := env.srv.sealer.Open(c.SealedToken); err != nil || !strings.HasSuffix(ic.URL, tok) {
+			t.Errorf("sealed token does not open to the link's: %v", err)
+		}
+	}
+	// The same people again: every row is already in the sample.
+	res, again := env.importFrame(staff.key, syntheticCSV(t, 3, 1))
+	if res.StatusCode != 422 || len(again.Rows) != 3 || !strings.Contains(again.Rows[0].Message, "already in the sample") {
+		t.Errorf("re-import: %d %+v", res.StatusCode, again.Rows)
+	}
+	// Links as CSV for mail merge.
+	res, body := env.doWith(http.Header{"Authorization": {"Bearer " + staff.key}, "Content-Type": {"text/csv"}, "Accept": {"text/csv"}},
+		"POST", "/api/v1/frame", strings.Replace(syntheticCSV(t, 2, 99), "@", "+csv@", -1))
+	wantStatus(t, res, body, 200)
+	if lines := strings.Split(strings.TrimSpace(body), "\n"); len(lines) != 3 || lines[0] != "id,email,url" {
+		t.Errorf("links CSV:\n%s", body)
+	}
+	entries, _ := env.store.Audit(t.Context(), 10)
+	if len(entries) == 0 || entries[0].Action != "frame.import" || entries[0].Actor != "staff@example.org" {
+		t.Errorf("audit: %+v", entries)
+	}
+}
+
+func TestFrameImportBadFiles(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	head := "email,name,title,department,city,state,population,form_of_government\n"
+	good := "a@example.org,A,Chief,police,Mesa,az,504258,Council-Manager\n"
+	for _, tc := range []struct {
+		name, csv string
+		line      int
+		field     string
+	}{
+		{"empty file", "", 1, ""},
+		{"header only", head, 2, ""},
+		{"unbalanced quote", head + good + `"b@example.org,B` + "\n", 3, ""},
+		{"wrong number of columns", head + good + "b@example.org,B\n", 3, ""},
+		{"latin-1 bytes", head + good + "c@example.org,Jos\xe9,,Police,Mesa,AZ,5000,commission\n", 3, "name"},
+		{"bad email", head + good + "not-an-email,B,,Police,Mesa,AZ,50000,commission\n", 3, "email"},
+		{"unknown department", head + good + "b@example.org,B,,Fire,Mesa,AZ,50000,commission\n", 3, "department"},
+		{"bad state", head + good + "b@example.org,B,,Police,Mesa,Arizona,50000,commission\n", 3, "state"},
+		{"bad population", head + good + "b@example.org,B,,Police,Mesa,AZ,-5,commission\n", 3, "population"},
+		{"unknown form of government", head + good + "b@example.org,B,,Police,Mesa,AZ,50000,monarchy\n", 3, "form_of_government"},
+		{"duplicate in file", head + good + "A@example.org,B,,Police,Mesa,AZ,50000,commission\n", 3, "email"},
+		{"operator in a column name", strings.TrimSuffix(head, "\n") + ",$where\n" + strings.TrimSuffix(good, "\n") + ",x\n", 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, got := env.importFrame(staff.key, tc.csv)
+			if res.StatusCode != 422 || len(got.Rows) == 0 {
+				t.Fatalf("status %d, rows %+v", res.StatusCode, got.Rows)
+			}
+			if got.Rows[0].Line != tc.line || (tc.field != "" && got.Rows[0].Field != tc.field) {
+				t.Errorf("first problem %+v, want line %d field %q", got.Rows[0], tc.line, tc.field)
+			}
+		})
+	}
+	// A byte-order mark and CRLF line ends import cleanly.
+	res, got := env.importFrame(staff.key, "\ufeff"+strings.ReplaceAll(head+good, "\n", "\r\n"))
+	if res.StatusCode != 200 || got.Imported != 1 {
+		t.Fatalf("BOM+CRLF: %d %+v", res.StatusCode, got)
+	}
+	all, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID)
+	if len(all) != 1 || all[0].Frame.Department != "Police" || all[0].Frame.State != "AZ" || all[0].Frame.FormOfGovernment != "council-manager" {
+		t.Errorf("after the bad files, the store holds %+v", all)
+	}
+}
+
+// 100,000 rows with one bad row at the end: a line-numbered error and
+// nothing imported.
+func TestFrameImportLargeRejectedWhole(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	csv := syntheticCSV(t, 100_000, 7) + "bad,row\n"
+	res, got := env.importFrame(staff.key, csv)
+	if res.StatusCode != 422 || got.Rows[0].Line != 100_002 {
+		t.Fatalf("status %d, rows %+v", res.StatusCode, got.Rows)
+	}
+	if all, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID); len(all) != 0 {
+		t.Errorf("%d cases imported from a rejected file", len(all))
+	}
+}
+
+// BenchmarkFrameImport2500 imports the survey's 2,500-row frame through
+// the API into a fresh embedded store.
+func BenchmarkFrameImport2500(b *testing.B) {
+	csv := syntheticCSV(b, 2500, 1)
+	for b.Loop() {
+		b.StopTimer()
+		st := storetest.MustOpen(b)
+		srv, err := New(Options{Store: st, Instrument: instrument.Default(), Secret: testSecret,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BaseURL: "http://example.test"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		u, _ := account.NewUser("staff@example.org", goodPassword, account.RoleStaff)
+		_ = st.InsertUser(b.Context(), u)
+		id, secret, full := account.NewKeySecret()
+		_ = st.InsertKey(b.Context(), &account.Key{ID: id, UserID: u.ID, Name: "b", Hash: srv.secrets.Hash(secret)})
+		req := httptest.NewRequest("POST", "/api/v1/frame", strings.NewReader(csv))
+		req.Header.Set("Authorization", "Bearer "+full)
+		req.Header.Set("Content-Type", "text/csv")
+		rec := httptest.NewRecorder()
+		b.StartTimer()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
+		}
+	}
+}
