@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/waves"
+)
+
+// Waves and their outbox: one document per wave, one per (wave, case)
+// message. Every write addresses one document by _id; the views that
+// need counts scan the outbox once and add up in Go.
+
+func (s *Store) waveColl() *mongo.Collection   { return s.db.Collection("waves") }
+func (s *Store) outboxColl() *mongo.Collection { return s.db.Collection("outbox") }
+
+// InsertWave stores a new wave.
+func (s *Store) InsertWave(ctx context.Context, w *waves.Wave) error {
+	_, err := s.waveColl().InsertOne(ctx, w)
+	return translate(err, "wave")
+}
+
+// Wave returns the wave with the given id.
+func (s *Store) Wave(ctx context.Context, id string) (*waves.Wave, error) {
+	var w waves.Wave
+	if err := s.waveColl().FindOne(ctx, byID(id)).Decode(&w); err != nil {
+		return nil, translate(err, "wave")
+	}
+	return &w, nil
+}
+
+// Waves lists a survey's waves, the earliest scheduled first.
+func (s *Store) Waves(ctx context.Context, surveyID string) ([]waves.Wave, error) {
+	return findAll[waves.Wave](ctx, s.waveColl(), bson.D{{Key: "survey", Value: surveyID}},
+		options.Find().SetSort(bson.D{{Key: "scheduled_at", Value: 1}, {Key: "_id", Value: 1}}), "waves")
+}
+
+// UpdateWave reads the wave, lets change modify it, and writes it back
+// whole, under the same per-document lock as cases, so that staff
+// cancelling and the mailer finishing cannot undo each other. change
+// returning an error leaves the wave as it was.
+func (s *Store) UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error) {
+	unlock := s.locks.lock("wave/" + id)
+	defer unlock()
+	w, err := s.Wave(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(w); err != nil {
+		return nil, err
+	}
+	if _, err := s.waveColl().ReplaceOne(ctx, byID(id), w); err != nil {
+		return nil, translate(err, "wave")
+	}
+	return w, nil
+}
+
+// FillOutbox queues a wave's entries and returns how many were new. An
+// entry already queued (its id is the wave and the case) is left as it
+// is, so filling again after a crash neither duplicates nor resets one.
+func (s *Store) FillOutbox(ctx context.Context, entries []waves.Entry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	docs := make([]any, len(entries))
+	for i := range entries {
+		docs[i] = &entries[i]
+	}
+	res, err := s.outboxColl().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) && bulk.WriteConcernError == nil && onlyDuplicates(bulk.WriteErrors) {
+		return len(entries) - len(bulk.WriteErrors), nil
+	}
+	if err != nil {
+		return 0, translate(err, "outbox entries")
+	}
+	return len(res.InsertedIDs), nil
+}
+
+func onlyDuplicates(errs []mongo.BulkWriteError) bool {
+	for _, e := range errs {
+		if !mongo.IsDuplicateKeyError(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// Entries returns a wave's outbox entries in one status, in id order.
+func (s *Store) Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error) {
+	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "wave", Value: waveID}, {Key: "status", Value: status}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), "outbox entries")
+}
+
+// EntriesInStatus returns every outbox entry in a status, whatever its
+// wave: the mailer looks for those a crash left sending.
+func (s *Store) EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error) {
+	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "status", Value: status}}, nil, "outbox entries")
+}
+
+// PutEntry writes an outbox entry whole, addressed by its id.
+func (s *Store) PutEntry(ctx context.Context, e *waves.Entry) error {
+	res, err := s.outboxColl().ReplaceOne(ctx, byID(e.ID), e)
+	if err != nil {
+		return translate(err, "outbox entry")
+	}
+	if res.MatchedCount == 0 {
+		return survey.Errorf(survey.ENOTFOUND, "outbox entry not found")
+	}
+	return nil
+}
+
+// outboxCounts scans the outbox once and sums it per wave.
+func (s *Store) outboxCounts(ctx context.Context) (map[string]*waves.Counts, error) {
+	entries, err := findAll[waves.Entry](ctx, s.outboxColl(), bson.D{},
+		options.Find().SetProjection(bson.D{{Key: "wave", Value: 1}, {Key: "status", Value: 1}, {Key: "sent_at", Value: 1}}), "outbox")
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]*waves.Counts{}
+	for i := range entries {
+		c := counts[entries[i].Wave]
+		if c == nil {
+			c = &waves.Counts{}
+			counts[entries[i].Wave] = c
+		}
+		c.Add(&entries[i])
+	}
+	return counts, nil
+}
+
+// WaveSummaries lists a survey's waves with their outbox counts.
+func (s *Store) WaveSummaries(ctx context.Context, surveyID string) ([]waves.Summary, error) {
+	ws, err := s.Waves(ctx, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.outboxCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]waves.Summary, len(ws))
+	for i, w := range ws {
+		out[i].Wave = w
+		if c := counts[w.ID]; c != nil {
+			out[i].Counts = *c
+		}
+	}
+	return out, nil
+}
+
+// WaveProgress is, for the progress view, each wave that has sent
+// anything: its kind, its first send, and how many messages went out or
+// did not reach the person; the earliest first.
+func (s *Store) WaveProgress(ctx context.Context, surveyID string) ([]waves.Progress, error) {
+	sums, err := s.WaveSummaries(ctx, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	out := []waves.Progress{}
+	for _, w := range sums {
+		if w.FirstSentAt == nil && w.Failed+w.Bounced == 0 {
+			continue
+		}
+		out = append(out, waves.Progress{Kind: w.Kind, SentAt: w.FirstSentAt, Sent: w.Sent, Failed: w.Failed + w.Bounced})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return earlier(out[i].SentAt, out[j].SentAt) })
+	return out, nil
+}
+
+// earlier orders times with nil (never sent) last.
+func earlier(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a != nil
+	}
+	return a.Before(*b)
+}

@@ -1,0 +1,91 @@
+package waves
+
+import "time"
+
+// Outbox entry statuses. An entry is pending until the mailer takes it; it
+// is sending while handed to the mail server; then sent (accepted),
+// bounced (refused for good: the case counts as bounced), failed (gave up
+// after temporary failures, or no personal link), or skipped (by the time
+// of sending the case no longer qualified, e.g. it had been completed).
+// Uncertain is an entry found sending after a crash: it may or may not
+// have gone out, and it is never sent again automatically.
+const (
+	EntryPending   = "pending"
+	EntrySending   = "sending"
+	EntrySent      = "sent"
+	EntryBounced   = "bounced"
+	EntryFailed    = "failed"
+	EntrySkipped   = "skipped"
+	EntryUncertain = "uncertain"
+)
+
+// Entry is one message of a wave to one case, in the outbox. Its ID is
+// OutboxID(wave, case). It holds no link: the message is rendered when it
+// is sent, from the case and its sealed token, so the database never holds
+// a personal link in the clear.
+type Entry struct {
+	ID            string     `bson:"_id"`
+	Wave          string     `bson:"wave"`
+	Case          string     `bson:"case"`
+	Status        string     `bson:"status"`
+	Attempts      int        `bson:"attempts"`
+	NextAttemptAt time.Time  `bson:"next_attempt_at"`
+	LastError     string     `bson:"last_error,omitempty"`
+	SentAt        *time.Time `bson:"sent_at,omitempty"`
+	UpdatedAt     time.Time  `bson:"updated_at"`
+}
+
+// Counts sums a wave's outbox by status.
+type Counts struct {
+	Queued    int `json:"queued"` // every entry
+	Pending   int `json:"pending"`
+	Sending   int `json:"sending"`
+	Sent      int `json:"sent"`
+	Failed    int `json:"failed"`
+	Bounced   int `json:"bounced"`
+	Skipped   int `json:"skipped"`
+	Uncertain int `json:"uncertain"`
+	// FirstSentAt is when the mail server first accepted a message of the wave.
+	FirstSentAt *time.Time `json:"first_sent_at,omitempty"`
+}
+
+// Add counts one entry.
+func (c *Counts) Add(e *Entry) {
+	c.Queued++
+	switch e.Status {
+	case EntryPending:
+		c.Pending++
+	case EntrySending:
+		c.Sending++
+	case EntrySent:
+		c.Sent++
+	case EntryFailed:
+		c.Failed++
+	case EntryBounced:
+		c.Bounced++
+	case EntrySkipped:
+		c.Skipped++
+	case EntryUncertain:
+		c.Uncertain++
+	}
+	if e.SentAt != nil && (c.FirstSentAt == nil || e.SentAt.Before(*c.FirstSentAt)) {
+		at := *e.SentAt
+		c.FirstSentAt = &at
+	}
+}
+
+// Summary is a wave with its counts, as the API lists it.
+type Summary struct {
+	Wave
+	Counts
+}
+
+// Progress is what the progress view shows of a wave: when it first went
+// out, how many messages the mail server accepted, and how many did not
+// reach the person (failed or bounced).
+type Progress struct {
+	Kind   string     `json:"kind"`
+	SentAt *time.Time `json:"sent_at"`
+	Sent   int        `json:"sent"`
+	Failed int        `json:"failed"`
+}
