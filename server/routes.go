@@ -56,6 +56,11 @@ func (s *Server) routes() {
 	a.DELETE("/api/v1/keys/:id", s.handleKeyDelete, staff)
 	a.GET("/api/v1/audit", s.handleAudit, pi)
 	a.POST("/api/v1/frame", s.handleFrameImport, staff, frameLimit)
+	a.GET("/api/v1/progress", s.handleProgress, staff)
+	a.GET("/api/v1/nonrespondents.csv", s.handleNonrespondentsCSV, staff)
+	a.GET("/api/v1/cases/:id", s.handleCase, staff)
+	a.POST("/api/v1/cases/:id/disposition", s.handleDispositionSet, staff)
+	a.DELETE("/api/v1/cases/:id/disposition", s.handleDispositionDelete, staff)
 
 	a.GET("/admin/login", s.handleLoginPage)
 	a.POST("/admin/login", s.handleLoginPost)

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/aapor"
+)
+
+// progressJSON is GET /api/v1/progress: the AAPOR counts and rates,
+// overall, by stratum and day by day, and the waves sent.
+type progressJSON struct {
+	aapor.Progress
+	Waves []any `json:"waves"`
+}
+
+// progress reads every case once and computes the report in Go.
+func (s *Server) progress(c echo.Context) (progressJSON, []survey.Case, error) {
+	var e *float64
+	if raw := c.QueryParam("e"); raw != "" {
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return progressJSON{}, nil, survey.FieldErrors("e must be a number from 0 to 1", map[string]string{"e": "must be a number from 0 to 1"})
+		}
+		e = &v
+	}
+	cases, err := s.Store.Cases(c.Request().Context(), s.Instrument.ID)
+	if err != nil {
+		return progressJSON{}, nil, err
+	}
+	pcs := make([]aapor.Case, len(cases))
+	for i := range cases {
+		pcs[i] = aapor.CaseOf(&cases[i], s.Instrument, aapor.DefaultThresholds)
+	}
+	p := aapor.BuildProgress(pcs, e, s.Now(), s.Instrument.FieldPeriod.Location())
+	return progressJSON{Progress: p, Waves: []any{}}, cases, nil
+}
+
+// handleProgress answers GET /api/v1/progress (?e=0.8 overrides e).
+func (s *Server) handleProgress(c echo.Context) error {
+	p, _, err := s.progress(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// caseJSON is a case as staff see it: no answers, no token.
+type caseJSON struct {
+	ID          string           `json:"id"`
+	Frame       survey.Frame     `json:"frame"`
+	Status      string           `json:"status"`
+	Disposition aapor.Code       `json:"disposition"`
+	Mark        *survey.Mark     `json:"mark"`
+	History     []survey.Event   `json:"history"`
+	Contacts    []survey.Contact `json:"contacts"`
+}
+
+func (s *Server) caseJSON(c *survey.Case) caseJSON {
+	return caseJSON{ID: c.ID, Frame: c.Frame, Status: c.Status, Mark: c.Mark, History: orEmpty(c.History), Contacts: orEmpty(c.Contacts),
+		Disposition: aapor.DefaultThresholds.Code(aapor.FactsOf(c, s.Instrument))}
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// markCase records or removes a staff mark, with its history and audit.
+func (s *Server) markCase(c echo.Context, id, code, note string) (*survey.Case, error) {
+	who := principalOf(c).User.Email
+	now := s.wall().UTC()
+	var ch *survey.Change
+	if code == "" {
+		ch = &survey.Change{ClearMark: true, Event: &survey.Event{At: now, By: who, What: "unmark"}, At: now}
+	} else {
+		mark, err := aapor.ParseMark(code)
+		if err != nil {
+			return nil, err
+		}
+		if len(note) > 1000 {
+			return nil, survey.FieldErrors("The note is too long", map[string]string{"note": "at most 1,000 characters"})
+		}
+		m := &survey.Mark{Code: string(mark), Note: note, At: now, By: who}
+		ch = &survey.Change{Mark: m, Event: &survey.Event{At: now, By: who, What: "mark", Code: m.Code, Note: note}, At: now}
+	}
+	updated, err := s.Store.UpdateCase(c.Request().Context(), id, func(cur *survey.Case) (*survey.Change, error) {
+		if code == "" && cur.Mark == nil {
+			return nil, survey.Errorf(survey.ECONFLICT, "The case has no recorded disposition to undo.")
+		}
+		return ch, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	action, detail := "case.mark", map[string]string{"code": code}
+	if code == "" {
+		action, detail = "case.unmark", nil
+	}
+	s.record(c, action, "", id, detail)
+	return updated, nil
+}
+
+// handleDispositionSet answers POST /api/v1/cases/{id}/disposition:
+// {"code": "bounced"|"ineligible"|"unavailable"|"other", "note"}.
+func (s *Server) handleDispositionSet(c echo.Context) error {
+	var body struct{ Code, Note string }
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Code == "" {
+		return survey.FieldErrors("A disposition code is required", map[string]string{"code": "bounced, ineligible, unavailable or other"})
+	}
+	updated, err := s.markCase(c, c.Param("id"), body.Code, body.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.caseJSON(updated))
+}
+
+// handleDispositionDelete answers DELETE /api/v1/cases/{id}/disposition.
+func (s *Server) handleDispositionDelete(c echo.Context) error {
+	updated, err := s.markCase(c, c.Param("id"), "", "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.caseJSON(updated))
+}
+
+// handleCase answers GET /api/v1/cases/{id}.
+func (s *Server) handleCase(c echo.Context) error {
+	sc, err := s.Store.Case(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.caseJSON(sc))
+}
+
+// nonrespondent is a case still to be won over, with its last contact.
+type nonrespondent struct {
+	caseJSON
+	LastContact *survey.Contact
+}
+
+// nonrespondents lists the cases that are neither complete nor out of the
+// field (refused, ineligible), with their last contact, most recent last.
+func (s *Server) nonrespondents(cases []survey.Case) []nonrespondent {
+	var out []nonrespondent
+	for i := range cases {
+		cj := s.caseJSON(&cases[i])
+		if cj.Disposition == aapor.I || cj.Disposition == aapor.NE || cases[i].Status == survey.StatusOptedOut {
+			continue
+		}
+		n := nonrespondent{caseJSON: cj}
+		if k := len(cases[i].Contacts); k > 0 {
+			n.LastContact = &cases[i].Contacts[k-1]
+		}
+		out = append(out, n)
+	}
+	slices.SortStableFunc(out, func(a, b nonrespondent) int {
+		return lastAt(a.LastContact).Compare(lastAt(b.LastContact))
+	})
+	return out
+}
+
+func lastAt(c *survey.Contact) time.Time {
+	if c == nil {
+		return time.Time{}
+	}
+	return c.At
+}
+
+// handleNonrespondentsCSV answers GET /api/v1/nonrespondents.csv.
+func (s *Server) handleNonrespondentsCSV(c echo.Context) error {
+	cases, err := s.Store.Cases(c.Request().Context(), s.Instrument.ID)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"case_id", "email", "name", "title", "department", "city", "state", "status", "disposition", "last_contact", "last_contact_kind", "last_contact_status"})
+	for _, n := range s.nonrespondents(cases) {
+		last := []string{"", "", ""}
+		if n.LastContact != nil {
+			last = []string{n.LastContact.At.UTC().Format(time.RFC3339), n.LastContact.Kind, n.LastContact.Status}
+		}
+		_ = w.Write(append([]string{n.ID, n.Frame.Email, n.Frame.Name, n.Frame.Title, n.Frame.Department, n.Frame.City, n.Frame.State,
+			n.Status, string(n.Disposition)}, last...))
+	}
+	w.Flush()
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="nonrespondents.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}

@@ -1,0 +1,59 @@
+package aapor
+
+import (
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+)
+
+// FactsOf reads a case document's disposition facts: its status, how much
+// of what its answers make applicable they answer, and its mark — a staff
+// mark, or Bounced when a message to it bounced.
+func FactsOf(c *survey.Case, in *instrument.Instrument) Facts {
+	a := in.Normalize(c.Answers)
+	in.Clean(a)
+	answered, applicable := in.Completion(a)
+	f := Facts{Status: c.Status, Answered: answered, Applicable: applicable}
+	switch {
+	case c.Mark != nil:
+		f.Mark = Mark(c.Mark.Code)
+	case c.Bounced():
+		f.Mark = Bounced
+	}
+	return f
+}
+
+// CaseOf is a case document as the progress report sees it: its strata,
+// its code and when it reached it, after the steps the Case type's comment
+// describes.
+func CaseOf(c *survey.Case, in *instrument.Instrument, t Thresholds) Case {
+	code := t.Code(FactsOf(c, in))
+	pc := Case{Code: code, Strata: Strata{Department: c.Frame.Department, State: c.Frame.State,
+		Population: c.Frame.Population, FormOfGovernment: c.Frame.FormOfGovernment}}
+	respondent := func() time.Time {
+		switch {
+		case c.SubmittedAt != nil:
+			return *c.SubmittedAt
+		case c.OptedOutAt != nil:
+			return *c.OptedOutAt
+		case code == P:
+			return c.UpdatedAt // the save that took it past the partial threshold, or later
+		case c.StartedAt != nil:
+			return *c.StartedAt
+		}
+		return time.Time{}
+	}
+	switch code {
+	case I, P, R:
+		pc.At = respondent()
+	case NE, NC, O:
+		if c.Mark != nil {
+			pc.At = c.Mark.At
+		}
+	}
+	if c.StartedAt != nil && !pc.At.IsZero() && pc.At.After(*c.StartedAt) && code != R {
+		pc.Earlier = []Step{{At: *c.StartedAt, Code: R}}
+	}
+	return pc
+}

@@ -1,0 +1,61 @@
+package aapor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+)
+
+func TestCaseOf(t *testing.T) {
+	in := instrument.Default()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := t0.Add(time.Duration(h) * time.Hour); return &x }
+	// All of the default instrument's required items: more than half of
+	// what is applicable when social media is "None of these".
+	full := map[string]any{}
+	for _, it := range in.Items() {
+		switch it.Type {
+		case instrument.Single, instrument.Dropdown, instrument.Matrix:
+			full[it.ID] = it.Options[0].Value
+		case instrument.Multi:
+			full[it.ID] = []any{it.Options[len(it.Options)-1].Value} // the exclusive "None of these"
+		case instrument.Number:
+			full[it.ID] = *it.Min
+		default:
+			full[it.ID] = "text"
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		c     survey.Case
+		code  Code
+		at    *time.Time
+		steps int
+	}{
+		{"untouched", survey.Case{Status: survey.StatusNew}, UO, nil, 0},
+		{"bounced", survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{{Status: survey.ContactBounced, At: *at(1)}}}, UO, nil, 0},
+		{"started, nothing answered", survey.Case{Status: survey.StatusStarted, StartedAt: at(2)}, R, at(2), 0},
+		{"opted out", survey.Case{Status: survey.StatusOptedOut, StartedAt: at(2), OptedOutAt: at(3)}, R, at(3), 0},
+		{"complete", survey.Case{Status: survey.StatusSubmitted, StartedAt: at(2), SubmittedAt: at(5), Answers: full}, I, at(5), 1},
+		{"partial, still going", survey.Case{Status: survey.StatusStarted, StartedAt: at(2), UpdatedAt: *at(4), Answers: full}, P, at(4), 1},
+		{"ineligible beats a complete", survey.Case{Status: survey.StatusSubmitted, SubmittedAt: at(5), Answers: full,
+			Mark: &survey.Mark{Code: "ineligible", At: *at(6)}}, NE, at(6), 0},
+		{"unavailable", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "unavailable", At: *at(7)}}, NC, at(7), 0},
+		{"other", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "other", At: *at(8)}}, O, at(8), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CaseOf(&tc.c, in, DefaultThresholds)
+			if got.Code != tc.code {
+				t.Errorf("code %s, want %s (facts %+v)", got.Code, tc.code, FactsOf(&tc.c, in))
+			}
+			if (tc.at == nil) != got.At.IsZero() || (tc.at != nil && !got.At.Equal(*tc.at)) {
+				t.Errorf("at %v, want %v", got.At, tc.at)
+			}
+			if len(got.Earlier) != tc.steps {
+				t.Errorf("earlier steps %v, want %d", got.Earlier, tc.steps)
+			}
+		})
+	}
+}
