@@ -61,6 +61,8 @@ func (s *Server) routes() {
 	a.GET("/api/v1/cases/:id", s.handleCase, staff)
 	a.POST("/api/v1/cases/:id/disposition", s.handleDispositionSet, staff)
 	a.DELETE("/api/v1/cases/:id/disposition", s.handleDispositionDelete, staff)
+	a.GET("/api/v1/responses.csv", s.handleResponsesCSV, staff)
+	a.GET("/api/v1/codebook.json", s.handleCodebookJSON, staff)
 
 	a.GET("/admin/login", s.handleLoginPage)
 	a.POST("/admin/login", s.handleLoginPost)
@@ -77,4 +79,5 @@ func (s *Server) routes() {
 	a.POST("/admin/keys", s.handleKeysPost, staff)
 	a.POST("/admin/keys/:id/revoke", s.handleKeyRevokePost, staff)
 	a.GET("/admin/audit", s.handleAuditPage, pi)
+	a.GET("/admin/codebook", s.handleCodebookPage, staff)
 }
