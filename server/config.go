@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +35,7 @@ type Config struct {
 	SessionIdle     time.Duration // CANVASS_SESSION_IDLE
 	SessionLifetime time.Duration // CANVASS_SESSION_LIFETIME
 	TrustedProxies  []*net.IPNet  // CANVASS_TRUSTED_PROXIES
+	SMTP            SMTPConfig    // CANVASS_SMTP_*, CANVASS_MAIL_RATE
 }
 
 // Setting documents one environment variable; the README's table is made
@@ -55,6 +59,13 @@ var Settings = []Setting{
 	{"CANVASS_SESSION_IDLE", "30m", "a login session ends after this long without a request"},
 	{"CANVASS_SESSION_LIFETIME", "12h", "a login session ends this long after the login, whatever happens"},
 	{"CANVASS_TRUSTED_PROXIES", "(empty)", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client"},
+	{"CANVASS_SMTP_HOST", "(empty)", "mail server that sends the waves; empty: waves wait, nothing is sent"},
+	{"CANVASS_SMTP_PORT", "587", "mail server port"},
+	{"CANVASS_SMTP_USERNAME", "(empty)", "SMTP login; empty: no authentication"},
+	{"CANVASS_SMTP_PASSWORD / CANVASS_SMTP_PASSWORD_FILE", "(empty)", "SMTP password"},
+	{"CANVASS_SMTP_FROM", "(required with CANVASS_SMTP_HOST)", "sender of the waves, e.g. Survey Team <survey@example.org>"},
+	{"CANVASS_SMTP_TLS", "starttls", "starttls, tls (implicit, usually port 465) or none (only for a mail server on loopback)"},
+	{"CANVASS_MAIL_RATE", "2", "messages per second at most"},
 }
 
 // LoadConfig reads the configuration. It returns every problem at once.
@@ -125,6 +136,7 @@ func LoadConfig(getenv func(string) string) (cfg Config, secretWarning string, e
 		}
 		cfg.AdminPassword = strings.TrimRight(string(b), "\r\n")
 	}
+	cfg.SMTP, problems = loadSMTP(getenv, str, problems)
 	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
 		problems = append(problems, "CANVASS_ADMIN_EMAIL and CANVASS_ADMIN_PASSWORD go together: set both or neither")
 	}
@@ -175,4 +187,61 @@ func loadSecret(getenv func(string) string, dataDir string) ([]byte, string, err
 		return nil, "", fmt.Errorf("write generated secret: %w", err)
 	}
 	return []byte(secret), "no CANVASS_SECRET set: generated one into " + path + "; keep it, the personal links depend on it", nil
+}
+
+// SMTPConfig is how waves reach the mail server.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string  // starttls, tls or none
+	Rate     float64 // messages per second
+}
+
+// loadSMTP reads the mail settings, adding what is wrong to problems. The
+// password never appears in a problem.
+func loadSMTP(getenv func(string) string, str func(name, def string) string, problems []string) (SMTPConfig, []string) {
+	c := SMTPConfig{
+		Host:     str("CANVASS_SMTP_HOST", ""),
+		Username: str("CANVASS_SMTP_USERNAME", ""),
+		Password: getenv("CANVASS_SMTP_PASSWORD"),
+		From:     str("CANVASS_SMTP_FROM", ""),
+		TLS:      str("CANVASS_SMTP_TLS", "starttls"),
+	}
+	if path := getenv("CANVASS_SMTP_PASSWORD_FILE"); c.Password == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("CANVASS_SMTP_PASSWORD_FILE: %v", err))
+		}
+		c.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	port, err := strconv.Atoi(str("CANVASS_SMTP_PORT", "587"))
+	if err != nil || port < 1 || port > 65535 {
+		problems = append(problems, fmt.Sprintf("CANVASS_SMTP_PORT=%q: want a port number", getenv("CANVASS_SMTP_PORT")))
+	}
+	c.Port = port
+	c.Rate, err = strconv.ParseFloat(str("CANVASS_MAIL_RATE", "2"), 64)
+	if err != nil || !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
+		problems = append(problems, fmt.Sprintf("CANVASS_MAIL_RATE=%q: want messages per second, more than 0, such as 2", getenv("CANVASS_MAIL_RATE")))
+	}
+	switch c.TLS {
+	case "starttls", "tls":
+	case "none":
+		if ip := net.ParseIP(c.Host); c.Host != "" && c.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			problems = append(problems, "CANVASS_SMTP_TLS=none: only for a mail server on loopback (localhost, 127.0.0.1, ::1); the password and the personal links would cross the network in the clear")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("CANVASS_SMTP_TLS=%q: want starttls, tls or none", c.TLS))
+	}
+	if c.Host != "" {
+		if _, err := mail.ParseAddress(c.From); err != nil {
+			problems = append(problems, fmt.Sprintf("CANVASS_SMTP_FROM=%q: want an address such as Survey Team <survey@example.org>", c.From))
+		}
+	}
+	if (c.Username == "") != (c.Password == "") {
+		problems = append(problems, "CANVASS_SMTP_USERNAME and CANVASS_SMTP_PASSWORD go together: set both or neither")
+	}
+	return c, problems
 }

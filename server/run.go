@@ -65,6 +65,12 @@ func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) er
 		s.BaseURL = "http://" + ln.Addr().String()
 	}
 	fmt.Fprintf(o.Stdout, "canvass: serving %q on %s\n", in.Title, s.BaseURL)
+	stopMailer, err := startMailer(st, in, cfg, s.BaseURL, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMailer() // before the store closes: the message in flight is recorded
 	if o.Demo {
 		links, err := s.CreateDemoCases(ctx, cfg.Secret)
 		if err != nil {

@@ -57,7 +57,7 @@ type Wave struct {
 }
 
 // Active reports whether the wave may still send.
-func (w *Wave) Active() bool {
+func (w Wave) Active() bool {
 	return w.Status == StatusScheduled || w.Status == StatusSending || w.Status == StatusPaused
 }
 

@@ -1,0 +1,509 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	netmail "net/mail"
+	"strings"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+	mailsmtp "github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store"
+	"github.com/canvass-survey/canvass/survey/token"
+	"github.com/canvass-survey/canvass/survey/waves"
+)
+
+// Mailer sends the waves: it starts each wave when its time comes, fills
+// its outbox, and works the outbox through SMTP at a bounded rate, one
+// message at a time. It is the only writer of outbox entries, and one
+// process runs one Mailer (run it on one instance only when several share
+// a database).
+//
+// Delivery is at most once. An entry is marked sending before it is handed
+// to the mail server and sent, bounced or failed after the server answers;
+// the case's contact history is written before the entry, so after a crash
+// an entry found sending is settled from the case when the case shows the
+// answer, and otherwise marked uncertain and never sent again by itself:
+// it may have gone out. Its Message-ID, derived from the entry's id, lets
+// staff look it up in the mail server's log.
+type Mailer struct {
+	Store      *store.Store
+	Instrument *instrument.Instrument
+	Sealer     token.Sealer
+	BaseURL    string
+	From       string
+	Logger     *slog.Logger
+
+	// Now and Sleep are the clock of schedules, back-off and the rate
+	// limit; tests replace them.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Poll is how often Run looks for due work.
+	Poll time.Duration
+	// MaxAttempts is how many temporary failures an entry survives.
+	MaxAttempts int
+	// Backoff is the wait after the first temporary failure; it doubles
+	// with each further one.
+	Backoff time.Duration
+	// PauseFor is how long a wave waits when the mail server cannot be reached.
+	PauseFor time.Duration
+
+	client  *mail.Client
+	conn    *mailsmtp.Client // open while there is work
+	limiter *rate.Limiter
+	domain  string // of From, for Message-IDs
+}
+
+// NewMailer returns a Mailer for the SMTP settings, with production
+// defaults for the rest.
+func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseURL string, cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
+	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTimeout(30 * time.Second)}
+	switch cfg.TLS {
+	case "tls":
+		opts = append(opts, mail.WithSSL())
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if cfg.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	client, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	from, err := netmail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("mail: CANVASS_SMTP_FROM: %w", err)
+	}
+	return &Mailer{
+		Store: st, Instrument: in, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
+		From: from.String(), Logger: logger,
+		Now: time.Now, Sleep: sleep, Poll: 15 * time.Second, MaxAttempts: 5, Backoff: time.Minute, PauseFor: time.Minute,
+		client:  client,
+		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
+		domain:  from.Address[strings.LastIndexByte(from.Address, '@')+1:],
+	}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run settles what a crash left behind, then works due waves until ctx
+// ends. The message in flight when ctx ends is finished and recorded.
+func (m *Mailer) Run(ctx context.Context) {
+	if err := m.Recover(ctx); err != nil {
+		m.Logger.Error("mail: settling interrupted messages", "err", err)
+	}
+	for ctx.Err() == nil {
+		if err := m.Work(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Error("mail: working the outbox", "err", err)
+		}
+		_ = m.Sleep(ctx, m.Poll)
+	}
+}
+
+// Recover settles the entries a stopped process left sending: from the
+// case's contact history when it shows the server's answer, else as
+// uncertain. None is sent again.
+func (m *Mailer) Recover(ctx context.Context) error {
+	stuck, err := m.Store.EntriesInStatus(ctx, waves.EntrySending)
+	if err != nil {
+		return err
+	}
+	uncertain := 0
+	for i := range stuck {
+		e := &stuck[i]
+		e.Status, e.LastError = waves.EntryUncertain, "the service stopped while handing this message to the mail server; it may have gone out (Message-ID <"+waves.MessageID(e.ID, m.domain)+">)"
+		if c, err := m.Store.Case(ctx, e.Case); err == nil {
+			for _, ct := range c.Contacts {
+				if ct.Wave == e.Wave {
+					e.Status, e.LastError = ct.Status, ct.Error
+					if ct.Status == survey.ContactSent {
+						at := ct.At
+						e.SentAt = &at
+					}
+				}
+			}
+		}
+		if e.Status == waves.EntryUncertain {
+			uncertain++
+		}
+		e.UpdatedAt = m.Now()
+		if err := m.Store.PutEntry(ctx, e); err != nil {
+			return err
+		}
+	}
+	if len(stuck) > 0 {
+		m.Logger.Warn("mail: settled messages interrupted by a stop", "settled", len(stuck)-uncertain, "uncertain", uncertain)
+	}
+	return nil
+}
+
+// Work starts the waves whose time has come and sends every due message
+// of the waves that are sending, or paused and due to try again. It
+// returns when nothing is due or ctx ends.
+func (m *Mailer) Work(ctx context.Context) error {
+	defer m.hangUp()
+	ws, err := m.Store.Waves(ctx, m.Instrument.ID)
+	if err != nil {
+		return err
+	}
+	for i := range ws {
+		w := &ws[i]
+		now := m.Now()
+		if w.Status == waves.StatusScheduled && !now.Before(w.ScheduledAt) {
+			if w, err = m.start(ctx, w); err != nil {
+				return err
+			}
+		}
+		due := w.Status == waves.StatusSending || (w.Status == waves.StatusPaused && (w.PausedUntil == nil || !now.Before(*w.PausedUntil)))
+		if !due {
+			continue
+		}
+		if err := m.send(ctx, w); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start fills a wave's outbox from the cases it selects now, then marks
+// it sending. A crash in between leaves it scheduled, and filling again
+// adds no entry twice.
+func (m *Mailer) start(ctx context.Context, w *waves.Wave) (*waves.Wave, error) {
+	cases, err := m.Store.Cases(ctx, w.Survey)
+	if err != nil {
+		return nil, err
+	}
+	now := m.Now()
+	var entries []waves.Entry
+	for i := range cases {
+		if waves.Selects(w.Kind, &cases[i]) {
+			entries = append(entries, waves.Entry{ID: waves.OutboxID(w.ID, cases[i].ID), Wave: w.ID, Case: cases[i].ID,
+				Status: waves.EntryPending, NextAttemptAt: now, UpdatedAt: now})
+		}
+	}
+	if _, err := m.Store.FillOutbox(ctx, entries); err != nil {
+		return nil, err
+	}
+	started, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		if w.Status != waves.StatusScheduled {
+			return errNotActive // cancelled meanwhile
+		}
+		w.Status, w.StartedAt = waves.StatusSending, &now
+		return nil
+	})
+	if errors.Is(err, errNotActive) {
+		return m.Store.Wave(ctx, w.ID)
+	}
+	if err == nil {
+		m.Logger.Info("mail: wave started", "wave", w.ID, "kind", w.Kind, "queued", len(entries))
+	}
+	return started, err
+}
+
+var errNotActive = errors.New("the wave is no longer active")
+
+// send works a wave's due entries in order, one message at a time.
+func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
+	tpl, terr := waves.Parse(w.Subject, w.Text, w.HTML)
+	if terr != nil {
+		return fmt.Errorf("wave %s: stored templates do not parse: %w", w.ID, terr)
+	}
+	pending, err := m.Store.Entries(ctx, w.ID, waves.EntryPending)
+	if err != nil {
+		return err
+	}
+	for i := range pending {
+		e := &pending[i]
+		if ctx.Err() != nil {
+			return nil // stopping between messages
+		}
+		if m.Now().Before(e.NextAttemptAt) {
+			continue
+		}
+		// Staff may have cancelled the wave since the last message.
+		if cur, err := m.Store.Wave(ctx, w.ID); err != nil || !cur.Active() {
+			return err
+		}
+		if err := m.connect(ctx); err != nil {
+			return m.pause(ctx, w, err)
+		}
+		if w.Status == waves.StatusPaused {
+			if err := m.resume(ctx, w); err != nil {
+				return err
+			}
+			w.Status = waves.StatusSending
+		}
+		if next, err := m.deliver(ctx, w, tpl, e); !next || err != nil {
+			return err
+		}
+	}
+	return m.finishIfEmpty(ctx, w)
+}
+
+// finishIfEmpty marks the wave done once no entry is left to send.
+func (m *Mailer) finishIfEmpty(ctx context.Context, w *waves.Wave) error {
+	left, err := m.Store.Entries(ctx, w.ID, waves.EntryPending)
+	if err != nil || len(left) > 0 {
+		return err
+	}
+	now := m.Now()
+	_, err = m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		if !w.Active() {
+			return errNotActive
+		}
+		w.Status, w.FinishedAt, w.PausedUntil, w.LastError = waves.StatusDone, &now, nil, ""
+		return nil
+	})
+	if errors.Is(err, errNotActive) {
+		return nil
+	}
+	if err == nil {
+		m.Logger.Info("mail: wave done", "wave", w.ID)
+	}
+	return err
+}
+
+// pause holds a wave until PauseFor has passed, saying why.
+func (m *Mailer) pause(ctx context.Context, w *waves.Wave, why error) error {
+	until := m.Now().Add(m.PauseFor)
+	_, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		if !w.Active() {
+			return errNotActive
+		}
+		w.Status, w.PausedUntil, w.LastError = waves.StatusPaused, &until, why.Error()
+		return nil
+	})
+	if errors.Is(err, errNotActive) {
+		return nil
+	}
+	m.Logger.Warn("mail: wave paused: the mail server cannot be reached or refuses the sender", "wave", w.ID, "until", until, "err", why)
+	return err
+}
+
+func (m *Mailer) resume(ctx context.Context, w *waves.Wave) error {
+	_, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		w.Status, w.PausedUntil, w.LastError = waves.StatusSending, nil, ""
+		return nil
+	})
+	if err == nil {
+		m.Logger.Info("mail: wave resumed", "wave", w.ID)
+	}
+	return err
+}
+
+// throttle waits for the rate limit on the Mailer's clock.
+func (m *Mailer) throttle(ctx context.Context) error {
+	now := m.Now()
+	return m.Sleep(ctx, m.limiter.ReserveN(now, 1).DelayFrom(now))
+}
+
+func (m *Mailer) connect(ctx context.Context) error {
+	if m.conn != nil {
+		return nil
+	}
+	c, err := m.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return err
+	}
+	m.conn = c
+	return nil
+}
+
+// hangUp closes the connection, if open; the next message dials again.
+func (m *Mailer) hangUp() {
+	if m.conn != nil {
+		_ = m.client.CloseWithSMTPClient(m.conn)
+		m.conn = nil
+	}
+}
+
+// outcome is what became of one try to send a message.
+type outcome int
+
+const (
+	outcomeSent      outcome = iota // the server accepted it
+	outcomeBounced                  // the server refused the recipient or the message for good (5xx)
+	outcomeRetry                    // the server said try later (4xx)
+	outcomeLost                     // the connection failed before the message was complete: not sent, safe to send again
+	outcomeUncertain                // the connection failed after the whole message was sent, before the answer
+	outcomeRefused                  // the server refused the sender (5xx to MAIL FROM): nothing goes until that is fixed
+)
+
+// classify reads go-mail's error for one message.
+func classify(err error, msg *mail.Msg) outcome {
+	if err == nil || msg.IsDelivered() { // a failed RSET after the server accepted it
+		return outcomeSent
+	}
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return outcomeLost
+	}
+	code := se.ErrorCode()
+	switch {
+	case code >= 400 && code < 500:
+		return outcomeRetry
+	case code >= 500 && se.Reason == mail.ErrSMTPMailFrom:
+		return outcomeRefused
+	case code >= 500 && (se.Reason == mail.ErrSMTPRcptTo || se.Reason == mail.ErrSMTPData || se.Reason == mail.ErrSMTPDataClose):
+		return outcomeBounced
+	case se.Reason == mail.ErrSMTPDataClose:
+		return outcomeUncertain
+	}
+	return outcomeLost
+}
+
+// deliver tries one entry and records what happened: on the case first
+// (its contact history), then on the entry. It says whether the wave may go
+// on to the next entry: not when ctx ended or the server refused the sender.
+// Once the entry is marked sending, the message is finished and recorded
+// even if ctx ends: that is what a graceful stop waits for.
+func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Templates, e *waves.Entry) (next bool, err error) {
+	c, err := m.Store.Case(ctx, e.Case)
+	switch {
+	case survey.ErrorCode(err) == survey.ENOTFOUND:
+		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer exists")
+	case err != nil:
+		return false, err
+	case !waves.Selects(w.Kind, c):
+		// Completed, opted out, bounced or invited since the wave started.
+		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer qualifies for this wave")
+	}
+	msg, err := m.message(w, tpl, e, c)
+	if err != nil {
+		return true, m.settle(ctx, w, e, waves.EntryFailed, err.Error())
+	}
+	if err := m.throttle(ctx); err != nil {
+		return false, nil // stopping; the entry is still pending
+	}
+	ctx = context.WithoutCancel(ctx)
+	e.Status, e.UpdatedAt = waves.EntrySending, m.Now()
+	if err := m.Store.PutEntry(ctx, e); err != nil {
+		return false, err
+	}
+	sendErr := m.client.SendWithSMTPClient(m.conn, msg)
+	why := ""
+	if sendErr != nil {
+		why = sendErr.Error()
+	}
+	next = true
+	switch classify(sendErr, msg) {
+	case outcomeSent:
+		return true, m.settle(ctx, w, e, waves.EntrySent, "")
+	case outcomeBounced:
+		return true, m.settle(ctx, w, e, waves.EntryBounced, why)
+	case outcomeRetry:
+		e.Attempts++
+		if e.Attempts >= m.MaxAttempts {
+			return true, m.settle(ctx, w, e, waves.EntryFailed, why)
+		}
+		e.NextAttemptAt = m.Now().Add(m.Backoff << (e.Attempts - 1))
+		e.Status = waves.EntryPending
+	case outcomeUncertain:
+		m.hangUp()
+		e.Status = waves.EntryUncertain
+	case outcomeRefused:
+		m.hangUp()
+		e.Status, next = waves.EntryPending, false
+		if err := m.pause(ctx, w, sendErr); err != nil {
+			return false, err
+		}
+	case outcomeLost: // not sent; the next entry dials again
+		m.hangUp()
+		e.Status = waves.EntryPending
+	}
+	e.LastError, e.UpdatedAt = why, m.Now()
+	return next, m.Store.PutEntry(ctx, e)
+}
+
+// settle records an entry's final status, with the case's contact when a
+// message was sent or given up on.
+func (m *Mailer) settle(ctx context.Context, w *waves.Wave, e *waves.Entry, status, why string) error {
+	now := m.Now()
+	contact := map[string]string{waves.EntrySent: survey.ContactSent, waves.EntryBounced: survey.ContactBounced, waves.EntryFailed: survey.ContactFailed}[status]
+	if contact != "" {
+		_, err := m.Store.UpdateCase(ctx, e.Case, func(*survey.Case) (*survey.Change, error) {
+			return &survey.Change{At: now, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: contact, At: now, Error: why}}, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	e.Status, e.LastError, e.UpdatedAt = status, why, now
+	if status == waves.EntrySent {
+		e.SentAt = &now
+	}
+	return m.Store.PutEntry(ctx, e)
+}
+
+// message renders the entry's email. The personal link exists only here,
+// in memory, on its way to the mail server.
+func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c *survey.Case) (*mail.Msg, error) {
+	if c.SealedToken == "" {
+		return nil, errors.New("the case has no personal link to send (it was not created by a frame import)")
+	}
+	tok, err := m.Sealer.Open(c.SealedToken)
+	if err != nil {
+		return nil, errors.New("the case's personal link cannot be opened with this service's secret")
+	}
+	fp := m.Instrument.FieldPeriod
+	content, err := tpl.Render(waves.FieldsFor(c, m.BaseURL, tok, fp.Closes, fp.Location()))
+	if err != nil {
+		return nil, fmt.Errorf("rendering the message: %w", err)
+	}
+	msg := mail.NewMsg()
+	if err := msg.From(m.From); err != nil {
+		return nil, err
+	}
+	if err := msg.AddToFormat(c.Frame.Name, c.Frame.Email); err != nil {
+		return nil, fmt.Errorf("the address %q: %w", c.Frame.Email, err)
+	}
+	msg.Subject(content.Subject)
+	msg.SetMessageIDWithValue(waves.MessageID(e.ID, m.domain))
+	msg.SetDateWithValue(m.Now())
+	msg.SetBodyString(mail.TypeTextPlain, content.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, content.HTML)
+	return msg, nil
+}
+
+// startMailer runs a Mailer in the background when a mail server is
+// configured, and returns what stops it: that waits for the message in
+// flight to be finished and recorded.
+func startMailer(st *store.Store, in *instrument.Instrument, cfg Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
+	if cfg.SMTP.Host == "" {
+		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")
+		return func() {}, nil
+	}
+	m, err := NewMailer(st, in, cfg.Secret, baseURL, cfg.SMTP, logger)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
+}

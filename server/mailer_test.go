@@ -1,0 +1,620 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	netmail "net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	smtp "github.com/emersion/go-smtp"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/token"
+	"github.com/canvass-survey/canvass/survey/waves"
+)
+
+// sink is a real SMTP server on loopback that keeps what it accepts. It
+// can refuse addresses for good (5xx) or for a while (4xx), and go away.
+type sink struct {
+	t    *testing.T
+	addr string
+	now  func() time.Time // the mailer's clock, to stamp each message
+
+	mu        sync.Mutex
+	srv       *smtp.Server
+	msgs      []received
+	permanent map[string]bool // recipients refused with 550
+	temporary map[string]int  // recipients refused with 451 this many more times
+	// goneAfter, when set, makes the server go away at the next MAIL FROM
+	// once this many messages are in: it drops the connection and stops
+	// listening, as a mail server that is shut down between messages.
+	goneAfter int
+	// onMessage runs after each accepted message, with the count so far.
+	onMessage func(n int)
+}
+
+type received struct {
+	To   string
+	Data string
+	At   time.Time
+}
+
+func newSink(t *testing.T, now func() time.Time) *sink {
+	k := &sink{t: t, now: now, permanent: map[string]bool{}, temporary: map[string]int{}}
+	k.start("127.0.0.1:0")
+	t.Cleanup(k.stop)
+	return k
+}
+
+// start listens on addr; after stop, start(k.addr) brings the server back
+// where it was.
+func (k *sink) start(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k, conn: c}, nil }))
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	k.mu.Lock()
+	k.srv, k.addr = srv, ln.Addr().String()
+	k.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
+}
+
+func (k *sink) stop() {
+	k.mu.Lock()
+	srv := k.srv
+	k.mu.Unlock()
+	_ = srv.Close()
+}
+
+func (k *sink) port() int {
+	_, p, _ := net.SplitHostPort(k.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func (k *sink) received() []received {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]received(nil), k.msgs...)
+}
+
+type sinkSession struct {
+	k    *sink
+	conn *smtp.Conn
+	to   string
+}
+
+func (s *sinkSession) Reset()        { s.to = "" }
+func (s *sinkSession) Logout() error { return nil }
+
+func (s *sinkSession) Mail(string, *smtp.MailOptions) error {
+	k := s.k
+	k.mu.Lock()
+	gone := k.goneAfter > 0 && len(k.msgs) >= k.goneAfter
+	if gone {
+		k.goneAfter = 0
+	}
+	k.mu.Unlock()
+	if gone {
+		go k.stop()
+		_ = s.conn.Conn().Close()
+		return errors.New("gone")
+	}
+	return nil
+}
+
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	k := s.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.permanent[to] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+	}
+	if k.temporary[to] > 0 {
+		k.temporary[to]--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	s.to = to
+	return nil
+}
+
+func (s *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	k := s.k
+	k.mu.Lock()
+	k.msgs = append(k.msgs, received{To: s.to, Data: string(b), At: k.now()})
+	n, hook := len(k.msgs), k.onMessage
+	k.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	return nil
+}
+
+// fakeClock is the mailer's clock: it moves only when the mailer sleeps
+// (the rate limit) or the test says so, so tests of time do not depend on
+// how fast the machine is.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// mailEnv is a test server, a sink and a way to make mailers, as many as
+// a test restarts.
+type mailEnv struct {
+	*testEnv
+	sink  *sink
+	clock *fakeClock
+	staff teamMember
+}
+
+func newMailEnv(t *testing.T) *mailEnv {
+	env := newTestEnv(t)
+	env.srv.BaseURL = env.http.URL // so a message's link can be followed
+	clock := &fakeClock{t: env.now}
+	return &mailEnv{testEnv: env, sink: newSink(t, clock.Now), clock: clock, staff: env.addUser("staff@example.org", account.RoleStaff)}
+}
+
+func (e *mailEnv) mailer(rate float64) *Mailer {
+	e.t.Helper()
+	m, err := NewMailer(e.store, e.srv.Instrument, testSecret, e.srv.BaseURL,
+		SMTPConfig{Host: "127.0.0.1", Port: e.sink.port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m.Now, m.Sleep = e.clock.Now, e.clock.Sleep
+	return m
+}
+
+// sealedCase stores a case as a frame import does, with its sealed token,
+// and returns the token.
+func (e *mailEnv) sealedCase(email, name, title, city string) string {
+	e.t.Helper()
+	tok := token.New()
+	c := &survey.Case{ID: token.NewHasher(testSecret).CaseID(tok), Survey: e.srv.Instrument.ID, Status: survey.StatusNew,
+		SealedToken: token.NewSealer(testSecret).Seal(tok),
+		Frame:       survey.Frame{Email: email, Name: name, Title: title, City: city, Department: "Police"}, CreatedAt: e.now, UpdatedAt: e.now}
+	if err := e.store.InsertCase(context.Background(), c); err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+func (e *mailEnv) cases(n int) map[string]string {
+	tokens := map[string]string{}
+	for i := range n {
+		email := fmt.Sprintf("person%02d@city.example", i)
+		tokens[email] = e.sealedCase(email, fmt.Sprintf("Person %02d", i), "Director", "Tempe")
+	}
+	return tokens
+}
+
+// createWave posts a wave as staff and returns it.
+func (e *mailEnv) createWave(body string) waves.Wave {
+	e.t.Helper()
+	res, out := e.doAs(e.staff.key, "POST", "/api/v1/waves", "application/json", body)
+	wantStatus(e.t, res, out, 201)
+	var w waves.Wave
+	if err := json.Unmarshal([]byte(out), &w); err != nil {
+		e.t.Fatal(err)
+	}
+	return w
+}
+
+func (e *mailEnv) work(m *Mailer) {
+	e.t.Helper()
+	if err := m.Work(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *mailEnv) summary(id string) waves.Summary {
+	e.t.Helper()
+	sums, err := e.store.WaveSummaries(context.Background(), e.srv.Instrument.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, s := range sums {
+		if s.ID == id {
+			return s
+		}
+	}
+	e.t.Fatalf("no wave %s", id)
+	return waves.Summary{}
+}
+
+// onceEach checks that every address received exactly one message, and
+// nobody else any.
+func onceEach(t *testing.T, got []received, want map[string]string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[r.To]++
+	}
+	for to := range want {
+		if seen[to] != 1 {
+			t.Errorf("%s received %d messages, want 1", to, seen[to])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d messages, want %d", len(got), len(want))
+	}
+}
+
+// parsed is a received message taken apart.
+type parsed struct {
+	Header     netmail.Header
+	Text, HTML string
+}
+
+func parse(t *testing.T, data string) parsed {
+	t.Helper()
+	m, err := netmail.ReadMessage(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parsed{Header: m.Header}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(part)
+		switch ct := part.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "text/plain"):
+			p.Text = string(b)
+		case strings.HasPrefix(ct, "text/html"):
+			p.HTML = string(b)
+		}
+	}
+	return p
+}
+
+var linkRE = regexp.MustCompile(`/s/([A-Za-z0-9_-]{32})\b`)
+
+func TestMailerSendsWave(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(4)
+	tokens["untitled@city.example"] = env.sealedCase("untitled@city.example", "Robin Roe", "", "Bend")
+	w := env.createWave(`{"kind":"invitation"}`)
+	if w.Selected != 5 || w.Status != waves.StatusScheduled {
+		t.Fatalf("wave %+v: want 5 selected, scheduled", w)
+	}
+	env.work(env.mailer(100))
+
+	got := env.sink.received()
+	onceEach(t, got, tokens)
+	for _, r := range got {
+		m := parse(t, r.Data)
+		c := env.storedCase(tokens[r.To])
+		if m.Header.Get("Subject") != waves.Defaults(waves.KindInvitation).Subject {
+			t.Errorf("subject %q", m.Header.Get("Subject"))
+		}
+		if id := m.Header.Get("Message-Id"); id != "<"+waves.MessageID(waves.OutboxID(w.ID, c.ID), "canvass.example")+">" {
+			t.Errorf("Message-ID %q is not derived from the outbox entry", id)
+		}
+		if to, _ := netmail.ParseAddress(m.Header.Get("To")); to == nil || to.Name != c.Frame.Name || to.Address != r.To {
+			t.Errorf("To %q", m.Header.Get("To"))
+		}
+		for _, want := range []string{"Dear " + c.Frame.Name + ",", "in " + c.Frame.City, "Friday, December 31, 2027",
+			env.http.URL + "/s/" + tokens[r.To] + "\n", env.http.URL + "/s/" + tokens[r.To] + "/optout\n"} {
+			if !strings.Contains(strings.ReplaceAll(m.Text, "\r\n", "\n"), want) {
+				t.Errorf("%s: text lacks %q:\n%s", r.To, want, m.Text)
+			}
+		}
+		if (c.Frame.Title == "") == strings.Contains(m.Text, "chosen as ") {
+			t.Errorf("%s: the title clause does not follow the title %q:\n%s", r.To, c.Frame.Title, m.Text)
+		}
+		if !strings.Contains(m.HTML, `href="`+env.http.URL+"/s/"+tokens[r.To]+`"`) {
+			t.Errorf("%s: HTML lacks the link:\n%s", r.To, m.HTML)
+		}
+		// The link opens this person's case.
+		found := linkRE.FindStringSubmatch(m.Text)
+		if found == nil || token.NewHasher(testSecret).CaseID(found[1]) != c.ID {
+			t.Errorf("%s: the link %v does not open the case", r.To, found)
+			continue
+		}
+		res, body := env.get("/s/" + found[1])
+		wantStatus(t, res, body, 200)
+		if len(c.Contacts) != 1 || c.Contacts[0].Status != survey.ContactSent || c.Contacts[0].Wave != w.ID || c.Contacts[0].Kind != waves.KindInvitation {
+			t.Errorf("%s: contacts %+v", r.To, c.Contacts)
+		}
+	}
+	s := env.summary(w.ID)
+	if s.Status != waves.StatusDone || s.Queued != 5 || s.Sent != 5 || s.FirstSentAt == nil {
+		t.Errorf("wave after sending: %+v", s)
+	}
+	// Everyone is invited now: a second invitation selects nobody.
+	if again := env.createWave(`{"kind":"invitation"}`); again.Selected != 0 {
+		t.Errorf("a second invitation selects %d", again.Selected)
+	}
+}
+
+// The rate limit spaces messages by 1/rate on the mailer's clock.
+func TestMailerThrottle(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(12)
+	env.createWave(`{"kind":"invitation"}`)
+	const perSecond = 4
+	env.work(env.mailer(perSecond))
+	got := env.sink.received()
+	onceEach(t, got, tokens)
+	for i := 1; i < len(got); i++ {
+		if gap := got[i].At.Sub(got[i-1].At); gap < time.Second/perSecond {
+			t.Errorf("messages %d and %d %v apart, want at least %v", i-1, i, gap, time.Second/perSecond)
+		}
+	}
+	if span := got[len(got)-1].At.Sub(got[0].At); span < time.Duration(len(got)-1)*time.Second/perSecond {
+		t.Errorf("%d messages in %v", len(got), span)
+	}
+}
+
+// A mailer stopped after k messages, and a new one started as after a
+// restart, send every message once.
+func TestMailerResumesAfterStop(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(10)
+	w := env.createWave(`{"kind":"reminder"}`)
+	ctx, stop := context.WithCancel(context.Background())
+	env.sink.onMessage = func(n int) {
+		if n == 4 {
+			stop() // while the fourth is in flight
+		}
+	}
+	first := env.mailer(1000)
+	if err := first.Work(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(env.sink.received()); n != 4 {
+		t.Fatalf("%d messages before the stop, want 4", n)
+	}
+	s := env.summary(w.ID)
+	if s.Sent != 4 || s.Pending != 6 || s.Sending != 0 || s.Status != waves.StatusSending {
+		t.Errorf("after the stop: %+v; want the fourth recorded as sent", s.Counts)
+	}
+	env.sink.onMessage = nil
+	second := env.mailer(1000)
+	if err := second.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	env.work(second)
+	onceEach(t, env.sink.received(), tokens)
+	if s := env.summary(w.ID); s.Sent != 10 || s.Status != waves.StatusDone {
+		t.Errorf("after the restart: %+v", s)
+	}
+}
+
+// Entries a crash left sending are settled from the case when it shows
+// the answer, else marked uncertain; neither is sent again.
+func TestMailerRecoverAfterCrash(t *testing.T) {
+	env := newMailEnv(t)
+	ctx := context.Background()
+	tokens := env.cases(3)
+	w := env.createWave(`{"kind":"invitation"}`)
+	m := env.mailer(1000)
+	if _, err := m.start(ctx, &w); err != nil {
+		t.Fatal(err)
+	}
+	hasher := token.NewHasher(testSecret)
+	recorded, lost := hasher.CaseID(tokens["person00@city.example"]), hasher.CaseID(tokens["person01@city.example"])
+	// The crash came after the case was told, before the entry was.
+	if _, err := env.store.UpdateCase(ctx, recorded, func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{At: env.now, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: survey.ContactSent, At: env.now}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{recorded, lost} {
+		e := waves.Entry{ID: waves.OutboxID(w.ID, id), Wave: w.ID, Case: id, Status: waves.EntrySending, UpdatedAt: env.now}
+		if err := env.store.PutEntry(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarted := env.mailer(1000)
+	if err := restarted.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.work(restarted)
+	got := env.sink.received()
+	if len(got) != 1 || got[0].To != "person02@city.example" {
+		t.Fatalf("sent %v, want only the message never tried", got)
+	}
+	s := env.summary(w.ID)
+	if s.Sent != 2 || s.Uncertain != 1 || s.Status != waves.StatusDone {
+		t.Errorf("counts %+v, want 2 sent (one settled from the case) and 1 uncertain", s.Counts)
+	}
+	if c, _ := env.store.Case(ctx, lost); c.Invited() {
+		t.Errorf("the uncertain case has contacts %+v", c.Contacts)
+	}
+}
+
+// 5xx bounces the case; 4xx retries with back-off and gives up after
+// MaxAttempts.
+func TestMailerRefusals(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(2)
+	tokens["gone@city.example"] = env.sealedCase("gone@city.example", "Gone", "", "")
+	tokens["busy@city.example"] = env.sealedCase("busy@city.example", "Busy", "", "")
+	tokens["full@city.example"] = env.sealedCase("full@city.example", "Full", "", "")
+	env.sink.permanent["gone@city.example"] = true
+	env.sink.temporary["busy@city.example"] = 2
+	env.sink.temporary["full@city.example"] = 99
+	w := env.createWave(`{"kind":"invitation"}`)
+	m := env.mailer(1000)
+	m.MaxAttempts = 3
+	env.work(m)
+
+	gone := env.storedCase(tokens["gone@city.example"])
+	if !gone.Bounced() || len(gone.Contacts) != 1 || gone.Contacts[0].Status != survey.ContactBounced || !strings.Contains(gone.Contacts[0].Error, "550") {
+		t.Errorf("the refused case: bounced %v, contacts %+v", gone.Bounced(), gone.Contacts)
+	}
+	if s := env.summary(w.ID); s.Sent != 2 || s.Bounced != 1 || s.Pending != 2 || s.Status != waves.StatusSending {
+		t.Fatalf("after the first pass: %+v", s.Counts)
+	}
+	env.work(m) // nothing is due before the back-off
+	if n := len(env.sink.received()); n != 2 {
+		t.Errorf("%d messages before the back-off passed", n)
+	}
+	env.clock.Advance(m.Backoff)
+	env.work(m) // busy: second refusal; full: second refusal
+	env.clock.Advance(m.Backoff) // the back-off doubled: not due yet
+	env.work(m)
+	if n := len(env.sink.received()); n != 2 {
+		t.Errorf("%d messages before the doubled back-off passed", n)
+	}
+	env.clock.Advance(m.Backoff)
+	env.work(m) // busy goes through; full fails for good on its third try
+	s := env.summary(w.ID)
+	if s.Sent != 3 || s.Bounced != 1 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone {
+		t.Errorf("at the end: %+v %s", s.Counts, s.Status)
+	}
+	full := env.storedCase(tokens["full@city.example"])
+	if len(full.Contacts) != 1 || full.Contacts[0].Status != survey.ContactFailed || full.Bounced() {
+		t.Errorf("the case that kept refusing: %+v", full.Contacts)
+	}
+	if busy := env.storedCase(tokens["busy@city.example"]); !busy.Invited() {
+		t.Errorf("busy: %+v", busy.Contacts)
+	}
+}
+
+// A mail server that goes away mid-wave pauses the wave; when it is back
+// and the pause is over, the rest goes out, each message once.
+func TestMailerServerGoesAway(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(8)
+	w := env.createWave(`{"kind":"invitation"}`)
+	env.sink.goneAfter = 3
+	m := env.mailer(1000)
+	env.work(m)
+	s := env.summary(w.ID)
+	if s.Status != waves.StatusPaused || s.PausedUntil == nil || s.LastError == "" {
+		t.Fatalf("wave %+v: want paused with a reason", s.Wave)
+	}
+	if s.Sent != 3 || s.Pending != 5 || s.Uncertain != 0 {
+		t.Fatalf("counts %+v: want 3 sent and 5 pending", s.Counts)
+	}
+	env.sink.start(env.sink.addr) // back, but the pause is not over
+	env.work(m)
+	if n := len(env.sink.received()); n != 3 {
+		t.Errorf("%d messages during the pause", n)
+	}
+	env.clock.Advance(m.PauseFor)
+	env.work(m)
+	onceEach(t, env.sink.received(), tokens)
+	if s := env.summary(w.ID); s.Status != waves.StatusDone || s.Sent != 8 || s.LastError != "" {
+		t.Errorf("after the server came back: %+v", s)
+	}
+}
+
+// A wave scheduled in the survey's time zone starts at that time, not before.
+func TestMailerSchedule(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(2)
+	// inField is 15:00 UTC, 08:00 in Phoenix: schedule for 09:30 there.
+	w := env.createWave(`{"kind":"invitation","scheduled_at":"2026-06-01T09:30"}`)
+	if want := inField.Add(90 * time.Minute); !w.ScheduledAt.Equal(want) {
+		t.Fatalf("scheduled at %v, want %v", w.ScheduledAt, want)
+	}
+	m := env.mailer(1000)
+	env.clock.Advance(89 * time.Minute)
+	env.work(m)
+	if n := len(env.sink.received()); n != 0 || env.summary(w.ID).Status != waves.StatusScheduled {
+		t.Fatalf("%d messages a minute early", n)
+	}
+	env.clock.Advance(time.Minute)
+	env.work(m)
+	onceEach(t, env.sink.received(), tokens)
+}
+
+// A reminder skips a case completed after the wave started; a cancelled
+// wave sends nothing more.
+func TestMailerSkipsAndCancels(t *testing.T) {
+	env := newMailEnv(t)
+	ctx := context.Background()
+	tokens := env.cases(3)
+	w := env.createWave(`{"kind":"reminder"}`)
+	m := env.mailer(1000)
+	if _, err := m.start(ctx, &w); err != nil {
+		t.Fatal(err)
+	}
+	done := token.NewHasher(testSecret).CaseID(tokens["person00@city.example"])
+	if _, err := env.store.UpdateCase(ctx, done, func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{At: env.now, Status: survey.StatusSubmitted}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.work(m)
+	if got := env.sink.received(); len(got) != 2 {
+		t.Errorf("%d reminders, want 2: not to the case that completed", len(got))
+	}
+	if s := env.summary(w.ID); s.Skipped != 1 || s.Sent != 2 {
+		t.Errorf("counts %+v", s.Counts)
+	}
+
+	c := env.createWave(`{"kind":"reminder"}`)
+	res, body := env.doAs(env.staff.key, "POST", "/api/v1/waves/"+c.ID+"/cancel", "application/json", "")
+	wantStatus(t, res, body, 200)
+	env.work(m)
+	if got := env.sink.received(); len(got) != 2 {
+		t.Errorf("a cancelled wave sent %d", len(got)-2)
+	}
+	res, body = env.doAs(env.staff.key, "POST", "/api/v1/waves/"+c.ID+"/cancel", "application/json", "")
+	wantStatus(t, res, body, 409)
+	entries, err := env.store.Audit(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range entries {
+		actions[e.Action]++
+	}
+	if actions["wave.create"] != 2 || actions["wave.cancel"] != 1 {
+		t.Errorf("audit actions %v", actions)
+	}
+}
