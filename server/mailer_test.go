@@ -502,7 +502,7 @@ func TestMailerRefusals(t *testing.T) {
 		t.Errorf("%d messages before the back-off passed", n)
 	}
 	env.clock.Advance(m.Backoff)
-	env.work(m) // busy: second refusal; full: second refusal
+	env.work(m)                  // busy: second refusal; full: second refusal
 	env.clock.Advance(m.Backoff) // the back-off doubled: not due yet
 	env.work(m)
 	if n := len(env.sink.received()); n != 2 {
