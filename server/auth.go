@@ -168,7 +168,8 @@ func safeMethod(m string) bool {
 // X-CSRF-Token) sends against the session's.
 func (s *Server) csrfOK(c echo.Context, sess *account.Session) bool {
 	sent := c.Request().Header.Get("X-CSRF-Token")
-	if sent == "" && strings.HasPrefix(c.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	ct := c.Request().Header.Get("Content-Type")
+	if sent == "" && (strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")) {
 		sent = c.FormValue("csrf")
 	}
 	return sent != "" && account.Equal(sent, sess.CSRF)

@@ -18,6 +18,8 @@ import (
 func parseTemplates() (*template.Template, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"paragraphs": paragraphs,
+		"add":        func(a, b int) int { return a + b },
+		"lower":      strings.ToLower,
 	}).ParseFS(templates.Pages(), "*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

@@ -18,3 +18,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
+// A dashboard marked data-refresh="N" reloads itself every N seconds; without
+// scripts, its Refresh link does the same.
+document.addEventListener("DOMContentLoaded", function () {
+  var live = document.querySelector("[data-refresh]");
+  if (!live) return;
+  var seconds = parseInt(live.getAttribute("data-refresh"), 10);
+  if (seconds > 0) setTimeout(function () { location.reload(); }, seconds * 1000);
+});

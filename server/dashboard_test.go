@@ -1,0 +1,83 @@
+package server
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/canvass-survey/canvass/survey/account"
+)
+
+// loginPage logs in through the form and returns the cookie and the CSRF
+// token the admin pages carry.
+func (env *testEnv) loginPage(email string) (*http.Cookie, string) {
+	env.t.Helper()
+	res, body := env.postForm("/admin/login", url.Values{"email": {email}, "password": {goodPassword}})
+	location(env.t, res, body)
+	cookie := res.Cookies()[0]
+	res, body = env.withCookie(cookie, "", "GET", "/admin/keys", "", "")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		env.t.Fatal("no CSRF field")
+	}
+	return cookie, m[1]
+}
+
+// Staff import the frame in the page, mark a case, and watch the dashboard.
+func TestAdminFieldPeriodPages(t *testing.T) {
+	env := newTestEnv(t)
+	env.addUser("staff@example.org", account.RoleStaff)
+	cookie, csrf := env.loginPage("staff@example.org")
+
+	upload := func(csrf, csv string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf", csrf)
+		fw, _ := mw.CreateFormFile("frame", "frame.csv")
+		fw.Write([]byte(csv))
+		mw.Close()
+		return env.withCookie(cookie, "", "POST", "/admin/cases/import", mw.FormDataContentType(), buf.String())
+	}
+	res, body := upload("", syntheticCSV(t, 25, 4))
+	wantStatus(t, res, body, 403)
+	res, body = upload(csrf, "email,name\nx,y\n")
+	wantStatus(t, res, body, 422)
+	if !strings.Contains(body, "Problems in the file") {
+		t.Error("the page does not list the problems")
+	}
+	res, body = upload(csrf, syntheticCSV(t, 25, 4))
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, `download="personal-links.csv"`) || !strings.Contains(body, "data:text/csv;base64,") {
+		t.Error("no download of the links after the import")
+	}
+	cases, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID)
+	if len(cases) != 25 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	res, body = env.withCookie(cookie, "", "POST", "/admin/cases/"+cases[0].ID+"/disposition", "application/x-www-form-urlencoded",
+		url.Values{"csrf": {csrf}, "code": {"ineligible"}, "note": {"retired"}}.Encode())
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, "is now NE") {
+		t.Errorf("after marking: %s", body[strings.Index(body, "<main"):][:600])
+	}
+	res, body = env.withCookie(cookie, "", "GET", "/admin/progress", "", "")
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{"25 sampled", "NE 1", "RR3", "<svg", "By department", "Nonrespondents (24)", "/api/v1/nonrespondents.csv", `data-refresh="60"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+	res, body = env.withCookie(cookie, "", "GET", "/api/v1/nonrespondents.csv", "", "")
+	wantStatus(t, res, body, 200)
+	if n := strings.Count(strings.TrimSpace(body), "\n"); n != 24 {
+		t.Errorf("nonrespondents CSV has %d rows", n)
+	}
+	res, body = env.withCookie(cookie, "", "GET", "/admin/cases?q="+url.QueryEscape(cases[1].Frame.Email), "", "")
+	if !strings.Contains(body, "Showing 1") {
+		t.Errorf("search: %.200s", body)
+	}
+}
