@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/canvass-survey/canvass/server"
 )
 
 // startServe runs `canvass serve --demo` on port 0 in dataDir and returns
@@ -228,5 +231,20 @@ func TestServeHugeHeader(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("status %d, want 431", res.StatusCode)
+	}
+}
+
+// The README's configuration table names every variable the service reads.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range server.Settings {
+		for _, name := range strings.Split(s.Name, " / ") {
+			if !strings.Contains(string(readme), "`"+name+"`") {
+				t.Errorf("README.md does not document %s", name)
+			}
+		}
 	}
 }
