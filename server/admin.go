@@ -188,6 +188,7 @@ func (s *Server) renderKeys(c echo.Context, status int, notice string, isError b
 	return s.renderKeysWith(c, status, notice, isError, "")
 }
 
+// renderKeysWith shows the keys page, with a key just made when newKey is set.
 func (s *Server) renderKeysWith(c echo.Context, status int, notice string, isError bool, newKey string) error {
 	p := principalOf(c)
 	keys, err := s.visibleKeys(c, true)

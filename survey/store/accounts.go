@@ -22,21 +22,13 @@ func (s *Store) InsertUser(ctx context.Context, u *account.User) error {
 
 // User returns the user with the given id.
 func (s *Store) User(ctx context.Context, id string) (*account.User, error) {
-	var u account.User
-	if err := s.users.FindOne(ctx, byID(id)).Decode(&u); err != nil {
-		return nil, translate(err, "user")
-	}
-	return &u, nil
+	return findOne[account.User](ctx, s.users, byID(id), "user")
 }
 
 // UserByEmail returns the user with the given (normalized) email. The team
 // is a handful of people, so the scan FerretDB makes here costs nothing.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
-	var u account.User
-	if err := s.users.FindOne(ctx, bson.D{{Key: "email", Value: email}}).Decode(&u); err != nil {
-		return nil, translate(err, "user")
-	}
-	return &u, nil
+	return findOne[account.User](ctx, s.users, bson.D{{Key: "email", Value: email}}, "user")
 }
 
 // Users lists every user by email.
@@ -70,11 +62,7 @@ func (s *Store) InsertSession(ctx context.Context, sess *account.Session) error 
 
 // Session returns the session with the given id (the hash of its cookie).
 func (s *Store) Session(ctx context.Context, id string) (*account.Session, error) {
-	var sess account.Session
-	if err := s.sessions.FindOne(ctx, byID(id)).Decode(&sess); err != nil {
-		return nil, translate(err, "session")
-	}
-	return &sess, nil
+	return findOne[account.Session](ctx, s.sessions, byID(id), "session")
 }
 
 // TouchSession records activity on a session.
@@ -104,11 +92,7 @@ func (s *Store) InsertKey(ctx context.Context, k *account.Key) error {
 
 // Key returns the API key with the given id.
 func (s *Store) Key(ctx context.Context, id string) (*account.Key, error) {
-	var k account.Key
-	if err := s.keys.FindOne(ctx, byID(id)).Decode(&k); err != nil {
-		return nil, translate(err, "key")
-	}
-	return &k, nil
+	return findOne[account.Key](ctx, s.keys, byID(id), "key")
 }
 
 // Keys lists the keys of a user, or of everyone when userID is empty.
@@ -149,6 +133,15 @@ func (s *Store) AppendAudit(ctx context.Context, e *account.AuditEntry) error {
 func (s *Store) Audit(ctx context.Context, limit int64) ([]account.AuditEntry, error) {
 	return findAll[account.AuditEntry](ctx, s.audit, bson.D{},
 		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit), "audit log")
+}
+
+// findOne decodes the one document filter finds; none is ENOTFOUND.
+func findOne[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, what string) (*T, error) {
+	var v T
+	if err := coll.FindOne(ctx, filter).Decode(&v); err != nil {
+		return nil, translate(err, what)
+	}
+	return &v, nil
 }
 
 // findAll decodes every document a query returns.

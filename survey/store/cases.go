@@ -18,12 +18,7 @@ func (s *Store) InsertCase(ctx context.Context, c *survey.Case) error {
 
 // Case returns the case with the given id.
 func (s *Store) Case(ctx context.Context, id string) (*survey.Case, error) {
-	var c survey.Case
-	err := s.cases.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
-	if err != nil {
-		return nil, translate(err, "case")
-	}
-	return &c, nil
+	return findOne[survey.Case](ctx, s.cases, byID(id), "case")
 }
 
 // UpdateCase reads the case, lets decide compute the change from it, and
@@ -41,7 +36,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.C
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, updateDocument(ch))
+	res, err := s.cases.UpdateOne(ctx, byID(id), updateDocument(ch))
 	if err != nil {
 		return nil, translate(err, "case")
 	}
