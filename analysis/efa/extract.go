@@ -84,12 +84,7 @@ func extract(r *mat.SymDense, k int, m Method) (*extraction, error) {
 // are minimal where the diagonal ones vanish), and by the envelope theorem its
 // gradient is −2 diag(S − Ψ − ΛΛᵀ), the direction psych's FAgr.minres uses.
 func minresObjective(s *mat.SymDense, k int, psi, grad []float64) (float64, error) {
-	red := mat.NewSymDense(len(psi), nil)
-	red.CopySym(s)
-	for i, v := range psi {
-		red.SetSym(i, i, s.At(i, i)-v)
-	}
-	vals, vecs, err := eigenDesc(red)
+	vals, vecs, err := reducedEigen(s, psi)
 	if err != nil {
 		return 0, err
 	}
@@ -114,13 +109,7 @@ func minresObjective(s *mat.SymDense, k int, psi, grad []float64) (float64, erro
 // gradient diag(ΛΛᵀ + Ψ − S)/ψ².
 func mlObjective(s *mat.SymDense, k int, psi, grad []float64) (float64, error) {
 	p := len(psi)
-	star := mat.NewSymDense(p, nil)
-	for i := 0; i < p; i++ {
-		for j := i; j < p; j++ {
-			star.SetSym(i, j, s.At(i, j)/math.Sqrt(psi[i]*psi[j]))
-		}
-	}
-	vals, vecs, err := eigenDesc(star)
+	vals, vecs, err := scaledEigen(s, psi)
 	if err != nil {
 		return 0, err
 	}
@@ -154,31 +143,45 @@ func mlLoadings(vals []float64, vecs *mat.Dense, k int, psi []float64) *mat.Dens
 	return l
 }
 
-// loadingsFor computes the loadings that go with fitted uniquenesses.
+// loadingsFor computes the loadings that go with fitted uniquenesses, from
+// the same decomposition the method's objective took them from.
 func loadingsFor(s *mat.SymDense, k int, psi []float64, m Method) (*mat.Dense, error) {
 	if m == ML {
-		p := len(psi)
-		star := mat.NewSymDense(p, nil)
-		for i := 0; i < p; i++ {
-			for j := i; j < p; j++ {
-				star.SetSym(i, j, s.At(i, j)/math.Sqrt(psi[i]*psi[j]))
-			}
-		}
-		vals, vecs, err := eigenDesc(star)
+		vals, vecs, err := scaledEigen(s, psi)
 		if err != nil {
 			return nil, err
 		}
 		return mlLoadings(vals, vecs, k, psi), nil
 	}
-	red := withDiag(s, diag(s))
-	for i, v := range psi {
-		red.SetSym(i, i, s.At(i, i)-v)
-	}
-	vals, vecs, err := eigenDesc(red)
+	vals, vecs, err := reducedEigen(s, psi)
 	if err != nil {
 		return nil, err
 	}
 	return principalLoadings(vals, vecs, k), nil
+}
+
+// reducedEigen is the eigen decomposition of S − Ψ, the reduced correlation
+// matrix whose best rank-k fit gives the minres loadings.
+func reducedEigen(s *mat.SymDense, psi []float64) ([]float64, *mat.Dense, error) {
+	red := mat.NewSymDense(len(psi), nil)
+	red.CopySym(s)
+	for i, v := range psi {
+		red.SetSym(i, i, s.At(i, i)-v)
+	}
+	return eigenDesc(red)
+}
+
+// scaledEigen is the eigen decomposition of Ψ^-½ S Ψ^-½, which both the ML
+// discrepancy and its loadings are written in.
+func scaledEigen(s *mat.SymDense, psi []float64) ([]float64, *mat.Dense, error) {
+	p := len(psi)
+	star := mat.NewSymDense(p, nil)
+	for i := 0; i < p; i++ {
+		for j := i; j < p; j++ {
+			star.SetSym(i, j, s.At(i, j)/math.Sqrt(psi[i]*psi[j]))
+		}
+	}
+	return eigenDesc(star)
 }
 
 // principalAxes iterates psych's way: put the communalities on the diagonal,
