@@ -48,19 +48,23 @@ type efaOutput struct {
 		P    Number `json:"p"`
 	} `json:"bartlett"`
 	// Beyond issue 5's list:
-	Complexity    []Number `json:"complexity"`     // Hofmann's item complexity
-	ProportionVar []Number `json:"proportion_var"` // SS loadings / items
-	ScoreR2       []Number `json:"score_r2"`       // factor score adequacy (regression scores)
-	MAP           []Number `json:"map"`            // Velicer's MAP for 1..8 components
-	Parallel      *struct {
-		Iterations  int      `json:"iterations"`
-		Seed        uint64   `json:"seed"`
-		NFactors    int      `json:"nfactors"`
-		NComponents int      `json:"ncomponents"`
-		SimFactors  []Number `json:"sim_factors"`
-		SimComps    []Number `json:"sim_components"`
-	} `json:"parallel,omitempty"`
-	Warnings []string `json:"warnings"`
+	Complexity    []Number        `json:"complexity"`     // Hofmann's item complexity
+	ProportionVar []Number        `json:"proportion_var"` // SS loadings / items
+	ScoreR2       []Number        `json:"score_r2"`       // factor score adequacy (regression scores)
+	MAP           []Number        `json:"map"`            // Velicer's MAP for 1..8 components
+	Parallel      *parallelOutput `json:"parallel,omitempty"`
+	Warnings      []string        `json:"warnings"`
+}
+
+// parallelOutput is parallel analysis with --parallel: the simulated
+// eigenvalues and how many factors and components exceed them.
+type parallelOutput struct {
+	Iterations  int      `json:"iterations"`
+	Seed        uint64   `json:"seed"`
+	NFactors    int      `json:"nfactors"`
+	NComponents int      `json:"ncomponents"`
+	SimFactors  []Number `json:"sim_factors"`
+	SimComps    []Number `json:"sim_components"`
 }
 
 const efaSynopsis = `(--csv FILE [--cols a,b,...] [--missing pairwise|listwise] [--correlation pearson|polychoric] | --cor FILE --n N)
@@ -160,14 +164,8 @@ func runEFA(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		out.Parallel = &struct {
-			Iterations  int      `json:"iterations"`
-			Seed        uint64   `json:"seed"`
-			NFactors    int      `json:"nfactors"`
-			NComponents int      `json:"ncomponents"`
-			SimFactors  []Number `json:"sim_factors"`
-			SimComps    []Number `json:"sim_components"`
-		}{*parallel, *seed, pa.NFactors, pa.NComponents, numbers(pa.SimFactors), numbers(pa.SimComponents)}
+		out.Parallel = &parallelOutput{Iterations: *parallel, Seed: *seed, NFactors: pa.NFactors, NComponents: pa.NComponents,
+			SimFactors: numbers(pa.SimFactors), SimComps: numbers(pa.SimComponents)}
 	}
 	if *asJSON {
 		return writeJSON(stdout, out)
@@ -274,14 +272,9 @@ func scanInto(sc *dataset.Scanner, add func(row []float64)) error {
 // readCorrelationMatrix reads a square, symmetric matrix with a unit
 // diagonal whose header names the items; cols selects a sub-matrix.
 func readCorrelationMatrix(path string, cols []string, n int) (*efaInput, error) {
-	f, err := os.Open(path)
+	t, err := readTable(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	t, err := dataset.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	x, err := t.Numeric(nil)
 	if err != nil {
