@@ -1,13 +1,12 @@
 package cor
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 // naive is the textbook two-pass correlation of columns i and j over the
@@ -144,20 +143,14 @@ func BenchmarkAccumulator(b *testing.B) {
 }
 
 func TestPearsonAgainstR(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "efa_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		CorPairwise struct {
 			R [][]float64 `json:"r"`
 			N [][]float64 `json:"n"`
 		} `json:"cor_pairwise"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	x := readBFI(t, nil)
+	reftest.LoadJSON(t, "efa_reference.json", &ref)
+	x := reftest.ReadNumeric(t, "bfi.csv", nil)
 	names := make([]string, len(x[0]))
 	got, err := Pearson(names, x, Pairwise)
 	if err != nil {

@@ -1,14 +1,11 @@
 package cor
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/canvass-survey/canvass/analysis/dataset"
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 func TestBivariateNormalCDF(t *testing.T) {
@@ -32,10 +29,6 @@ func TestBivariateNormalCDF(t *testing.T) {
 }
 
 func TestPolychoricAgainstPsych(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "efa_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Polychoric struct {
 			Items []string    `json:"items"`
@@ -43,11 +36,9 @@ func TestPolychoricAgainstPsych(t *testing.T) {
 			Tau   [][]float64 `json:"tau"`
 		} `json:"polychoric"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "efa_reference.json", &ref)
 	want := ref.Polychoric
-	x := readBFI(t, want.Items)
+	x := reftest.ReadNumeric(t, "bfi.csv", want.Items)
 	got, err := Polychoric(want.Items, x)
 	if err != nil {
 		t.Fatal(err)
@@ -64,24 +55,6 @@ func TestPolychoricAgainstPsych(t *testing.T) {
 			}
 		}
 	}
-}
-
-func readBFI(t *testing.T, cols []string) [][]float64 {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "bfi.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tab, err := dataset.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := tab.Numeric(cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
 }
 
 func TestPolychoricErrors(t *testing.T) {

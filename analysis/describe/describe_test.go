@@ -1,14 +1,11 @@
 package describe
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
-	"github.com/canvass-survey/canvass/analysis/dataset"
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 func TestFrequencies(t *testing.T) {
@@ -102,10 +99,6 @@ func TestGroupMeansBadInput(t *testing.T) {
 // TestGroupMeansMatchesTTest compares with t.test in
 // analysis/testdata/models_reference.R: bfi's A2 by education.
 func TestGroupMeansMatchesTTest(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "models_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Means []struct {
 			Value, Group string
@@ -116,27 +109,10 @@ func TestGroupMeansMatchesTTest(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join("..", "testdata", "bfi_models.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	table, err := dataset.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "models_reference.json", &ref)
+	table := reftest.ReadTable(t, "bfi_models.csv")
 	for _, c := range ref.Means {
-		rows, err := table.Numeric([]string{c.Value})
-		if err != nil {
-			t.Fatal(err)
-		}
-		values := make([]float64, len(rows))
-		for i, row := range rows {
-			values[i] = row[0]
-		}
+		values := reftest.Column(t, table, c.Value)
 		groups, err := table.Strings(c.Group)
 		if err != nil {
 			t.Fatal(err)

@@ -1,15 +1,12 @@
 package efa
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/canvass-survey/canvass/analysis/cor"
-	"github.com/canvass-survey/canvass/analysis/dataset"
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -79,14 +76,8 @@ type reference struct {
 
 func loadReference(tb testing.TB) *reference {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "efa_reference.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var ref reference
-	if err := json.Unmarshal(b, &ref); err != nil {
-		tb.Fatal(err)
-	}
+	reftest.LoadJSON(tb, "efa_reference.json", &ref)
 	return &ref
 }
 
@@ -110,22 +101,11 @@ type input struct {
 	rows  [][]float64 // raw data; nil for a correlation matrix
 }
 
+// readCSV reads every column of a file of analysis/testdata, with its header.
 func readCSV(tb testing.TB, name string) ([]string, [][]float64) {
 	tb.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	t, err := dataset.Read(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	x, err := t.Numeric(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return t.Header, x
+	table := reftest.ReadTable(tb, name)
+	return table.Header, reftest.Numeric(tb, table, nil)
 }
 
 func loadInput(tb testing.TB, name string) input {

@@ -1,14 +1,12 @@
 package model
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/canvass-survey/canvass/analysis/dataset"
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 // Tolerances of issue 5: coefficients to 1e-4, standard errors to 1e-3
@@ -49,14 +47,8 @@ type refCoef struct {
 
 func loadReference(t *testing.T) reference {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "models_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref reference
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "models_reference.json", &ref)
 	return ref
 }
 
@@ -65,31 +57,9 @@ var datasetFor = map[string]string{
 	"bfi": "bfi_models.csv", "bfi_uncluster": "bfi_models.csv", "housing": "housing.csv", "petersen": "petersen.csv",
 }
 
-func readTable(t testing.TB, name string) *dataset.Table {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	table, err := dataset.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return table
-}
-
 func numericColumn(t testing.TB, table *dataset.Table, name string) Variable {
 	t.Helper()
-	rows, err := table.Numeric([]string{name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := Variable{Name: name, Values: make([]float64, len(rows))}
-	for i, row := range rows {
-		v.Values[i] = row[0]
-	}
-	return v
+	return Variable{Name: name, Values: reftest.Column(t, table, name)}
 }
 
 func factorColumn(t testing.TB, table *dataset.Table, name string) Factor {
@@ -124,31 +94,11 @@ func (c modelCase) predictors(t testing.TB, table *dataset.Table) Predictors {
 	return p
 }
 
-// worst tracks the largest disagreement with R of one quantity.
-type worst struct {
-	name string
-	diff float64
-}
-
-func (w *worst) check(t *testing.T, what string, got, want, tolerance float64, relative bool) {
-	t.Helper()
-	diff := math.Abs(got - want)
-	if relative {
-		diff /= math.Abs(want)
-	}
-	if !(diff <= tolerance) {
-		t.Errorf("%s = %.10g, want %.10g (R)", what, got, want)
-	}
-	if diff > w.diff {
-		w.diff = diff
-	}
-}
-
 func TestOrderedLogitMatchesPolr(t *testing.T) {
-	estimates, ses, clusterSEs := &worst{name: "estimate"}, &worst{name: "se"}, &worst{name: "cluster_se"}
+	var estimates, ses, clusterSEs reftest.Worst
 	for _, c := range loadReference(t).Ologit {
 		t.Run(c.Name, func(t *testing.T) {
-			table := readTable(t, datasetFor[c.Name])
+			table := reftest.ReadTable(t, datasetFor[c.Name])
 			fit, err := OrderedLogit(factorColumn(t, table, c.Y), c.predictors(t, table))
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +106,7 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 			if fit.N != c.N {
 				t.Errorf("N = %d, want %d", fit.N, c.N)
 			}
-			estimates.check(t, "loglik", fit.LogLik, c.LogLik, estimateTolerance, false)
+			estimates.Abs(t, "loglik", fit.LogLik, c.LogLik, estimateTolerance)
 			if len(fit.Coefficients) != len(c.Coefficients) || len(fit.Thresholds) != len(c.Thresholds) {
 				t.Fatalf("%d coefficients and %d thresholds, want %d and %d",
 					len(fit.Coefficients), len(fit.Thresholds), len(c.Coefficients), len(c.Thresholds))
@@ -166,13 +116,13 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 				if got.Term != want.Term {
 					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
 				}
-				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
-				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
+				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
+				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
 				if z := want.Estimate / want.SE; math.Abs(got.Statistic-z) > seTolerance*math.Abs(z) {
 					t.Errorf("%s z = %g, want %g", got.Term, got.Statistic, z)
 				}
 				if want.ClusterSE != nil {
-					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
 				}
 			}
 			for j, want := range c.Thresholds {
@@ -180,10 +130,10 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 				if got.Term != want.Term {
 					t.Errorf("threshold %d = %q, want %q", j, got.Term, want.Term)
 				}
-				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
-				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
+				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
+				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
 				if want.ClusterSE != nil {
-					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
 				}
 			}
 			if c.Cluster == "" && fit.Clusters != 0 {
@@ -192,14 +142,14 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 		})
 	}
 	t.Logf("worst agreement with polr: estimates and loglik %.2g, se %.2g (relative), cluster se %.2g (relative)",
-		estimates.diff, ses.diff, clusterSEs.diff)
+		estimates.Diff, ses.Diff, clusterSEs.Diff)
 }
 
 func TestOLSMatchesLm(t *testing.T) {
-	estimates, ses, clusterSEs, stats := &worst{}, &worst{}, &worst{}, &worst{}
+	var estimates, ses, clusterSEs, stats reftest.Worst
 	for _, c := range loadReference(t).OLS {
 		t.Run(c.Name, func(t *testing.T) {
-			table := readTable(t, datasetFor[c.Name])
+			table := reftest.ReadTable(t, datasetFor[c.Name])
 			fit, err := OLS(numericColumn(t, table, c.Y), c.predictors(t, table))
 			if err != nil {
 				t.Fatal(err)
@@ -207,8 +157,8 @@ func TestOLSMatchesLm(t *testing.T) {
 			if fit.N != c.N {
 				t.Errorf("N = %d, want %d", fit.N, c.N)
 			}
-			stats.check(t, "r2", fit.R2, c.R2, estimateTolerance, false)
-			stats.check(t, "adj_r2", fit.AdjR2, c.AdjR2, estimateTolerance, false)
+			stats.Abs(t, "r2", fit.R2, c.R2, estimateTolerance)
+			stats.Abs(t, "adj_r2", fit.AdjR2, c.AdjR2, estimateTolerance)
 			if len(fit.Coefficients) != len(c.Coefficients) {
 				t.Fatalf("%d coefficients, want %d", len(fit.Coefficients), len(c.Coefficients))
 			}
@@ -217,17 +167,17 @@ func TestOLSMatchesLm(t *testing.T) {
 				if got.Term != want.Term {
 					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
 				}
-				estimates.check(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance, false)
-				ses.check(t, got.Term+" se", got.SE, want.SE, seTolerance, true)
-				stats.check(t, got.Term+" t", got.Statistic, c.T[j], seTolerance, true)
+				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
+				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
+				stats.Rel(t, got.Term+" t", got.Statistic, c.T[j], seTolerance)
 				// p-values far in the tail are compared relative to themselves.
-				stats.check(t, got.Term+" p", got.P, c.P[j], seTolerance, true)
+				stats.Rel(t, got.Term+" p", got.P, c.P[j], seTolerance)
 				if want.ClusterSE != nil {
-					clusterSEs.check(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance, true)
+					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
 				}
 			}
 		})
 	}
 	t.Logf("worst agreement with lm/vcovCL: estimates %.2g, se %.2g (relative), cluster se %.2g (relative), r2/t/p %.2g",
-		estimates.diff, ses.diff, clusterSEs.diff, stats.diff)
+		estimates.Diff, ses.Diff, clusterSEs.Diff, stats.Diff)
 }

@@ -1,14 +1,11 @@
 package reliability
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/canvass-survey/canvass/analysis/dataset"
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 // alphaTolerance is issue 5's: alpha agrees with psych to 1e-4.
@@ -29,50 +26,22 @@ type alphaCase struct {
 
 func loadAlphaCases(t *testing.T) []alphaCase {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "models_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Alpha []alphaCase `json:"alpha"`
 	}
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "models_reference.json", &ref)
 	return ref.Alpha
 }
 
-func readBFI(t *testing.T, items []string) [][]float64 {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "bfi.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	table, err := dataset.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := table.Numeric(items)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 func TestCronbachAlphaMatchesPsych(t *testing.T) {
-	var worst float64
+	var worst reftest.Worst
 	check := func(t *testing.T, what string, got, want float64) {
 		t.Helper()
-		diff := math.Abs(got - want)
-		if !(diff <= alphaTolerance) {
-			t.Errorf("%s = %.8f, want %.8f (psych)", what, got, want)
-		}
-		worst = max(worst, diff)
+		worst.Abs(t, what, got, want, alphaTolerance)
 	}
 	for _, c := range loadAlphaCases(t) {
 		t.Run(strings.Join(c.Items, ","), func(t *testing.T) {
-			got, err := CronbachAlpha(c.Items, readBFI(t, c.Items), c.Reverse)
+			got, err := CronbachAlpha(c.Items, reftest.ReadNumeric(t, "bfi.csv", c.Items), c.Reverse)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +58,7 @@ func TestCronbachAlphaMatchesPsych(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("worst agreement with psych::alpha: %.2g", worst)
+	t.Logf("worst agreement with psych::alpha: %.2g", worst.Diff)
 }
 
 func TestCronbachAlphaBadInput(t *testing.T) {
@@ -124,7 +93,7 @@ func TestCronbachAlphaWarnings(t *testing.T) {
 	// A1 is the reverse-keyed agreeableness item: left unreversed it
 	// correlates negatively with the rest.
 	items := []string{"A1", "A2", "A3", "A4", "A5"}
-	got, err := CronbachAlpha(items, readBFI(t, items), nil)
+	got, err := CronbachAlpha(items, reftest.ReadNumeric(t, "bfi.csv", items), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +101,7 @@ func TestCronbachAlphaWarnings(t *testing.T) {
 		t.Errorf("warnings = %q, want one naming A1", got.Warnings)
 	}
 
-	two, err := CronbachAlpha(items[1:3], readBFI(t, items[1:3]), nil)
+	two, err := CronbachAlpha(items[1:3], reftest.ReadNumeric(t, "bfi.csv", items[1:3]), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,19 +132,15 @@ func TestDuplicatedItemMatchesPsych(t *testing.T) {
 }
 
 func TestOmegaTotalMatchesPsych(t *testing.T) {
-	var worst float64
+	var worst reftest.Worst
 	for _, c := range loadAlphaCases(t) {
 		t.Run(strings.Join(c.Items, ","), func(t *testing.T) {
-			got, err := OmegaTotal(c.Items, readBFI(t, c.Items), c.Reverse)
+			got, err := OmegaTotal(c.Items, reftest.ReadNumeric(t, "bfi.csv", c.Items), c.Reverse)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diff := math.Abs(got.Total - c.OmegaTotal)
-			if !(diff <= alphaTolerance) {
-				t.Errorf("omega total = %.8f, want %.8f (psych::omega)", got.Total, c.OmegaTotal)
-			}
-			worst = max(worst, diff)
+			worst.Abs(t, "omega total", got.Total, c.OmegaTotal, alphaTolerance)
 		})
 	}
-	t.Logf("worst agreement with psych::omega's omega.tot: %.2g", worst)
+	t.Logf("worst agreement with psych::omega's omega.tot: %.2g", worst.Diff)
 }
