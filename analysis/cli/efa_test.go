@@ -1,23 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
-
-func run(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	err := Run(args, &stdout, &stderr)
-	return stdout.String(), err
-}
-
-func testdata(name string) string { return filepath.Join("..", "testdata", name) }
 
 // psychCase is the part of analysis/testdata/efa_reference.json this test needs.
 type psychCase struct {
@@ -32,17 +23,11 @@ type psychCase struct {
 
 func psychReference(t *testing.T, dataset, fm, rotate string) psychCase {
 	t.Helper()
-	b, err := os.ReadFile(testdata("efa_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		FA           []psychCase `json:"fa"`
 		PolychoricFA psychCase   `json:"polychoric_fa"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "efa_reference.json", &ref)
 	if dataset == "bfi polychoric" {
 		return ref.PolychoricFA
 	}
@@ -85,11 +70,11 @@ func TestEFAJSONMatchesPsych(t *testing.T) {
 		args                      []string
 		n                         int
 	}{
-		{"csv defaults", "holzinger", "minres", "oblimin", []string{"--csv", testdata("holzinger.csv"), "--factors", "3"}, 301},
-		{"csv ml promax", "holzinger", "ml", "promax", []string{"--csv", testdata("holzinger.csv"), "--factors", "3", "--fm", "ml", "--rotate", "promax"}, 301},
-		{"csv with missing values", "bfi", "pa", "varimax", []string{"--csv", testdata("bfi.csv"), "--factors", "5", "--fm", "pa", "--rotate", "varimax"}, 2800},
-		{"polychoric", "bfi polychoric", "minres", "oblimin", []string{"--csv", testdata("bfi.csv"), "--factors", "5", "--correlation", "polychoric"}, 2800},
-		{"correlation matrix", "harman74", "minres", "quartimax", []string{"--cor", testdata("harman74_cor.csv"), "--n", "145", "--factors", "4", "--rotate", "quartimax"}, 145},
+		{"csv defaults", "holzinger", "minres", "oblimin", []string{"--csv", reftest.Path("holzinger.csv"), "--factors", "3"}, 301},
+		{"csv ml promax", "holzinger", "ml", "promax", []string{"--csv", reftest.Path("holzinger.csv"), "--factors", "3", "--fm", "ml", "--rotate", "promax"}, 301},
+		{"csv with missing values", "bfi", "pa", "varimax", []string{"--csv", reftest.Path("bfi.csv"), "--factors", "5", "--fm", "pa", "--rotate", "varimax"}, 2800},
+		{"polychoric", "bfi polychoric", "minres", "oblimin", []string{"--csv", reftest.Path("bfi.csv"), "--factors", "5", "--correlation", "polychoric"}, 2800},
+		{"correlation matrix", "harman74", "minres", "quartimax", []string{"--cor", reftest.Path("harman74_cor.csv"), "--n", "145", "--factors", "4", "--rotate", "quartimax"}, 145},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,13 +83,7 @@ func TestEFAJSONMatchesPsych(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got efaJSON
-			dec := json.NewDecoder(strings.NewReader(out))
-			if err := dec.Decode(&got); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, out)
-			}
-			if dec.More() {
-				t.Fatal("more than one JSON document")
-			}
+			decodeOne(t, out, &got)
 			want := psychReference(t, tt.dataset, tt.fm, tt.rotate)
 			if got.N != tt.n || got.Method != tt.fm || got.Rotation != tt.rotate {
 				t.Errorf("n, method, rotation = %d, %s, %s; want %d, %s, %s", got.N, got.Method, got.Rotation, tt.n, tt.fm, tt.rotate)
@@ -130,7 +109,7 @@ func TestEFAJSONMatchesPsych(t *testing.T) {
 }
 
 func TestEFAUndefinedStatisticsAreNull(t *testing.T) {
-	out, err := run(t, "efa", "--json", "--csv", testdata("holzinger.csv"), "--factors", "6", "--rotate", "varimax")
+	out, err := run(t, "efa", "--json", "--csv", reftest.Path("holzinger.csv"), "--factors", "6", "--rotate", "varimax")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,16 +130,9 @@ func TestEFAUndefinedStatisticsAreNull(t *testing.T) {
 
 func TestEFAErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	bad := write("bad.csv", "a,b,c\n1,2,3\n2,x,4\n")
-	constant := write("constant.csv", "a,b,c\n1,2,3\n1,3,5\n1,5,4\n1,1,1\n")
-	dup := write("dup.csv", "a,b,c,d\n1,1,2,3\n2,2,1,5\n3,3,4,4\n4,4,3,1\n5,5,6,2\n6,6,5,7\n")
+	bad := writeFile(t, dir, "bad.csv", "a,b,c\n1,2,3\n2,x,4\n")
+	constant := writeFile(t, dir, "constant.csv", "a,b,c\n1,2,3\n1,3,5\n1,5,4\n1,1,1\n")
+	dup := writeFile(t, dir, "dup.csv", "a,b,c,d\n1,1,2,3\n2,2,1,5\n3,3,4,4\n4,4,3,1\n5,5,6,2\n6,6,5,7\n")
 	tests := []struct {
 		name string
 		args []string
@@ -204,7 +176,7 @@ func TestEFAHelpListsEveryFlag(t *testing.T) {
 }
 
 func TestEFATables(t *testing.T) {
-	out, err := run(t, "efa", "--csv", testdata("holzinger.csv"), "--factors", "3", "--parallel", "3")
+	out, err := run(t, "efa", "--csv", reftest.Path("holzinger.csv"), "--factors", "3", "--parallel", "3")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,25 +3,19 @@ package cli
 import (
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
 // modelsReference reads what analysis/testdata/models_reference.R computed
 // in R into generic JSON.
 func modelsReference(t *testing.T) map[string][]map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(testdata("models_reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref map[string]json.RawMessage
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	reftest.LoadJSON(t, "models_reference.json", &ref)
 	out := make(map[string][]map[string]any)
 	for _, key := range []string{"alpha", "ologit", "ols"} {
 		var cases []map[string]any
@@ -54,14 +48,8 @@ func runJSON(t *testing.T, args ...string) map[string]any {
 	if strings.Contains(out, "NaN") {
 		t.Fatalf("output contains NaN:\n%s", out)
 	}
-	dec := json.NewDecoder(strings.NewReader(out))
 	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out)
-	}
-	if dec.More() {
-		t.Fatal("more than one JSON document")
-	}
+	decodeOne(t, out, &doc)
 	return doc
 }
 
@@ -120,8 +108,8 @@ func TestOrderedLogitJSONMatchesPolr(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"housing", []string{"ologit", "--csv", testdata("housing.csv"), "--y", "Sat", "--factor", "Infl,Type,Cont"}},
-		{"petersen", []string{"ologit", "--csv", testdata("petersen.csv"), "--y", "y4", "--x", "x", "--cluster", "firm"}},
+		{"housing", []string{"ologit", "--csv", reftest.Path("housing.csv"), "--y", "Sat", "--factor", "Infl,Type,Cont"}},
+		{"petersen", []string{"ologit", "--csv", reftest.Path("petersen.csv"), "--y", "y4", "--x", "x", "--cluster", "firm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,8 +135,8 @@ func TestOLSJSONMatchesLm(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"petersen", []string{"ols", "--csv", testdata("petersen.csv"), "--y", "y", "--x", "x", "--cluster", "firm"}},
-		{"bfi_uncluster", []string{"ols", "--csv", testdata("bfi_models.csv"), "--y", "age", "--x", "A1,C1,E1", "--factor", "gender"}},
+		{"petersen", []string{"ols", "--csv", reftest.Path("petersen.csv"), "--y", "y", "--x", "x", "--cluster", "firm"}},
+		{"bfi_uncluster", []string{"ols", "--csv", reftest.Path("bfi_models.csv"), "--y", "age", "--x", "A1,C1,E1", "--factor", "gender"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +157,7 @@ func TestOLSJSONMatchesLm(t *testing.T) {
 
 func TestAlphaJSONMatchesPsych(t *testing.T) {
 	want := modelsReference(t)["alpha"][0] // agreeableness, A1 reverse-keyed
-	got := runJSON(t, "alpha", "--csv", testdata("bfi.csv"), "--cols", "A1,A2,A3,A4,A5", "--reverse", "A1")
+	got := runJSON(t, "alpha", "--csv", reftest.Path("bfi.csv"), "--cols", "A1,A2,A3,A4,A5", "--reverse", "A1")
 	wantKeys := []string{"alpha_if_dropped", "average_r", "g6", "item_rest_r", "items", "n", "omega_total", "raw_alpha", "reverse", "std_alpha", "warnings"}
 	if got := keys(got); !slices.Equal(got, wantKeys) {
 		t.Errorf("fields = %v, want %v", got, wantKeys)
@@ -197,11 +185,11 @@ func TestReadableTables(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"alpha", "--csv", testdata("bfi.csv"), "--cols", "A1,A2,A3,A4,A5", "--reverse", "A1"},
+		{[]string{"alpha", "--csv", reftest.Path("bfi.csv"), "--cols", "A1,A2,A3,A4,A5", "--reverse", "A1"},
 			[]string{"raw_alpha", "0.70", "omega_tot", "A1-", "r.drop"}},
-		{[]string{"ologit", "--csv", testdata("petersen.csv"), "--y", "y4", "--x", "x", "--cluster", "firm"},
+		{[]string{"ologit", "--csv", reftest.Path("petersen.csv"), "--y", "y4", "--x", "x", "--cluster", "firm"},
 			[]string{"500 clusters (firm)", "Pr(>|z|)", "Cluster SE", "0.8475", "1|2", "-0.8390", "Log-likelihood: -6228.99"}},
-		{[]string{"ols", "--csv", testdata("petersen.csv"), "--y", "y", "--x", "x"},
+		{[]string{"ols", "--csv", reftest.Path("petersen.csv"), "--y", "y", "--x", "x"},
 			[]string{"(Intercept)", "Pr(>|t|)", "1.0348", "Multiple R-squared: 0.2078"}},
 	}
 	for _, tt := range tests {
@@ -221,15 +209,8 @@ func TestReadableTables(t *testing.T) {
 
 func TestModelAndAlphaErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	bad := write("bad.csv", "y,a,b,g\n1,2,3,x\n2,4,oops,y\n3,1,2,x\n")
-	flat := write("flat.csv", "y,a,b\n1,5,1\n2,5,3\n3,5,2\n1,5,4\n")
+	bad := writeFile(t, dir, "bad.csv", "y,a,b,g\n1,2,3,x\n2,4,oops,y\n3,1,2,x\n")
+	flat := writeFile(t, dir, "flat.csv", "y,a,b\n1,5,1\n2,5,3\n3,5,2\n1,5,4\n")
 	tests := []struct {
 		name string
 		args []string
