@@ -22,6 +22,8 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store/storetest"
 	"github.com/canvass-survey/canvass/survey/token"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
@@ -29,7 +31,7 @@ import (
 // sink is a real SMTP server on loopback that keeps what it accepts. It
 // can refuse addresses for good (5xx) or for a while (4xx), and go away.
 type sink struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 	now  func() time.Time // the mailer's clock, to stamp each message
 
@@ -52,7 +54,7 @@ type received struct {
 	At   time.Time
 }
 
-func newSink(t *testing.T, now func() time.Time) *sink {
+func newSink(t testing.TB, now func() time.Time) *sink {
 	k := &sink{t: t, now: now, permanent: map[string]bool{}, temporary: map[string]int{}}
 	k.start("127.0.0.1:0")
 	t.Cleanup(k.stop)
@@ -616,5 +618,47 @@ func TestMailerSkipsAndCancels(t *testing.T) {
 	}
 	if actions["wave.create"] != 2 || actions["wave.cancel"] != 1 {
 		t.Errorf("audit actions %v", actions)
+	}
+}
+
+// BenchmarkMailer measures a wave end to end on the embedded store and a
+// loopback SMTP server, on the real clock: unthrottled (what the pipeline
+// can do) and at 20 messages a second (what the limit lets through).
+func BenchmarkMailer(b *testing.B) {
+	for _, rate := range []float64{1e9, 20} {
+		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
+			ctx := context.Background()
+			st := storetest.MustOpen(b)
+			in := instrument.Default()
+			k := newSink(b, time.Now)
+			sealer, hasher := token.NewSealer(testSecret), token.NewHasher(testSecret)
+			cases := make([]*survey.Case, b.N)
+			for i := range cases {
+				tok := token.New()
+				cases[i] = &survey.Case{ID: hasher.CaseID(tok), Survey: in.ID, Status: survey.StatusNew, SealedToken: sealer.Seal(tok),
+					Frame: survey.Frame{Email: fmt.Sprintf("p%d@city.example", i), Name: "P"}}
+			}
+			if err := st.InsertCases(ctx, "bench", cases); err != nil {
+				b.Fatal(err)
+			}
+			d := waves.Defaults(waves.KindInvitation)
+			if err := st.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: in.ID, Kind: waves.KindInvitation, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Status: waves.StatusScheduled}); err != nil {
+				b.Fatal(err)
+			}
+			m, err := NewMailer(st, in, testSecret, "https://survey.example", SMTPConfig{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
+				slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			if err := m.Work(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			if got := len(k.received()); got != b.N {
+				b.Fatalf("%d messages, want %d", got, b.N)
+			}
+		})
 	}
 }
