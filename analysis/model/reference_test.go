@@ -94,8 +94,28 @@ func (c modelCase) predictors(t testing.TB, table *dataset.Table) Predictors {
 	return p
 }
 
+// termAgreement is how closely the terms of the fits agree with R, over the
+// quantities that coefficients and thresholds of either model share.
+type termAgreement struct {
+	estimates, ses, clusterSEs reftest.Worst
+}
+
+// check compares the jth term of one kind (coefficient or threshold) with R's:
+// its name, its estimate, its se and, where R clustered, its cluster se.
+func (a *termAgreement) check(t *testing.T, kind string, j int, got Coefficient, want refCoef) {
+	t.Helper()
+	if got.Term != want.Term {
+		t.Errorf("%s %d = %q, want %q", kind, j, got.Term, want.Term)
+	}
+	a.estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
+	a.ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
+	if want.ClusterSE != nil {
+		a.clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
+	}
+}
+
 func TestOrderedLogitMatchesPolr(t *testing.T) {
-	var estimates, ses, clusterSEs reftest.Worst
+	var terms termAgreement
 	for _, c := range loadReference(t).Ologit {
 		t.Run(c.Name, func(t *testing.T) {
 			table := reftest.ReadTable(t, datasetFor[c.Name])
@@ -106,35 +126,21 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 			if fit.N != c.N {
 				t.Errorf("N = %d, want %d", fit.N, c.N)
 			}
-			estimates.Abs(t, "loglik", fit.LogLik, c.LogLik, estimateTolerance)
+			terms.estimates.Abs(t, "loglik", fit.LogLik, c.LogLik, estimateTolerance)
 			if len(fit.Coefficients) != len(c.Coefficients) || len(fit.Thresholds) != len(c.Thresholds) {
 				t.Fatalf("%d coefficients and %d thresholds, want %d and %d",
 					len(fit.Coefficients), len(fit.Thresholds), len(c.Coefficients), len(c.Thresholds))
 			}
 			for j, want := range c.Coefficients {
 				got := fit.Coefficients[j]
-				if got.Term != want.Term {
-					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
-				}
-				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
-				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
+				terms.check(t, "term", j, got, want)
 				if z := want.Estimate / want.SE; math.Abs(got.Statistic-z) > seTolerance*math.Abs(z) {
 					t.Errorf("%s z = %g, want %g", got.Term, got.Statistic, z)
-				}
-				if want.ClusterSE != nil {
-					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
 				}
 			}
 			for j, want := range c.Thresholds {
 				got := fit.Thresholds[j]
-				if got.Term != want.Term {
-					t.Errorf("threshold %d = %q, want %q", j, got.Term, want.Term)
-				}
-				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
-				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
-				if want.ClusterSE != nil {
-					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
-				}
+				terms.check(t, "threshold", j, Coefficient{Term: got.Term, Estimate: got.Estimate, SE: got.SE, ClusterSE: got.ClusterSE}, want)
 			}
 			if c.Cluster == "" && fit.Clusters != 0 {
 				t.Errorf("Clusters = %d without a cluster", fit.Clusters)
@@ -142,11 +148,12 @@ func TestOrderedLogitMatchesPolr(t *testing.T) {
 		})
 	}
 	t.Logf("worst agreement with polr: estimates and loglik %.2g, se %.2g (relative), cluster se %.2g (relative)",
-		estimates.Diff, ses.Diff, clusterSEs.Diff)
+		terms.estimates.Diff, terms.ses.Diff, terms.clusterSEs.Diff)
 }
 
 func TestOLSMatchesLm(t *testing.T) {
-	var estimates, ses, clusterSEs, stats reftest.Worst
+	var terms termAgreement
+	var stats reftest.Worst
 	for _, c := range loadReference(t).OLS {
 		t.Run(c.Name, func(t *testing.T) {
 			table := reftest.ReadTable(t, datasetFor[c.Name])
@@ -164,20 +171,13 @@ func TestOLSMatchesLm(t *testing.T) {
 			}
 			for j, want := range c.Coefficients {
 				got := fit.Coefficients[j]
-				if got.Term != want.Term {
-					t.Errorf("term %d = %q, want %q", j, got.Term, want.Term)
-				}
-				estimates.Abs(t, got.Term+" estimate", got.Estimate, want.Estimate, estimateTolerance)
-				ses.Rel(t, got.Term+" se", got.SE, want.SE, seTolerance)
+				terms.check(t, "term", j, got, want)
 				stats.Rel(t, got.Term+" t", got.Statistic, c.T[j], seTolerance)
 				// p-values far in the tail are compared relative to themselves.
 				stats.Rel(t, got.Term+" p", got.P, c.P[j], seTolerance)
-				if want.ClusterSE != nil {
-					clusterSEs.Rel(t, got.Term+" cluster se", got.ClusterSE, *want.ClusterSE, seTolerance)
-				}
 			}
 		})
 	}
 	t.Logf("worst agreement with lm/vcovCL: estimates %.2g, se %.2g (relative), cluster se %.2g (relative), r2/t/p %.2g",
-		estimates.Diff, ses.Diff, clusterSEs.Diff, stats.Diff)
+		terms.estimates.Diff, terms.ses.Diff, terms.clusterSEs.Diff, stats.Diff)
 }
