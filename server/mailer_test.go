@@ -662,3 +662,41 @@ func BenchmarkMailer(b *testing.B) {
 		})
 	}
 }
+
+func TestLoadSMTP(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // in the problems; empty: none
+	}{
+		{map[string]string{}, ""}, // no mail server: waves wait
+		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org", "CANVASS_SMTP_FROM": "Survey <s@example.org>"}, ""},
+		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org"}, "CANVASS_SMTP_FROM"},
+		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org", "CANVASS_SMTP_FROM": "s@example.org", "CANVASS_SMTP_TLS": "none"}, "loopback"},
+		{map[string]string{"CANVASS_SMTP_HOST": "127.0.0.1", "CANVASS_SMTP_FROM": "s@example.org", "CANVASS_SMTP_TLS": "none"}, ""},
+		{map[string]string{"CANVASS_SMTP_TLS": "ssl"}, "CANVASS_SMTP_TLS"},
+		{map[string]string{"CANVASS_SMTP_PORT": "99999"}, "CANVASS_SMTP_PORT"},
+		{map[string]string{"CANVASS_MAIL_RATE": "0"}, "CANVASS_MAIL_RATE"},
+		{map[string]string{"CANVASS_MAIL_RATE": "NaN"}, "CANVASS_MAIL_RATE"},
+		{map[string]string{"CANVASS_SMTP_USERNAME": "u"}, "go together"},
+		{map[string]string{"CANVASS_SMTP_USERNAME": "u", "CANVASS_SMTP_PASSWORD": "hunter2-secret", "CANVASS_SMTP_PORT": "x"}, "CANVASS_SMTP_PORT"},
+	} {
+		getenv := func(k string) string { return tc.env[k] }
+		str := func(name, def string) string {
+			if v := getenv(name); v != "" {
+				return v
+			}
+			return def
+		}
+		c, problems := loadSMTP(getenv, str, nil)
+		got := strings.Join(problems, "; ")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%v: problems %q, want %q", tc.env, got, tc.want)
+		}
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("a problem shows the password: %q", got)
+		}
+		if tc.want == "" && (c.Port != 587 || c.Rate != 2 || c.TLS == "") && tc.env["CANVASS_SMTP_TLS"] == "" {
+			t.Errorf("defaults %+v", c)
+		}
+	}
+}
