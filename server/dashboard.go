@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // The progress dashboard: the AAPOR rates with their formulas, the
@@ -91,7 +93,8 @@ type tick struct {
 
 const chartWidth, chartHeight = 720, 240
 
-func dailyChart(days []aapor.Day, sampled int) chart {
+// dailyChart lays out the curve, with a mark on the day each wave first sent.
+func dailyChart(days []aapor.Day, sampled int, sent []waves.Progress, loc *time.Location) chart {
 	ch := chart{Width: chartWidth, Height: chartHeight, Max: max(sampled, 1)}
 	if len(days) == 0 {
 		return ch
@@ -110,6 +113,15 @@ func dailyChart(days []aapor.Day, sampled int) chart {
 		partial = append(partial, fmt.Sprintf("%.1f,%.1f", x(i), y(d.I+d.P)))
 	}
 	ch.Complete, ch.Partial = strings.Join(complete, " "), strings.Join(partial, " ")
+	for _, w := range sent {
+		if w.SentAt == nil {
+			continue
+		}
+		day := w.SentAt.In(loc).Format("2006-01-02")
+		if i := slices.IndexFunc(days, func(d aapor.Day) bool { return d.Date == day }); i >= 0 {
+			ch.Ticks = append(ch.Ticks, tick{X: x(i), Label: w.Kind})
+		}
+	}
 	return ch
 }
 
@@ -131,7 +143,8 @@ func (s *Server) handleDashboard(c echo.Context) error {
 		return err
 	}
 	page := dashboardPage{adminBase: s.adminBase(c, "Progress"), Sampled: p.Sampled, E: fmt.Sprintf("%.3f", p.E), Counts: p.Counts,
-		Chart: dailyChart(p.Daily, p.Sampled), Nonrespondents: s.nonrespondents(cases)}
+		Chart:          dailyChart(p.Daily, p.Sampled, p.Waves, s.Instrument.FieldPeriod.Location()),
+		Nonrespondents: s.nonrespondents(cases)}
 	for _, f := range rateFormulas {
 		page.Rates = append(page.Rates, rateRow{Name: f.Name, Value: percent(rateOf(p.Rates, f.Name)), Formula: f.Formula})
 	}

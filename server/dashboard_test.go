@@ -8,8 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // loginPage logs in through the form and returns the cookie and the CSRF
@@ -79,5 +82,19 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 	res, body = env.withCookie(cookie, "", "GET", "/admin/cases?q="+url.QueryEscape(cases[1].Frame.Email), "", "")
 	if !strings.Contains(body, "Showing 1") {
 		t.Errorf("search: %.200s", body)
+	}
+}
+
+func TestDailyChartMarksWaves(t *testing.T) {
+	days := []aapor.Day{{Date: "2026-03-01"}, {Date: "2026-03-02", Counts: aapor.Counts{I: 2, P: 1}}, {Date: "2026-03-03", Counts: aapor.Counts{I: 4, P: 1}}}
+	sent := time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC) // 09:00 in Phoenix
+	late := time.Date(2026, 3, 4, 6, 0, 0, 0, time.UTC)  // 23:00 on the 3rd in Phoenix
+	loc, _ := time.LoadLocation("America/Phoenix")
+	ch := dailyChart(days, 10, []waves.Progress{{Kind: "invitation", SentAt: &sent}, {Kind: "reminder", SentAt: &late}, {Kind: "reminder"}}, loc)
+	if len(ch.Ticks) != 2 || ch.Ticks[0].X != chartWidth/2 || ch.Ticks[0].Label != "invitation" || ch.Ticks[1].X != chartWidth {
+		t.Errorf("ticks %+v", ch.Ticks)
+	}
+	if ch.Complete != "0.0,240.0 360.0,192.0 720.0,144.0" || ch.Partial != "0.0,240.0 360.0,168.0 720.0,120.0" {
+		t.Errorf("points %q / %q", ch.Complete, ch.Partial)
 	}
 }

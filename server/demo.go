@@ -22,12 +22,13 @@ var demoFrame = []survey.Frame{
 // Their tokens derive from the secret, so every start with the same data
 // directory prints the same links and answers given earlier are kept.
 func (s *Server) CreateDemoCases(ctx context.Context, secret []byte) ([]string, error) {
-	hasher := token.NewHasher(secret)
+	hasher := s.Respond.Hasher
 	var links []string
 	for i, f := range demoFrame {
 		tok := base64.RawURLEncoding.EncodeToString(token.Derive(secret, fmt.Sprintf("demo-%d", i))[:24])
 		now := s.Now()
-		c := &survey.Case{ID: hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew, CreatedAt: now, UpdatedAt: now}
+		c := &survey.Case{ID: hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew, CreatedAt: now, UpdatedAt: now,
+			SealedToken: s.sealer.Seal(tok)}
 		if err := s.Store.InsertCase(ctx, c); err != nil && survey.ErrorCode(err) != survey.ECONFLICT {
 			return nil, err
 		}

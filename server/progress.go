@@ -12,13 +12,14 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // progressJSON is GET /api/v1/progress: the AAPOR counts and rates,
 // overall, by stratum and day by day, and the waves sent.
 type progressJSON struct {
 	aapor.Progress
-	Waves []any `json:"waves"`
+	Waves []waves.Progress `json:"waves"`
 }
 
 // progress reads every case once and computes the report in Go.
@@ -40,7 +41,11 @@ func (s *Server) progress(c echo.Context) (progressJSON, []survey.Case, error) {
 		pcs[i] = aapor.CaseOf(&cases[i], s.Instrument, aapor.DefaultThresholds)
 	}
 	p := aapor.BuildProgress(pcs, e, s.Now(), s.Instrument.FieldPeriod.Location())
-	return progressJSON{Progress: p, Waves: []any{}}, cases, nil
+	sent, err := s.Store.WaveProgress(c.Request().Context(), s.Instrument.ID)
+	if err != nil {
+		return progressJSON{}, nil, err
+	}
+	return progressJSON{Progress: p, Waves: sent}, cases, nil
 }
 
 // handleProgress answers GET /api/v1/progress (?e=0.8 overrides e).
