@@ -92,18 +92,28 @@ func (s *Server) handlePage(c echo.Context) error {
 	return s.renderPage(c, http.StatusOK, v, page, nil, nil, "")
 }
 
-// openPage loads the case and the page named in the path, or answers the
-// request itself (redirect, status page) and returns a nil view.
-func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
+// openStarted loads a started case that takes answers, or answers the
+// request itself (the consent page first, or why the link takes no
+// answers) and returns a nil view.
+func (s *Server) openStarted(c echo.Context) (*respond.View, error) {
 	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if stop := s.statusPage(c, v); stop != nil {
-		return nil, 0, stop()
+		return nil, stop()
 	}
 	if v.Case.Status == survey.StatusNew {
-		return nil, 0, s.redirectTo(c, "") // consent first
+		return nil, s.redirectTo(c, "") // consent first
+	}
+	return v, nil
+}
+
+// openPage is openStarted, with the page named in the path.
+func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
+	v, err := s.openStarted(c)
+	if err != nil || v == nil {
+		return nil, 0, err
 	}
 	page := s.pageIndex(c.Param("page"))
 	if page < 0 {
@@ -246,15 +256,9 @@ func pageSeconds(page, shown string, now time.Time) map[string]float64 {
 // handleReview answers GET /s/{token}/review: every visible question with
 // its answer and a link to change it, and the submit button.
 func (s *Server) handleReview(c echo.Context) error {
-	v, err := s.Respond.Open(c.Request().Context(), c.Param("token"))
-	if err != nil {
+	v, err := s.openStarted(c)
+	if err != nil || v == nil {
 		return err
-	}
-	if stop := s.statusPage(c, v); stop != nil {
-		return stop()
-	}
-	if v.Case.Status == survey.StatusNew {
-		return s.redirectTo(c, "")
 	}
 	return s.renderReview(c, http.StatusOK, v, nil)
 }
