@@ -44,7 +44,7 @@ func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, er
 	if err != nil {
 		return nil, err
 	}
-	now := s.wall().UTC()
+	now := s.Now().UTC() // the survey's clock, like every timestamp on a case
 	importID := account.NewID()
 	cases := make([]*survey.Case, len(rows))
 	out := make([]importedCase, len(rows))

@@ -83,7 +83,7 @@ func orEmpty[T any](s []T) []T {
 // markCase records or removes a staff mark, with its history and audit.
 func (s *Server) markCase(c echo.Context, id, code, note string) (*survey.Case, error) {
 	who := principalOf(c).User.Email
-	now := s.wall().UTC()
+	now := s.Now().UTC() // the survey's clock, like every timestamp on a case
 	var ch *survey.Change
 	if code == "" {
 		ch = &survey.Change{ClearMark: true, Event: &survey.Event{At: now, By: who, What: "unmark"}, At: now}

@@ -42,7 +42,8 @@ type Server struct {
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
 	// wall is the real clock of sessions, keys, rate limits and the audit
-	// log; Now is the survey's (field period), which tests move separately.
+	// log; Now is the survey's — the field period and every timestamp on a
+	// case — which tests move separately.
 	wall func() time.Time
 }
 
