@@ -29,16 +29,17 @@ type apiPage struct {
 }
 
 type apiQuestion struct {
-	ID        string              `json:"id"`
-	Type      string              `json:"type"`
-	Text      string              `json:"text"`
-	Required  bool                `json:"required"`
-	Options   []instrument.Option `json:"options,omitempty"`
-	Min       *float64            `json:"min,omitempty"`
-	Max       *float64            `json:"max,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Required bool   `json:"required"`
+	// The issue's fields are always present, null or empty where they do not apply.
+	Options   []instrument.Option `json:"options"`
+	Min       *float64            `json:"min"`
+	Max       *float64            `json:"max"`
 	Integer   bool                `json:"integer,omitempty"`
 	MaxLength int                 `json:"max_length,omitempty"`
-	ShowIf    string              `json:"show_if,omitempty"`
+	ShowIf    string              `json:"show_if"`
 	Special   []string            `json:"special,omitempty"` // "dont_know", "prefer_not_to_say"
 	Group     string              `json:"group,omitempty"`   // a matrix row: the matrix's id
 	GroupText string              `json:"group_text,omitempty"`
@@ -49,7 +50,7 @@ func describeSurvey(in *instrument.Instrument) apiSurvey {
 	for i, p := range in.Pages {
 		ap := apiPage{ID: p.ID, Title: p.Title, Questions: []apiQuestion{}}
 		for _, it := range in.PageItems(i) {
-			q := apiQuestion{ID: it.ID, Type: it.Type, Text: it.Text, Required: it.Required, Options: it.Options,
+			q := apiQuestion{ID: it.ID, Type: it.Type, Text: it.Text, Required: it.Required, Options: orEmpty(it.Options),
 				Min: it.Min, Max: it.Max, Integer: it.Integer, ShowIf: it.ShowIf, Group: it.Group, GroupText: it.GroupText}
 			if it.Type == instrument.Text || it.Type == instrument.Textarea {
 				q.MaxLength = it.MaxLength

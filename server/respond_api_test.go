@@ -261,3 +261,31 @@ func TestRespondOptOut(t *testing.T) {
 	res, body := env.json("PUT", "/api/v1/respond/"+tok+"/answers", `{"answers": {"years_in_position": 3}}`)
 	wantStatus(t, res, body, 409)
 }
+
+// Every question carries the fields the respondent API promises, null or
+// empty where they do not apply.
+func TestRespondGetFields(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("fields@example.org")
+	res, body := env.get("/api/v1/respond/" + tok)
+	wantStatus(t, res, body, 200)
+	var got struct {
+		Survey struct {
+			Pages []struct {
+				Questions []map[string]json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range got.Survey.Pages {
+		for _, q := range p.Questions {
+			for _, field := range []string{"id", "type", "text", "required", "options", "min", "max", "show_if"} {
+				if _, ok := q[field]; !ok {
+					t.Errorf("question %s lacks %q", q["id"], field)
+				}
+			}
+		}
+	}
+}
