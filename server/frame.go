@@ -13,6 +13,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/frame"
 	"github.com/canvass-survey/canvass/survey/token"
 )
@@ -104,7 +105,7 @@ func linksCSV(cases []importedCase) []byte {
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"id", "email", "url"})
 	for _, ic := range cases {
-		_ = w.Write([]string{ic.ID, ic.Email, ic.URL})
+		_ = w.Write([]string{ic.ID, export.Text(ic.Email), ic.URL})
 	}
 	w.Flush()
 	return buf.Bytes()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
@@ -198,10 +199,12 @@ func (s *Server) handleNonrespondentsCSV(c echo.Context) error {
 		if n.LastContact != nil {
 			last = []string{n.LastContact.At.UTC().Format(time.RFC3339), n.LastContact.Kind, n.LastContact.Status}
 		}
-		_ = w.Write(append([]string{n.ID, n.Frame.Email, n.Frame.Name, n.Frame.Title, n.Frame.Department, n.Frame.City, n.Frame.State,
-			n.Status, string(n.Disposition)}, last...))
+		f := n.Frame
+		_ = w.Write(append([]string{n.ID, export.Text(f.Email), export.Text(f.Name), export.Text(f.Title), f.Department,
+			export.Text(f.City), f.State, n.Status, string(n.Disposition)}, last...))
 	}
 	w.Flush()
+	s.record(c, "export.nonrespondents", "", "", nil)
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="nonrespondents.csv"`)
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

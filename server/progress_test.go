@@ -165,7 +165,7 @@ func TestDispositions(t *testing.T) {
 
 	env.mark(staff.key, id, "ineligible")
 	res, body = env.doAs(staff.key, "GET", "/api/v1/cases/"+id, "", "")
-	if !strings.Contains(body, `"disposition":"NE"`) || !strings.Contains(body, `"note":"by the test"`) {
+	if !strings.Contains(body, `"disposition":"NE"`) || !strings.Contains(body, `"note":"by the test"`) || !strings.Contains(body, `"frame":{"email":`) {
 		t.Errorf("after marking: %s", body)
 	}
 	res, body = env.doAs(staff.key, "DELETE", "/api/v1/cases/"+id+"/disposition", "", "")

@@ -104,15 +104,15 @@ func (c *Case) Bounced() bool {
 
 // Frame is what the sample frame says about the sampled person.
 type Frame struct {
-	Email            string            `bson:"email"`
-	Name             string            `bson:"name"`
-	Title            string            `bson:"title,omitempty"`
-	Department       string            `bson:"department,omitempty"`
-	City             string            `bson:"city,omitempty"`
-	State            string            `bson:"state,omitempty"`
-	Population       int               `bson:"population,omitempty"`
-	FormOfGovernment string            `bson:"form_of_government,omitempty"`
-	Extra            map[string]string `bson:"extra,omitempty"` // further frame columns, kept as they came
+	Email            string            `bson:"email" json:"email"`
+	Name             string            `bson:"name" json:"name"`
+	Title            string            `bson:"title,omitempty" json:"title"`
+	Department       string            `bson:"department,omitempty" json:"department"`
+	City             string            `bson:"city,omitempty" json:"city"`
+	State            string            `bson:"state,omitempty" json:"state"`
+	Population       int               `bson:"population,omitempty" json:"population"`
+	FormOfGovernment string            `bson:"form_of_government,omitempty" json:"form_of_government"`
+	Extra            map[string]string `bson:"extra,omitempty" json:"extra,omitempty"` // further frame columns, kept as they came
 }
 
 // Paradata describes how the questionnaire was answered, not what.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
@@ -60,7 +61,7 @@ var statusColumns = []Variable{
 func Codebook(in *instrument.Instrument, extra []string) []Variable {
 	vars := slices.Clone(frameColumns)
 	for _, name := range extra {
-		vars = append(vars, Variable{Name: name, Label: name + " (sample frame, further column)", Type: "string"})
+		vars = append(vars, Variable{Name: ExtraPrefix + name, Label: name + " (sample frame, further column)", Type: "string"})
 	}
 	vars = append(vars, statusColumns...)
 	for _, it := range in.Items() {
@@ -109,6 +110,10 @@ func optionSuffix(code int) string {
 	return strconv.Itoa(code)
 }
 
+// ExtraPrefix starts the export's name of a further frame column, so that
+// one called "status" or like a question cannot collide with another column.
+const ExtraPrefix = "frame_"
+
 // ExtraColumns is the sorted union of the further frame columns of cases.
 func ExtraColumns(cases []survey.Case) []string {
 	var names []string
@@ -147,9 +152,9 @@ func WriteCSV(w io.Writer, in *instrument.Instrument, cases []survey.Case, t aap
 
 func row(c *survey.Case, in *instrument.Instrument, extra []string, t aapor.Thresholds) []string {
 	f := c.Frame
-	out := []string{c.ID, f.Email, f.Name, f.Title, f.Department, f.City, f.State, strconv.Itoa(f.Population), f.FormOfGovernment}
+	out := []string{c.ID, Text(f.Email), Text(f.Name), Text(f.Title), f.Department, Text(f.City), f.State, strconv.Itoa(f.Population), f.FormOfGovernment}
 	for _, name := range extra {
-		out = append(out, f.Extra[name])
+		out = append(out, Text(f.Extra[name]))
 	}
 	out = append(out, c.Status, string(t.Code(aapor.FactsOf(c, in))),
 		stamp(&c.CreatedAt), stamp(c.StartedAt), stamp(c.SubmittedAt), stamp(c.OptedOutAt))
@@ -181,9 +186,20 @@ func cell(it instrument.Item, v any, answered bool) string {
 		if code, ok := specialCode(it, v); ok {
 			return strconv.Itoa(code)
 		}
-		return v
+		return Text(v)
 	}
 	return ""
+}
+
+// Text is a text cell that a spreadsheet will not run: one that starts with
+// = + - @ or a tab or carriage return would be read as a formula (a
+// respondent could plant =HYPERLINK(...) for staff to open), so it gets a
+// leading apostrophe, which spreadsheets hide and R and Stata keep.
+func Text(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // specialCode is the code of a special answer the item allows; a text item

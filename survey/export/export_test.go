@@ -23,6 +23,7 @@ func TestWriteCSV(t *testing.T) {
 				"provide_city_depts":  4,
 				"tech_capacity_1":     instrument.DontKnow,
 				"job_title":           "dont_know", // plain text: the item allows no special answer
+				"comments":            "=1+1",      // not a formula for whoever opens the export
 				"open_data_policy":    0,           // "No" ...
 				"open_data_policy_yr": 2015,        // not an item: dropped
 			}},
@@ -55,7 +56,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	for _, tc := range []struct{ rec, name, want string }{
 		{"c1", "case_id", "c1"},
-		{"c1", "region", "West"},
+		{"c1", "frame_region", "West"},
 		{"c1", "population", "50000"},
 		{"c1", "submitted_at", "2026-04-02T15:04:05Z"},
 		{"c1", "years_in_position", "7"},
@@ -65,11 +66,12 @@ func TestWriteCSV(t *testing.T) {
 		{"c1", "provide_city_depts", "4"},
 		{"c1", "tech_capacity_1", "-8"},
 		{"c1", "job_title", "dont_know"},
+		{"c1", "comments", "'=1+1"},
 		{"c1", "open_data_policy", "0"},
 		{"c1", "open_data_policy_year", ""}, // hidden by the "No"
 		{"c2", "social_media_use_1", ""},
 		{"c2", "disposition", "UO"},
-		{"c2", "region", ""},
+		{"c2", "frame_region", ""},
 	} {
 		rec := records[1]
 		if tc.rec == "c2" {
@@ -100,5 +102,16 @@ func TestCodebook(t *testing.T) {
 	}
 	if v := byName["social_media_use_0"]; v.Question != "social_media_use" || v.Values["1"] != "selected" {
 		t.Errorf("social_media_use_0: %+v", v)
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""}, {"plain", "plain"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-2", "'-2"},
+		{"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"},
+	} {
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
@@ -368,6 +369,12 @@ func (p *parser) header(line int, rec []string) bool {
 	return ok
 }
 
+// core reports whether column i is one of Columns rather than a further one.
+func (p *parser) core(i int) bool {
+	_, ok := p.index[p.names[i]]
+	return ok
+}
+
 // row checks one record and makes it a Frame.
 func (p *parser) row(line int, rec []string) (f survey.Frame, ok, stop bool) {
 	ok = true
@@ -376,8 +383,14 @@ func (p *parser) row(line int, rec []string) (f survey.Frame, ok, stop bool) {
 		stop = stop || p.fail(line, field, format, args...)
 	}
 	for i, v := range rec {
-		if !utf8.ValidString(v) {
+		switch {
+		case !utf8.ValidString(v):
 			bad(p.names[i], "is not UTF-8 text: save the file as UTF-8 (this looks like Latin-1 or Windows-1252)")
+		case p.core(i) && strings.ContainsFunc(v, unicode.IsControl):
+			// A line break inside a quoted name or city would break the
+			// headers of every message addressed with it; further columns
+			// are only kept, so they may hold several lines.
+			bad(p.names[i], "contains a line break, tab or other control character")
 		}
 	}
 	if !ok {
@@ -416,7 +429,7 @@ func (p *parser) row(line int, rec []string) (f survey.Frame, ok, stop bool) {
 		Population: pop, FormOfGovernment: p.canon.forms[fold(r.FormOfGovernment)],
 	}
 	for i, v := range rec {
-		if _, core := p.index[p.names[i]]; core {
+		if p.core(i) {
 			continue
 		}
 		if v = strings.TrimSpace(v); v != "" {

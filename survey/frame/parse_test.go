@@ -78,13 +78,13 @@ func TestParse(t *testing.T) {
 		}
 	})
 	t.Run("ByteOrderMarkAndCRLF", func(t *testing.T) {
-		body := "\xef\xbb\xbf" + strings.ReplaceAll(header+"a@example.org,\"A\nB\",,Police,X,TX,30000,commission\n", "\n", "\r\n")
+		body := "\xef\xbb\xbf" + strings.ReplaceAll(strings.TrimSuffix(header, "\n")+",note\n"+"a@example.org,A,,Police,X,TX,30000,commission,\"A\nB\"\n", "\n", "\r\n")
 		got, err := parse(t, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := got[0].Name, "A\nB"; got != want {
-			t.Errorf("name: got %q, want %q", got, want)
+		if got, want := got[0].Extra["note"], "A\nB"; got != want {
+			t.Errorf("note: got %q, want %q", got, want)
 		}
 		if got, want := got[0].FormOfGovernment, "commission"; got != want {
 			t.Errorf("last column: got %q, want %q", got, want)
@@ -132,7 +132,7 @@ func TestParseErrors(t *testing.T) {
 		{"Latin1Header", "email,name,title,department,city,state,population,form_of_government,r\xe9gion\n" + ok, []RowError{
 			{1, "", "column 9: the name is not UTF-8 text: save the file as UTF-8"},
 		}},
-		{"MultilineRecordLine", header + "a@example.org,\"A\nB\",,Police,X,TX,30000,commission\n" + "bad,B,,Police,X,TX,30000,commission\n", []RowError{
+		{"MultilineRecordLine", strings.TrimSuffix(header, "\n") + ",note\n" + "a@example.org,A,,Police,X,TX,30000,commission,\"A\nB\"\n" + "bad,B,,Police,X,TX,30000,commission,\n", []RowError{
 			{4, "email", `"bad" is not an email address`},
 		}},
 		{"BlankLinesCount", header + "\n" + ok + "\n\n" + "bad,B,,Police,X,TX,30000,commission\n", []RowError{
@@ -241,6 +241,15 @@ func TestParseAgainstExisting(t *testing.T) {
 	_, err := Parse(strings.NewReader(csv), instrument.Default(), []string{"b@example.org "})
 	var errs *Errors
 	if !errors.As(err, &errs) || len(errs.Rows) != 1 || errs.Rows[0].Line != 3 || !strings.Contains(errs.Rows[0].Message, "already in the sample") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseControlCharacters(t *testing.T) {
+	csv := header + "a@example.org,\"Pat\r\nBcc: x@evil.example\",,Police,Mesa,AZ,500000,council-manager\n"
+	_, err := Parse(strings.NewReader(csv), instrument.Default(), nil)
+	var errs *Errors
+	if !errors.As(err, &errs) || len(errs.Rows) != 1 || errs.Rows[0].Field != "name" || errs.Rows[0].Line != 2 {
 		t.Fatalf("got %v", err)
 	}
 }
