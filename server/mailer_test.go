@@ -282,6 +282,15 @@ func onceEach(t *testing.T, got []received, want map[string]string) {
 	}
 }
 
+// recipients lists to whom the messages went, in order.
+func recipients(got []received) []string {
+	to := make([]string, len(got))
+	for i, r := range got {
+		to[i] = r.To
+	}
+	return to
+}
+
 // parsed is a received message taken apart.
 type parsed struct {
 	Header     netmail.Header
@@ -618,6 +627,43 @@ func TestMailerSkipsAndCancels(t *testing.T) {
 	}
 	if actions["wave.create"] != 2 || actions["wave.cancel"] != 1 {
 		t.Errorf("audit actions %v", actions)
+	}
+}
+
+// Links go out by mail merge too, so a case may answer or opt out before
+// Canvass ever writes to it: an invitation leaves it out when the wave is
+// created and filled, and skips it when it opts out after that.
+func TestMailerInvitationSkipsAnswered(t *testing.T) {
+	env := newMailEnv(t)
+	ctx := context.Background()
+	tokens := env.cases(4)
+	submitted := token.NewHasher(testSecret).CaseID(tokens["person00@city.example"])
+	if _, err := env.store.UpdateCase(ctx, submitted, func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{At: env.now, Status: survey.StatusSubmitted}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	optOut := func(email string) {
+		t.Helper()
+		res, body := env.json("POST", "/api/v1/respond/"+tokens[email]+"/optout", "")
+		wantStatus(t, res, body, 200)
+	}
+	optOut("person01@city.example")
+	w := env.createWave(`{"kind":"invitation"}`)
+	if w.Selected != 2 {
+		t.Errorf("the invitation selects %d, want 2: not the cases that submitted or opted out", w.Selected)
+	}
+	m := env.mailer(1000)
+	if _, err := m.start(ctx, &w); err != nil {
+		t.Fatal(err)
+	}
+	optOut("person02@city.example") // after the outbox was filled
+	env.work(m)
+	if got := env.sink.received(); len(got) != 1 || got[0].To != "person03@city.example" {
+		t.Errorf("sent to %v, want only person03", recipients(got))
+	}
+	if s := env.summary(w.ID); s.Queued != 2 || s.Sent != 1 || s.Skipped != 1 || s.Status != waves.StatusDone {
+		t.Errorf("wave %s, counts %+v: want 2 queued, 1 sent, 1 skipped", s.Status, s.Counts)
 	}
 }
 

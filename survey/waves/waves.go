@@ -133,18 +133,25 @@ func ParseSchedule(s string, now time.Time, loc *time.Location) (time.Time, erro
 	return time.Time{}, survey.Errorf(survey.EINVALID, "want YYYY-MM-DDTHH:MM in the survey's time zone (%s), or RFC 3339", loc)
 }
 
-// Selects reports whether a wave of the kind goes to the case: an
-// invitation to cases not invited yet; a reminder to cases neither
-// complete, refused (opted out), bounced nor ineligible.
+// Selects reports whether a wave of the kind goes to the case: a reminder
+// to cases still to be asked, an invitation to those of them not invited
+// yet.
 func Selects(kind string, c *survey.Case) bool {
 	switch kind {
 	case KindInvitation:
-		return !c.Invited()
+		return !c.Invited() && stillToAsk(c)
 	case KindReminder:
-		return c.Status != survey.StatusSubmitted && c.Status != survey.StatusOptedOut &&
-			!c.Bounced() && (c.Mark == nil || c.Mark.Code != "ineligible")
+		return stillToAsk(c)
 	}
 	return false
+}
+
+// stillToAsk reports whether the case is neither complete, refused (opted
+// out), bounced nor ineligible. Links also go out by mail merge, so a case
+// may be any of these without a message from Canvass.
+func stillToAsk(c *survey.Case) bool {
+	return c.Status != survey.StatusSubmitted && c.Status != survey.StatusOptedOut &&
+		!c.Bounced() && (c.Mark == nil || c.Mark.Code != "ineligible")
 }
 
 // NewID returns a fresh wave id: 64 random bits, lower-case base32, with

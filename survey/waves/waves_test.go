@@ -37,6 +37,14 @@ func TestSelects(t *testing.T) {
 		{"marked bounced", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "bounced"}}, false, false},
 		{"ineligible", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "ineligible"}}, false, false},
 		{"unavailable", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "unavailable"}}, false, true},
+		// The frame import hands out links for mail merge: a case may have
+		// answered, opted out or been marked without any message from Canvass.
+		{"started, never invited", survey.Case{Status: survey.StatusStarted}, true, true},
+		{"submitted, never invited", survey.Case{Status: survey.StatusSubmitted}, false, false},
+		{"opted out, never invited", survey.Case{Status: survey.StatusOptedOut}, false, false},
+		{"marked bounced, never invited", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "bounced"}}, false, false},
+		{"ineligible, never invited", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "ineligible"}}, false, false},
+		{"failed, then opted out", survey.Case{Status: survey.StatusOptedOut, Contacts: failed}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Selects(KindInvitation, &tc.c); got != tc.invitation {
