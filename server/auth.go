@@ -148,8 +148,14 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 			if !allowed {
 				return survey.Errorf(survey.EFORBIDDEN, "Your role (%s) may not do this.", p.User.Role)
 			}
-			if p.Session != nil && !safeMethod(c.Request().Method) && !s.csrfOK(c, p.Session) {
-				return survey.Errorf(survey.EFORBIDDEN, "The CSRF token is missing or wrong: reload the page and try again.")
+			if p.Session != nil && !safeMethod(c.Request().Method) {
+				ok, err := s.csrfOK(c, p.Session)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return survey.Errorf(survey.EFORBIDDEN, "The CSRF token is missing or wrong: reload the page and try again.")
+				}
 			}
 			return next(c)
 		}
@@ -166,13 +172,18 @@ func safeMethod(m string) bool {
 
 // csrfOK checks the token a form (field "csrf") or a script (header
 // X-CSRF-Token) sends against the session's.
-func (s *Server) csrfOK(c echo.Context, sess *account.Session) bool {
+// A form too large to read is a 413, not a missing token.
+func (s *Server) csrfOK(c echo.Context, sess *account.Session) (bool, error) {
 	sent := c.Request().Header.Get("X-CSRF-Token")
 	ct := c.Request().Header.Get("Content-Type")
 	if sent == "" && (strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")) {
-		sent = c.FormValue("csrf")
+		form, err := c.FormParams()
+		if tooLarge(err) {
+			return false, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		sent = form.Get("csrf")
 	}
-	return sent != "" && account.Equal(sent, sess.CSRF)
+	return sent != "" && account.Equal(sent, sess.CSRF), nil
 }
 
 // limitRespondent applies the respondent routes' rate limits: a client

@@ -63,6 +63,9 @@ func (s *Server) handleCasesPage(c echo.Context) error {
 // handleCasesImport answers POST /admin/cases/import (multipart: frame).
 func (s *Server) handleCasesImport(c echo.Context) error {
 	fh, err := c.FormFile("frame")
+	if tooLarge(err) {
+		return s.casesNotice(c, http.StatusRequestEntityTooLarge, "The file is larger than 32 MiB.")
+	}
 	if err != nil {
 		return s.casesNotice(c, http.StatusUnprocessableEntity, "Choose the sample frame's CSV file to upload.")
 	}
@@ -77,8 +80,7 @@ func (s *Server) handleCasesImport(c echo.Context) error {
 		page.Notice, page.Error = body.Error, true
 		return s.renderCases(c, http.StatusUnprocessableEntity, page)
 	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	if tooLarge(err) {
 		return s.casesNotice(c, http.StatusRequestEntityTooLarge, "The file is larger than 32 MiB.")
 	}
 	if err != nil {

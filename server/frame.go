@@ -86,9 +86,8 @@ func (s *Server) handleFrameImport(c echo.Context) error {
 	if body, ok := frameErrors(err); ok {
 		return c.JSON(http.StatusUnprocessableEntity, body)
 	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The sample frame is larger than 32 MiB.")
+	if tooLarge(err) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	if err != nil {
 		return err

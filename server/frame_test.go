@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,5 +165,68 @@ func BenchmarkFrameImport2500(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// chunked hides a body's length, so the server learns its size by reading.
+type chunked struct{ io.Reader }
+
+// Bodies over the limit are 413 whether or not they announce their length,
+// and a frame upload is read no further than its limit.
+func TestBodyLimits(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	tok := env.newCase("limits@example.org")
+	send := func(key, method, path, contentType string, body io.Reader) (*http.Response, string) {
+		req, _ := http.NewRequest(method, env.http.URL+path, body)
+		req.Header.Set("Content-Type", contentType)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		res, err := env.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	big := `{"answers": {"comments": "` + strings.Repeat("x", 2<<20) + `"}}`
+	res, body := send("", "PUT", "/api/v1/respond/"+tok+"/answers", "application/json", chunked{strings.NewReader(big)})
+	wantStatus(t, res, body, 413)
+	res, body = send("", "POST", "/s/"+tok+"/page/about_you", "application/x-www-form-urlencoded", chunked{strings.NewReader("job_title=" + strings.Repeat("x", 2<<20))})
+	wantStatus(t, res, body, 413)
+	huge := syntheticCSV(t, 2, 1) + strings.Repeat("y", 33<<20)
+	res, body = send(staff.key, "POST", "/api/v1/frame", "text/csv", chunked{strings.NewReader(huge)})
+	wantStatus(t, res, body, 413)
+	if !strings.Contains(body, "32 MiB") {
+		t.Errorf("413 body %q", body)
+	}
+
+	// On a session, the upload form's size is checked before its CSRF token.
+	env.addUser("pi@example.org", account.RolePI)
+	cookie, csrf := env.loginPage("pi@example.org")
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		_ = mw.WriteField("csrf", csrf)
+		fw, _ := mw.CreateFormFile("frame", "frame.csv")
+		_, _ = io.Copy(fw, strings.NewReader(huge))
+		_ = mw.Close()
+		_ = pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", env.http.URL+"/admin/cases/import", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(cookie)
+	res, err := env.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 413 {
+		t.Errorf("a 33 MiB upload form: status %d, want 413", res.StatusCode)
+	}
+	if all, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID); len(all) != 1 {
+		t.Errorf("%d cases after the refused uploads", len(all))
 	}
 }

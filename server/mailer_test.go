@@ -46,6 +46,10 @@ type sink struct {
 	goneAfter int
 	// onMessage runs after each accepted message, with the count so far.
 	onMessage func(n int)
+	// cut is a recipient at whose RCPT TO the connection drops, every
+	// time; cuts counts those times.
+	cut  string
+	cuts int
 }
 
 type received struct {
@@ -124,6 +128,11 @@ func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	k := s.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if to == k.cut {
+		k.cuts++
+		_ = s.conn.Conn().Close()
+		return errors.New("cut")
+	}
 	if k.permanent[to] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
 	}
@@ -531,6 +540,37 @@ func TestMailerRefusals(t *testing.T) {
 	}
 	if busy := env.storedCase(tokens["busy@city.example"]); !busy.Invited() {
 		t.Errorf("busy: %+v", busy.Contacts)
+	}
+}
+
+// A message whose connection keeps dropping before it is complete is
+// tried again with the back-off of a temporary refusal, and failed after
+// MaxAttempts, so that the wave ends.
+func TestMailerLostConnections(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(2)
+	env.sealedCase("flaky@city.example", "Flaky", "", "")
+	env.sink.cut = "flaky@city.example"
+	w := env.createWave(`{"kind":"invitation"}`)
+	m := env.mailer(1000)
+	m.MaxAttempts = 3
+	env.work(m)
+	env.work(m) // not due again before the back-off
+	if env.sink.cuts != 1 {
+		t.Fatalf("%d tries before the back-off passed, want 1", env.sink.cuts)
+	}
+	env.clock.Advance(m.Backoff)
+	env.work(m)
+	env.clock.Advance(2 * m.Backoff)
+	env.work(m) // the third try is the last
+	env.clock.Advance(time.Hour)
+	env.work(m)
+	if env.sink.cuts != 3 {
+		t.Errorf("%d tries, want MaxAttempts = 3", env.sink.cuts)
+	}
+	onceEach(t, env.sink.received(), tokens)
+	if s := env.summary(w.ID); s.Sent != 2 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone {
+		t.Errorf("wave %s, counts %+v: want done with 2 sent and 1 failed", s.Status, s.Counts)
 	}
 }
 

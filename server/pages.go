@@ -127,6 +127,9 @@ func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
 // (action=save).
 func (s *Server) handlePagePost(c echo.Context) error {
 	form, err := c.FormParams()
+	if tooLarge(err) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
 	if err != nil {
 		return survey.Errorf(survey.EINVALID, "The form could not be read")
 	}

@@ -130,11 +130,10 @@ func decodeJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooLarge):
+		case tooLarge(err):
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		case errors.Is(err, io.EOF):
 			return survey.Errorf(survey.EINVALID, "The body is empty; send a JSON object")
@@ -161,4 +160,12 @@ func deviceClass(c echo.Context) string {
 		}
 	}
 	return "desktop"
+}
+
+// tooLarge reports whether reading a body failed on its size limit, which
+// Echo's limit reports as a 413 HTTPError from the reader.
+func tooLarge(err error) bool {
+	var he *echo.HTTPError
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge)
 }

@@ -179,6 +179,9 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:
 			msg = "The request body is larger than 1 MiB."
+			if frameUpload(c) {
+				msg = "The sample frame is larger than 32 MiB."
+			}
 		case http.StatusNotFound:
 			msg = "There is no page at this address."
 		}
