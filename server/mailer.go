@@ -47,10 +47,12 @@ type Mailer struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Poll is how often Run looks for due work.
 	Poll time.Duration
-	// MaxAttempts is how many temporary failures an entry survives.
+	// MaxAttempts is how many times an entry is tried when the server
+	// refuses it for a while (4xx) or the connection breaks before the
+	// message is complete; then it fails.
 	MaxAttempts int
-	// Backoff is the wait after the first temporary failure; it doubles
-	// with each further one.
+	// Backoff is the wait after the first such try; it doubles with each
+	// further one.
 	Backoff time.Duration
 	// PauseFor is how long a wave waits when the mail server cannot be reached.
 	PauseFor time.Duration
@@ -405,12 +407,17 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		why = sendErr.Error()
 	}
 	next = true
-	switch classify(sendErr, msg) {
+	switch out := classify(sendErr, msg); out {
 	case outcomeSent:
 		return true, m.settle(ctx, w, e, waves.EntrySent, "")
 	case outcomeBounced:
 		return true, m.settle(ctx, w, e, waves.EntryBounced, why)
-	case outcomeRetry:
+	case outcomeRetry, outcomeLost:
+		if out == outcomeLost {
+			m.hangUp() // the next message dials again
+		}
+		// Not sent. A lost connection counts as a try like a 4xx, so that
+		// a message whose sending always breaks cannot keep its wave open.
 		e.Attempts++
 		if e.Attempts >= m.MaxAttempts {
 			return true, m.settle(ctx, w, e, waves.EntryFailed, why)
@@ -426,9 +433,6 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		if err := m.pause(ctx, w, sendErr); err != nil {
 			return false, err
 		}
-	case outcomeLost: // not sent; the next entry dials again
-		m.hangUp()
-		e.Status = waves.EntryPending
 	}
 	e.LastError, e.UpdatedAt = why, m.Now()
 	return next, m.Store.PutEntry(ctx, e)

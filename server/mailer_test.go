@@ -99,6 +99,12 @@ func (k *sink) received() []received {
 	return append([]received(nil), k.msgs...)
 }
 
+func (k *sink) cutCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.cuts
+}
+
 type sinkSession struct {
 	k    *sink
 	conn *smtp.Conn
@@ -556,8 +562,8 @@ func TestMailerLostConnections(t *testing.T) {
 	m.MaxAttempts = 3
 	env.work(m)
 	env.work(m) // not due again before the back-off
-	if env.sink.cuts != 1 {
-		t.Fatalf("%d tries before the back-off passed, want 1", env.sink.cuts)
+	if n := env.sink.cutCount(); n != 1 {
+		t.Fatalf("%d tries before the back-off passed, want 1", n)
 	}
 	env.clock.Advance(m.Backoff)
 	env.work(m)
@@ -565,8 +571,8 @@ func TestMailerLostConnections(t *testing.T) {
 	env.work(m) // the third try is the last
 	env.clock.Advance(time.Hour)
 	env.work(m)
-	if env.sink.cuts != 3 {
-		t.Errorf("%d tries, want MaxAttempts = 3", env.sink.cuts)
+	if n := env.sink.cutCount(); n != 3 {
+		t.Errorf("%d tries, want MaxAttempts = 3", n)
 	}
 	onceEach(t, env.sink.received(), tokens)
 	if s := env.summary(w.ID); s.Sent != 2 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone {
