@@ -31,9 +31,12 @@ func (s *Server) record(c echo.Context, action, target, caseID string, detail ma
 
 var errLogin = survey.Errorf(survey.EUNAUTHORIZED, "The email or password is not right.")
 
-// login checks a password login, with rate limits per account and per
-// address, and opens a session. An unknown email and a wrong password get
-// the same answer after the same work.
+// login checks a password login and opens a session. Every attempt from
+// an address spends from that address's bucket, which bounds the hashing
+// work one client can cause; wrong passwords also spend from the bucket of
+// the account at that address, so guessing one account is slow, while
+// someone guessing from elsewhere cannot lock its owner out. An unknown
+// email and a wrong password get the same answer after the same work.
 func (s *Server) login(c echo.Context, email, password string) (*account.User, string, *account.Session, error) {
 	ctx := c.Request().Context()
 	now := s.wall()
@@ -41,10 +44,12 @@ func (s *Server) login(c echo.Context, email, password string) (*account.User, s
 	if len(email) > 254 || len(password) > account.MaxPasswordLen {
 		return nil, "", nil, errLogin
 	}
-	if ok, wait := s.limits.loginAddress.take(c.RealIP(), now); !ok {
+	ip := c.RealIP()
+	if ok, wait := s.limits.loginAddress.take(ip, now); !ok {
 		return nil, "", nil, tooMany(c, wait)
 	}
-	if ok, wait := s.limits.loginAccount.take(email, now); !ok {
+	accountHere := email + " " + ip
+	if ok, wait := s.limits.loginAccount.peek(accountHere, now); !ok {
 		return nil, "", nil, tooMany(c, wait)
 	}
 	u, err := s.Store.UserByEmail(ctx, email)
@@ -56,6 +61,7 @@ func (s *Server) login(c echo.Context, email, password string) (*account.User, s
 		return nil, "", nil, err
 	}
 	if !account.CheckPassword(hash, password) {
+		s.limits.loginAccount.take(accountHere, now)
 		s.record(c, "session.login_failed", email, "", nil)
 		return nil, "", nil, errLogin
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,8 +75,14 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "admin_login.html", loginPage{adminBase: s.adminBase(c, "Log in")})
 }
 
-// handleLoginPost answers POST /admin/login (form: email, password).
+// handleLoginPost answers POST /admin/login (form: email, password). There
+// is no session yet to hold a CSRF token, so a login posted from another
+// site — which could sign a staff member's browser into someone else's
+// account — is refused by what the browser says of the request's origin.
 func (s *Server) handleLoginPost(c echo.Context) error {
+	if !sameOrigin(c.Request()) {
+		return survey.Errorf(survey.EFORBIDDEN, "Log in from this site's own login page.")
+	}
 	email := c.FormValue("email")
 	if _, _, _, err := s.login(c, email, c.FormValue("password")); err != nil {
 		status, body := s.describe(err, c)
@@ -243,4 +250,23 @@ func (s *Server) adminError(c echo.Context, status int, message string) {
 	}
 	page := sectionPage{adminBase: s.adminBase(c, titleFor(status)), Text: message}
 	_ = s.render(c, status, "admin_section.html", page)
+}
+
+// sameOrigin reports whether a browser request comes from this site's own
+// pages: Sec-Fetch-Site where the browser sends it, else the Origin header.
+// A request that carries neither (not from a browser) passes.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
 }

@@ -187,15 +187,14 @@ func (s *Server) csrfOK(c echo.Context, sess *account.Session) (bool, error) {
 }
 
 // limitRespondent applies the respondent routes' rate limits: a client
-// address that keeps trying unknown tokens is slowed down, and so is a
-// token that writes too fast.
+// address that keeps trying unknown tokens gets 429 instead of 404 for
+// them, and a token that writes too fast is slowed down. A valid link still
+// works from an address over the limit: the managers of one city hall often
+// share an address, and one mistyped link must not lock out the others.
 func (s *Server) limitRespondent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		now := s.wall()
 		ip := c.RealIP()
-		if ok, wait := s.limits.badToken.peek(ip, now); !ok {
-			return tooMany(c, wait)
-		}
 		tok := c.Param("token")
 		if !safeMethod(c.Request().Method) && token.WellFormed(tok) {
 			if ok, wait := s.limits.answers.take(s.Respond.Hasher.CaseID(tok), now); !ok {
@@ -205,7 +204,9 @@ func (s *Server) limitRespondent(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		var se *survey.Error
 		if errors.As(err, &se) && se.Code == survey.ENOTFOUND {
-			s.limits.badToken.take(ip, now)
+			if ok, wait := s.limits.badToken.take(ip, now); !ok {
+				return tooMany(c, wait)
+			}
 		}
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/canvass-survey/canvass/survey/account"
 )
 
@@ -283,10 +285,27 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Fatalf("6th wrong password: %d, Retry-After %q", last.StatusCode, last.Header.Get("Retry-After"))
 	}
 	res, body, _, _ := env.loginJSON("pi@example.org", goodPassword)
-	wantStatus(t, res, body, 429) // even the right one, for now...
+	wantStatus(t, res, body, 429) // even the right one, from there, for now...
 	wall.add(25 * time.Second)
 	res, body, _, _ = env.loginJSON("pi@example.org", goodPassword)
 	wantStatus(t, res, body, 200) // ...but not for good
+
+	// Someone guessing from one address does not lock the PI out elsewhere.
+	env.srv.echo.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true))
+	from := func(ip, password string) int {
+		res, _ := env.doWith(http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {ip}},
+			"POST", "/api/v1/session", `{"email": "pi@example.org", "password": "`+password+`"}`)
+		return res.StatusCode
+	}
+	for i := 0; i < 10; i++ {
+		from("203.0.113.9", "a wrong password")
+	}
+	if got := from("203.0.113.9", goodPassword); got != 429 {
+		t.Errorf("the guessing address: %d, want 429", got)
+	}
+	if got := from("198.51.100.7", goodPassword); got != 200 {
+		t.Errorf("the PI's own address: %d, want 200", got)
+	}
 
 	// A thousand rapid logins from one address: all but the first few are
 	// refused without a password check.
@@ -312,6 +331,8 @@ func TestUnknownTokenRateLimit(t *testing.T) {
 	if res.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
+	res, body = env.get("/api/v1/respond/" + env.newCase("valid@example.org"))
+	wantStatus(t, res, body, 200) // a valid link from the same address still works
 }
 
 // No password, session, API key or respondent token reaches a log line.
@@ -333,6 +354,30 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	for name, secret := range map[string]string{"password": goodPassword, "session": cookie.Value, "csrf": csrf, "key": pi.key, "token": tok} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the logs hold the %s", name)
+		}
+	}
+}
+
+// A login posted from another site is refused: it could sign a browser in
+// to an account of the other site's choosing.
+func TestLoginCSRF(t *testing.T) {
+	env := newTestEnv(t)
+	env.addUser("pi@example.org", account.RolePI)
+	form := url.Values{"email": {"pi@example.org"}, "password": {goodPassword}}.Encode()
+	for _, tc := range []struct {
+		header http.Header
+		want   int
+	}{
+		{http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403},
+		{http.Header{"Origin": {"https://evil.example"}}, 403},
+		{http.Header{"Sec-Fetch-Site": {"same-origin"}}, 303},
+		{http.Header{"Origin": {env.http.URL}}, 303},
+		{http.Header{}, 303},
+	} {
+		tc.header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, body := env.doWith(tc.header, "POST", "/admin/login", form)
+		if res.StatusCode != tc.want {
+			t.Errorf("%v: status %d, want %d: %.200s", tc.header, res.StatusCode, tc.want, body)
 		}
 	}
 }

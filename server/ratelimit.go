@@ -77,7 +77,7 @@ func tooMany(c echo.Context, wait time.Duration) error {
 
 // limits are the service's rate limits.
 type limits struct {
-	loginAccount *limiter // login attempts per account
+	loginAccount *limiter // wrong passwords per account and client address
 	loginAddress *limiter // login attempts per client address
 	badToken     *limiter // unknown respondent tokens per client address
 	answers      *limiter // respondent writes per token
