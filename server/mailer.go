@@ -249,7 +249,11 @@ func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
 			return m.pause(ctx, w, err)
 		}
 		if w.Status == waves.StatusPaused {
-			if err := m.resume(ctx, w); err != nil {
+			err := m.resume(ctx, w)
+			if errors.Is(err, errNotActive) {
+				return nil // cancelled while the mailer connected
+			}
+			if err != nil {
 				return err
 			}
 			w.Status = waves.StatusSending
@@ -301,8 +305,13 @@ func (m *Mailer) pause(ctx context.Context, w *waves.Wave, why error) error {
 	return err
 }
 
+// resume sends a paused wave again; errNotActive when it is no longer
+// paused, so that a wave staff cancelled meanwhile stays cancelled.
 func (m *Mailer) resume(ctx context.Context, w *waves.Wave) error {
 	_, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		if w.Status != waves.StatusPaused {
+			return errNotActive
+		}
 		w.Status, w.PausedUntil, w.LastError = waves.StatusSending, nil, ""
 		return nil
 	})

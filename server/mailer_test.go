@@ -50,6 +50,8 @@ type sink struct {
 	// time; cuts counts those times.
 	cut  string
 	cuts int
+	// onConnect runs when a client greets the server, before it is answered.
+	onConnect func()
 }
 
 type received struct {
@@ -72,7 +74,15 @@ func (k *sink) start(addr string) {
 	if err != nil {
 		k.t.Fatal(err)
 	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k, conn: c}, nil }))
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		k.mu.Lock()
+		hook := k.onConnect
+		k.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
+		return &sinkSession{k: k, conn: c}, nil
+	}))
 	srv.Domain, srv.AllowInsecureAuth = "localhost", true
 	k.mu.Lock()
 	k.srv, k.addr = srv, ln.Addr().String()
@@ -606,6 +616,37 @@ func TestMailerServerGoesAway(t *testing.T) {
 	onceEach(t, env.sink.received(), tokens)
 	if s := env.summary(w.ID); s.Status != waves.StatusDone || s.Sent != 8 || s.LastError != "" {
 		t.Errorf("after the server came back: %+v", s)
+	}
+}
+
+// A paused wave that staff cancel while the mailer reconnects stays
+// cancelled: the mailer does not resume it.
+func TestMailerCancelledWhilePaused(t *testing.T) {
+	env := newMailEnv(t)
+	env.cases(2)
+	w := env.createWave(`{"kind":"invitation"}`)
+	env.sink.stop()
+	m := env.mailer(1000)
+	env.work(m)
+	if s := env.summary(w.ID); s.Status != waves.StatusPaused {
+		t.Fatalf("wave %s, want paused while the server is away", s.Status)
+	}
+	env.sink.start(env.sink.addr)
+	var once sync.Once
+	env.sink.onConnect = func() {
+		once.Do(func() {
+			if res, body := env.doAs(env.staff.key, "POST", "/api/v1/waves/"+w.ID+"/cancel", "application/json", ""); res.StatusCode != 200 {
+				t.Errorf("cancel: %d %s", res.StatusCode, body)
+			}
+		})
+	}
+	env.clock.Advance(m.PauseFor)
+	env.work(m)
+	if n := len(env.sink.received()); n != 0 {
+		t.Errorf("the cancelled wave sent %d messages", n)
+	}
+	if s := env.summary(w.ID); s.Status != waves.StatusCancelled || s.Pending != 2 {
+		t.Errorf("wave %s, counts %+v: want cancelled with 2 pending", s.Status, s.Counts)
 	}
 }
 
