@@ -27,8 +27,11 @@ type Case struct {
 	UpdatedAt   time.Time  `bson:"updated_at"`
 	StartedAt   *time.Time `bson:"started_at,omitempty"`
 	SubmittedAt *time.Time `bson:"submitted_at,omitempty"`
-	OptedOutAt  *time.Time `bson:"opted_out_at,omitempty"`
-	Paradata    Paradata   `bson:"paradata"`
+	// AnsweredAt is when the answers last changed; contacts and staff marks,
+	// which also move UpdatedAt, leave it alone.
+	AnsweredAt *time.Time `bson:"answered_at,omitempty"`
+	OptedOutAt *time.Time `bson:"opted_out_at,omitempty"`
+	Paradata   Paradata   `bson:"paradata"`
 
 	// SealedToken is the personal token encrypted under a key from the
 	// configuration, so reminder waves can carry the link again; the

@@ -37,8 +37,8 @@ func CaseOf(c *survey.Case, in *instrument.Instrument, t Thresholds) Case {
 			return *c.SubmittedAt
 		case c.OptedOutAt != nil:
 			return *c.OptedOutAt
-		case code == P:
-			return c.UpdatedAt // the save that took it past the partial threshold, or later
+		case code == P && c.AnsweredAt != nil:
+			return *c.AnsweredAt // the save that took it past the partial threshold, or a later one
 		case c.StartedAt != nil:
 			return *c.StartedAt
 		}

@@ -39,7 +39,7 @@ func TestCaseOf(t *testing.T) {
 		{"started, nothing answered", survey.Case{Status: survey.StatusStarted, StartedAt: at(2)}, R, at(2), 0},
 		{"opted out", survey.Case{Status: survey.StatusOptedOut, StartedAt: at(2), OptedOutAt: at(3)}, R, at(3), 0},
 		{"complete", survey.Case{Status: survey.StatusSubmitted, StartedAt: at(2), SubmittedAt: at(5), Answers: full}, I, at(5), 1},
-		{"partial, still going", survey.Case{Status: survey.StatusStarted, StartedAt: at(2), UpdatedAt: *at(4), Answers: full}, P, at(4), 1},
+		{"partial, still going", survey.Case{Status: survey.StatusStarted, StartedAt: at(2), AnsweredAt: at(4), UpdatedAt: *at(9), Answers: full}, P, at(4), 1},
 		{"ineligible beats a complete", survey.Case{Status: survey.StatusSubmitted, SubmittedAt: at(5), Answers: full,
 			Mark: &survey.Mark{Code: "ineligible", At: *at(6)}}, NE, at(6), 0},
 		{"unavailable", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "unavailable", At: *at(7)}}, NC, at(7), 0},

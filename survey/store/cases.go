@@ -55,6 +55,9 @@ func updateDocument(ch *survey.Change) bson.D {
 	for id, v := range ch.SetAnswers {
 		set = append(set, bson.E{Key: "answers." + id, Value: v})
 	}
+	if answersChange(ch) {
+		set = append(set, bson.E{Key: "answered_at", Value: ch.At})
+	}
 	if ch.Status != "" {
 		set = append(set, bson.E{Key: "status", Value: ch.Status})
 		if field := statusTimeField(ch.Status); field != "" {
@@ -88,6 +91,8 @@ func updateDocument(ch *survey.Change) bson.D {
 	}
 	return update
 }
+
+func answersChange(ch *survey.Change) bool { return len(ch.SetAnswers)+len(ch.ClearAnswers) > 0 }
 
 // appendOp adds field to the update's operator op, creating it if needed.
 func appendOp(update bson.D, op string, field bson.E) bson.D {
@@ -124,6 +129,10 @@ func applyChange(c *survey.Case, ch *survey.Change) {
 	}
 	for _, id := range ch.ClearAnswers {
 		delete(c.Answers, id)
+	}
+	if answersChange(ch) {
+		at := ch.At
+		c.AnsweredAt = &at
 	}
 	if ch.Status != "" {
 		c.Status = ch.Status

@@ -146,7 +146,8 @@ func TestUpdateCaseMarksAndContacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Contacts) != 1 || !got.Invited() || got.Mark != nil || len(got.History) != 2 || got.History[1].What != "unmark" || got.Answers["q"] == nil {
+	if len(got.Contacts) != 1 || !got.Invited() || got.Mark != nil || len(got.History) != 2 || got.History[1].What != "unmark" || got.Answers["q"] == nil ||
+		got.AnsweredAt == nil {
 		t.Errorf("got %+v", got)
 	}
 }
