@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -178,20 +179,62 @@ func (s *Store) Cases(ctx context.Context, surveyID string) ([]survey.Case, erro
 	return findAll[survey.Case](ctx, s.cases, bson.D{{Key: "survey", Value: surveyID}}, nil, "cases")
 }
 
-// InsertCases stores a frame import's cases, all or none: without
-// multi-document transactions, a failure part-way removes what the import
-// had written, found by its ImportID.
+// InsertCases stores a frame import's cases, all or none. Without
+// multi-document transactions, the import is recorded as pending first; a
+// failure part-way removes what it wrote, found by its ImportID, and an
+// import a crash left pending is removed by the next import or start.
 func (s *Store) InsertCases(ctx context.Context, importID string, cases []*survey.Case) error {
+	if err := s.removeUnfinishedImports(ctx, time.Now().Add(-unfinishedAfter)); err != nil {
+		return err
+	}
+	if _, err := s.imports.InsertOne(ctx, pendingImport{ID: importID, StartedAt: time.Now().UTC()}); err != nil {
+		return translate(err, "import")
+	}
 	docs := make([]any, len(cases))
 	for i, c := range cases {
 		c.ImportID = importID
 		docs[i] = c
 	}
 	if _, err := s.cases.InsertMany(ctx, docs); err != nil {
-		if _, delErr := s.cases.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "import_id", Value: importID}}); delErr != nil {
-			return translate(errors.Join(err, delErr), "cases")
+		if undoErr := s.removeImport(context.WithoutCancel(ctx), importID); undoErr != nil {
+			return translate(errors.Join(err, undoErr), "cases")
 		}
 		return translate(err, "a case with one of these emails")
 	}
+	_, err := s.imports.DeleteOne(ctx, byID(importID))
+	return translate(err, "import")
+}
+
+// pendingImport marks a frame import whose cases are being written.
+type pendingImport struct {
+	ID        string    `bson:"_id"`
+	StartedAt time.Time `bson:"started_at"`
+}
+
+// unfinishedAfter is how long an import may take before another process
+// takes it for the leftover of a crash: 2,500 rows take about a second.
+const unfinishedAfter = 10 * time.Minute
+
+// removeUnfinishedImports removes the cases of imports still pending since
+// before cutoff, and their marks.
+func (s *Store) removeUnfinishedImports(ctx context.Context, cutoff time.Time) error {
+	stale, err := findAll[pendingImport](ctx, s.imports, bson.D{{Key: "started_at", Value: bson.D{{Key: "$lt", Value: cutoff}}}}, nil, "imports")
+	if err != nil {
+		return err
+	}
+	for _, imp := range stale {
+		if err := s.removeImport(ctx, imp.ID); err != nil {
+			return translate(err, "cases")
+		}
+	}
 	return nil
+}
+
+// removeImport deletes an import's cases, then its pending mark.
+func (s *Store) removeImport(ctx context.Context, importID string) error {
+	if _, err := s.cases.DeleteMany(ctx, bson.D{{Key: "import_id", Value: importID}}); err != nil {
+		return err
+	}
+	_, err := s.imports.DeleteOne(ctx, byID(importID))
+	return err
 }

@@ -38,6 +38,7 @@ type Store struct {
 	sessions *mongo.Collection
 	keys     *mongo.Collection
 	audit    *mongo.Collection
+	imports  *mongo.Collection
 	embedded *embedded
 	locks    caseLocks
 }
@@ -70,6 +71,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.sessions = s.db.Collection("sessions")
 	s.keys = s.db.Collection("api_keys")
 	s.audit = s.db.Collection("audit")
+	s.imports = s.db.Collection("imports")
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: %w", err)
@@ -77,6 +79,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.createIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: create indexes: %w", err)
+	}
+	if err := s.removeUnfinishedImports(ctx, time.Now().Add(-unfinishedAfter)); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("store: remove unfinished imports: %w", err)
 	}
 	return s, nil
 }
