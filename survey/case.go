@@ -16,8 +16,11 @@ const (
 // token, so the token itself is never stored and a respondent's request can
 // find the case by _id alone.
 type Case struct {
-	ID      string         `bson:"_id"`
-	Survey  string         `bson:"survey"`
+	ID     string `bson:"_id"`
+	Survey string `bson:"survey"`
+	// Rev counts the case's updates; a process that shares the store with
+	// others writes only if the case is still at the revision it read.
+	Rev     int64          `bson:"rev"`
 	Frame   Frame          `bson:"frame"`
 	Status  string         `bson:"status"`
 	Answers map[string]any `bson:"answers,omitempty"`

@@ -23,30 +23,48 @@ func (s *Store) Case(ctx context.Context, id string) (*survey.Case, error) {
 }
 
 // UpdateCase reads the case, lets decide compute the change from it, and
-// applies that change as one update addressed by _id alone. decide runs
-// under the case's lock, so what it saw is what the change applies to.
+// applies that change as one update, so that what decide saw is what the
+// change applies to. Within this process the case's lock ensures that. With
+// the embedded store nothing else writes, and the update is addressed by
+// _id alone, the only filter FerretDB's SQLite backend does not answer by
+// scanning. With a MongoDB that other instances share, the update also
+// names the revision decide saw — a compare-and-set — and is decided again
+// on the newer case when another instance wrote first.
 func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 
-	c, err := s.Case(ctx, id)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		c, err := s.Case(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := decide(c)
+		if err != nil {
+			return nil, err
+		}
+		filter := byID(id)
+		if s.embedded == nil {
+			filter = append(filter, bson.E{Key: "rev", Value: c.Rev})
+		}
+		res, err := s.cases.UpdateOne(ctx, filter, updateDocument(ch))
+		if err != nil {
+			return nil, translate(err, "case")
+		}
+		if res.MatchedCount == 1 {
+			applyChange(c, ch)
+			return c, nil
+		}
+		if s.embedded != nil || attempt == maxCaseRetries {
+			return nil, survey.Errorf(survey.ENOTFOUND, "case not found")
+		}
 	}
-	ch, err := decide(c)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.cases.UpdateOne(ctx, byID(id), updateDocument(ch))
-	if err != nil {
-		return nil, translate(err, "case")
-	}
-	if res.MatchedCount == 0 {
-		return nil, survey.Errorf(survey.ENOTFOUND, "case not found")
-	}
-	applyChange(c, ch)
-	return c, nil
 }
+
+// maxCaseRetries bounds the compare-and-set loop: one respondent's case is
+// written by a handful of requests at most, so losing this often means the
+// case is gone.
+const maxCaseRetries = 8
 
 // updateDocument builds the MongoDB update for a change. Field paths are
 // built from question and page ids, which the instrument restricts to
@@ -74,7 +92,7 @@ func updateDocument(ch *survey.Change) bson.D {
 	if ch.Mark != nil {
 		set = append(set, bson.E{Key: "mark", Value: ch.Mark})
 	}
-	update := bson.D{{Key: "$set", Value: set}}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "rev", Value: 1}}}}
 	for _, id := range ch.ClearAnswers {
 		update = appendOp(update, "$unset", bson.E{Key: "answers." + id, Value: ""})
 	}
@@ -122,6 +140,7 @@ func statusTimeField(status string) string {
 // the case as stored without reading it again.
 func applyChange(c *survey.Case, ch *survey.Change) {
 	c.UpdatedAt = ch.At
+	c.Rev++
 	if c.Answers == nil {
 		c.Answers = map[string]any{}
 	}
