@@ -22,9 +22,9 @@ import (
 
 // Mailer sends the waves: it starts each wave when its time comes, fills
 // its outbox, and works the outbox through SMTP at a bounded rate, one
-// message at a time. It is the only writer of outbox entries, and one
-// process runs one Mailer (run it on one instance only when several share
-// a database).
+// message at a time. It is the only writer of outbox entries. Every
+// instance of the service runs one, and each does nothing unless it holds
+// the "mailer" lease, so that only one works the outbox of a database.
 //
 // Delivery is at most once. An entry is marked sending before it is handed
 // to the mail server and sent, bounced or failed after the server answers;
@@ -40,6 +40,8 @@ type Mailer struct {
 	BaseURL    string
 	From       string
 	Logger     *slog.Logger
+	// Lease says which instance works the outbox.
+	Lease *Lease
 
 	// Now and Sleep are the clock of schedules, back-off and the rate
 	// limit; tests replace them.
@@ -88,7 +90,7 @@ func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseUR
 	}
 	return &Mailer{
 		Store: st, Instrument: in, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
-		From: from.String(), Logger: logger,
+		From: from.String(), Logger: logger, Lease: NewLease(st, "mailer", time.Minute),
 		Now: time.Now, Sleep: sleep, Poll: 15 * time.Second, MaxAttempts: 5, Backoff: time.Minute, PauseFor: time.Minute,
 		client:  client,
 		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
@@ -107,23 +109,50 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Run settles what a crash left behind, then works due waves until ctx
-// ends. The message in flight when ctx ends is finished and recorded.
+// Run works due waves until ctx ends, then releases the lease so that
+// another instance may take over at once. The message in flight when ctx
+// ends is finished and recorded.
 func (m *Mailer) Run(ctx context.Context) {
-	if err := m.Recover(ctx); err != nil {
-		m.Logger.Error("mail: settling interrupted messages", "err", err)
-	}
 	for ctx.Err() == nil {
 		if err := m.Work(ctx); err != nil && ctx.Err() == nil {
 			m.Logger.Error("mail: working the outbox", "err", err)
 		}
 		_ = m.Sleep(ctx, m.Poll)
 	}
+	if err := m.Lease.Release(context.WithoutCancel(ctx)); err != nil {
+		m.Logger.Warn("mail: releasing the lease; another instance takes over when it runs out", "err", err)
+	}
+}
+
+// keepLease reports whether this mailer may work the outbox now. It
+// renews the lease once a third of it has run, so that it does not run
+// out while the mailer works; when it claims the lease afresh, it first
+// settles what a previous holder, or this one before a restart, left
+// sending, and lets the lease go if it cannot.
+func (m *Mailer) keepLease(ctx context.Context) (bool, error) {
+	now := m.Now()
+	left := m.Lease.Until().Sub(now)
+	if left > m.Lease.TTL*2/3 {
+		return true, nil
+	}
+	if left > 0 {
+		return m.Lease.Renew(ctx, now)
+	}
+	if held, err := m.Lease.Acquire(ctx, now); !held || err != nil {
+		return false, err
+	}
+	m.Logger.Info("mail: this instance works the outbox", "holder", m.Lease.Holder)
+	if err := m.Recover(ctx); err != nil {
+		_ = m.Lease.Release(context.WithoutCancel(ctx)) // so the next claim settles them again
+		return false, fmt.Errorf("settling interrupted messages: %w", err)
+	}
+	return true, nil
 }
 
 // Recover settles the entries a stopped process left sending: from the
 // case's contact history when it shows the server's answer, else as
-// uncertain. None is sent again.
+// uncertain. None is sent again. The mailer does it whenever it claims the
+// lease, when no other instance works the outbox.
 func (m *Mailer) Recover(ctx context.Context) error {
 	stuck, err := m.Store.EntriesInStatus(ctx, waves.EntrySending)
 	if err != nil {
@@ -160,8 +189,12 @@ func (m *Mailer) Recover(ctx context.Context) error {
 
 // Work starts the waves whose time has come and sends every due message
 // of the waves that are sending, or paused and due to try again. It
-// returns when nothing is due or ctx ends.
+// returns when nothing is due, ctx ends, or the mailer does not hold the
+// lease.
 func (m *Mailer) Work(ctx context.Context) error {
+	if held, err := m.keepLease(ctx); !held || err != nil {
+		return err
+	}
 	defer m.hangUp()
 	ws, err := m.Store.Waves(ctx, m.Instrument.ID)
 	if err != nil {
@@ -241,7 +274,11 @@ func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
 		if m.Now().Before(e.NextAttemptAt) {
 			continue
 		}
-		// Staff may have cancelled the wave since the last message.
+		// Another instance may have taken the outbox over, or staff
+		// cancelled the wave, since the last message.
+		if held, err := m.keepLease(ctx); !held || err != nil {
+			return err
+		}
 		if cur, err := m.Store.Wave(ctx, w.ID); err != nil || !cur.Active() {
 			return err
 		}
@@ -404,6 +441,10 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 	}
 	if err := m.throttle(ctx); err != nil {
 		return false, nil // stopping; the entry is still pending
+	}
+	// At a low rate the throttle may have waited for longer than the lease lasts.
+	if held, err := m.keepLease(ctx); !held || err != nil {
+		return false, err
 	}
 	ctx = context.WithoutCancel(ctx)
 	e.Status, e.UpdatedAt = waves.EntrySending, m.Now()

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,7 +434,8 @@ func TestMailerThrottle(t *testing.T) {
 }
 
 // A mailer stopped after k messages, and a new one started as after a
-// restart, send every message once.
+// restart, send every message once: the stop releases the lease, so the
+// new one takes over at once.
 func TestMailerResumesAfterStop(t *testing.T) {
 	env := newMailEnv(t)
 	tokens := env.cases(10)
@@ -444,10 +446,7 @@ func TestMailerResumesAfterStop(t *testing.T) {
 			stop() // while the fourth is in flight
 		}
 	}
-	first := env.mailer(1000)
-	if err := first.Work(ctx); err != nil {
-		t.Fatal(err)
-	}
+	env.mailer(1000).Run(ctx)
 	if n := len(env.sink.received()); n != 4 {
 		t.Fatalf("%d messages before the stop, want 4", n)
 	}
@@ -456,19 +455,90 @@ func TestMailerResumesAfterStop(t *testing.T) {
 		t.Errorf("after the stop: %+v; want the fourth recorded as sent", s.Counts)
 	}
 	env.sink.onMessage = nil
-	second := env.mailer(1000)
-	if err := second.Recover(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	env.work(second)
+	env.work(env.mailer(1000))
 	onceEach(t, env.sink.received(), tokens)
 	if s := env.summary(w.ID); s.Sent != 10 || s.Status != waves.StatusDone {
 		t.Errorf("after the restart: %+v", s)
 	}
 }
 
-// Entries a crash left sending are settled from the case when it shows
-// the answer, else marked uncertain; neither is sent again.
+// Two instances on one database: only the one holding the lease sends.
+// When it stops without releasing it, as when killed, the other takes over
+// once the lease has run out. Every message goes out once.
+func TestMailerLease(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(6)
+	w := env.createWave(`{"kind":"invitation"}`)
+	a, b := env.mailer(1000), env.mailer(1000)
+	ctx, kill := context.WithCancel(context.Background())
+	env.sink.onMessage = func(n int) {
+		if n == 3 {
+			kill()
+		}
+	}
+	var wg sync.WaitGroup
+	for _, m := range []*Mailer{a, b} {
+		wg.Go(func() {
+			if err := m.Work(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	env.sink.onMessage = nil
+	if n := len(env.sink.received()); n != 3 {
+		t.Fatalf("%d messages before the holder stopped, want 3", n)
+	}
+	holder, other := a, b
+	if a.Lease.Until().IsZero() {
+		holder, other = b, a
+	}
+	if holder.Lease.Until().IsZero() || !other.Lease.Until().IsZero() {
+		t.Fatalf("leases until %v and %v: want one holder", a.Lease.Until(), b.Lease.Until())
+	}
+
+	env.clock.Advance(holder.Lease.Until().Sub(env.clock.Now()) - time.Second)
+	env.work(other)
+	if n := len(env.sink.received()); n != 3 {
+		t.Errorf("the other instance sent %d messages before the lease ran out", n-3)
+	}
+	env.clock.Advance(2 * time.Second)
+	env.work(other)
+	env.work(holder) // it lost the lease: it sends nothing more
+	onceEach(t, env.sink.received(), tokens)
+	if s := env.summary(w.ID); s.Status != waves.StatusDone || s.Sent != 6 {
+		t.Errorf("wave %s, counts %+v", s.Status, s.Counts)
+	}
+}
+
+// The holder renews the lease as it works, so that another instance does
+// not take a wave over midway when the mail server is slow: here each
+// message takes 25 s to be accepted.
+func TestMailerLeaseRenewed(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(6)
+	env.createWave(`{"kind":"invitation"}`)
+	holder, other := env.mailer(1000), env.mailer(1000)
+	var took atomic.Bool
+	env.sink.onMessage = func(n int) {
+		env.clock.Advance(25 * time.Second)
+		if n == 3 { // 75 s after the holder claimed the lease
+			if err := other.Work(context.Background()); err != nil {
+				t.Error(err)
+			}
+			took.Store(!other.Lease.Until().IsZero())
+		}
+	}
+	env.work(holder)
+	if took.Load() {
+		t.Error("another instance took the lease from a holder that was working")
+	}
+	onceEach(t, env.sink.received(), tokens)
+}
+
+// Entries a crash left sending are settled, when a mailer claims the
+// lease, from the case when it shows the answer, else marked uncertain;
+// neither is sent again.
 func TestMailerRecoverAfterCrash(t *testing.T) {
 	env := newMailEnv(t)
 	ctx := context.Background()
@@ -492,11 +562,7 @@ func TestMailerRecoverAfterCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	restarted := env.mailer(1000)
-	if err := restarted.Recover(ctx); err != nil {
-		t.Fatal(err)
-	}
-	env.work(restarted)
+	env.work(env.mailer(1000))
 	got := env.sink.received()
 	if len(got) != 1 || got[0].To != "person02@city.example" {
 		t.Fatalf("sent %v, want only the message never tried", got)

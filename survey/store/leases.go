@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Leases let one process at a time do a job that must not run twice when
+// several share a database (working the mail outbox, the nightly run): one
+// document per job, {_id: name, holder, until}. Each write is one update of
+// that document, atomic on MongoDB. The embedded FerretDB applies an update
+// by reading the document and writing it back, so the store's per-document
+// lock serializes them within this process, the only one an embedded store
+// serves. The collection holds a few documents, so filtering on more than
+// _id costs nothing there.
+
+func (s *Store) leaseColl() *mongo.Collection { return s.db.Collection("leases") }
+
+// ClaimLease makes holder the holder of the named lease until the given
+// time if the lease is free, ran out before now, or is holder's already,
+// and reports whether it did.
+func (s *Store) ClaimLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	unlock := s.locks.lock("lease/" + name)
+	defer unlock()
+	filter := bson.D{{Key: "_id", Value: name}, {Key: "$or", Value: bson.A{
+		bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now}}}},
+		bson.D{{Key: "holder", Value: holder}},
+	}}}
+	set := bson.D{{Key: "$set", Value: bson.D{{Key: "holder", Value: holder}, {Key: "until", Value: until}}}}
+	_, err := s.leaseColl().UpdateOne(ctx, filter, set, options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		// The filter did not match, so the upsert tried to create the
+		// document: another holder has it, or won the race to create it.
+		return false, nil
+	}
+	if err != nil {
+		return false, translate(err, "lease")
+	}
+	return true, nil
+}
+
+// RenewLease moves the named lease's end to until if holder still holds
+// it, and reports whether it did: if so, nobody else held it meanwhile.
+func (s *Store) RenewLease(ctx context.Context, name, holder string, until time.Time) (bool, error) {
+	unlock := s.locks.lock("lease/" + name)
+	defer unlock()
+	res, err := s.leaseColl().UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: until}}}})
+	if err != nil {
+		return false, translate(err, "lease")
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// ReleaseLease frees the named lease if holder holds it, so that another
+// may claim it at once.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	unlock := s.locks.lock("lease/" + name)
+	defer unlock()
+	_, err := s.leaseColl().DeleteOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}})
+	return translate(err, "lease")
+}
