@@ -19,6 +19,13 @@ import (
 // its base URL, the demo links, and a stop function that sends the
 // equivalent of SIGTERM and waits for run to return.
 func startServe(t *testing.T, dataDir string) (base string, links []string, stop func() error) {
+	base, links, _, stop = startServeAdmin(t, dataDir)
+	return base, links, stop
+}
+
+// startServeAdmin is startServe that also returns the line naming the demo
+// PI's login.
+func startServeAdmin(t *testing.T, dataDir string) (base string, links []string, admin string, stop func() error) {
 	t.Helper()
 	env := map[string]string{
 		"CANVASS_ADDR":     "127.0.0.1:0",
@@ -42,17 +49,20 @@ func startServe(t *testing.T, dataDir string) (base string, links []string, stop
 		if strings.Contains(line, "/s/") {
 			links = append(links, strings.Fields(line)[0])
 		}
-		if base != "" && len(links) == 5 {
+		if strings.Contains(line, "/admin") {
+			admin = line
+		}
+		if base != "" && len(links) == 5 && admin != "" {
 			break
 		}
 	}
 	go io.Copy(io.Discard, outR)
-	if base == "" || len(links) != 5 {
+	if base == "" || len(links) != 5 || !strings.Contains(admin, "pi@demo.example") {
 		cancel()
-		t.Fatalf("serve printed base %q and %d links; run: %v", base, len(links), <-done)
+		t.Fatalf("serve printed base %q, %d links and admin %q; run: %v", base, len(links), admin, <-done)
 	}
 	waitReady(t, base)
-	return base, links, func() error {
+	return base, links, admin, func() error {
 		cancel()
 		return <-done
 	}
@@ -245,6 +255,29 @@ func TestREADMEListsEverySetting(t *testing.T) {
 			if !strings.Contains(string(readme), "`"+name+"`") {
 				t.Errorf("README.md does not document %s", name)
 			}
+		}
+	}
+}
+
+// --demo prints a PI login that works, the same after a restart.
+func TestServeDemoPI(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		base, _, admin, stop := startServeAdmin(t, dir)
+		m := regexp.MustCompile(`email (\S+), password (\S+)\)`).FindStringSubmatch(admin)
+		if m == nil {
+			t.Fatalf("admin line %q", admin)
+		}
+		res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email": "`+m[1]+`", "password": "`+m[2]+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("demo PI login: %d", res.StatusCode)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

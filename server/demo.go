@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/token"
 )
 
@@ -35,4 +36,34 @@ func (s *Server) CreateDemoCases(ctx context.Context, secret []byte) ([]string, 
 		links = append(links, fmt.Sprintf("%s/s/%s  (%s, %s)", s.BaseURL, tok, f.Department, f.City))
 	}
 	return links, nil
+}
+
+// demoPIEmail is the demo's PI account, made by --demo when the store has
+// no user, so that a newcomer can try the admin side too.
+const demoPIEmail = "pi@demo.example"
+
+// CreateDemoPI makes sure a PI exists for the demo and returns how to log in.
+// When the store has no user, it creates pi@demo.example with a password
+// derived from the secret (stable across restarts, like the demo links).
+// When other users exist, it makes none and says so.
+func (s *Server) CreateDemoPI(ctx context.Context, secret []byte) (string, error) {
+	password := base64.RawURLEncoding.EncodeToString(token.Derive(secret, "demo-pi")[:12])
+	if _, err := s.Store.UserByEmail(ctx, demoPIEmail); err == nil {
+		return fmt.Sprintf("%s/admin  (email %s, password %s)", s.BaseURL, demoPIEmail, password), nil
+	}
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return s.BaseURL + "/admin  (log in with your account)", nil
+	}
+	u, err := account.NewUser(demoPIEmail, password, account.RolePI)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.InsertUser(ctx, u); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/admin  (email %s, password %s)", s.BaseURL, demoPIEmail, password), nil
 }

@@ -81,6 +81,12 @@ func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) er
 		for _, l := range links {
 			fmt.Fprintln(o.Stdout, "  "+l)
 		}
+		admin, err := s.CreateDemoPI(ctx, cfg.Secret)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("demo PI: %w", err)
+		}
+		fmt.Fprintln(o.Stdout, "the research team's pages:\n  "+admin)
 	}
 	srv := &http.Server{
 		Handler:           s,
