@@ -43,11 +43,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.C
 		if err != nil {
 			return nil, err
 		}
-		filter := byID(id)
-		if s.embedded == nil {
-			filter = append(filter, bson.E{Key: "rev", Value: c.Rev})
-		}
-		res, err := s.cases.UpdateOne(ctx, filter, updateDocument(ch))
+		res, err := s.cases.UpdateOne(ctx, s.revisionFilter(id, c.Rev), updateDocument(ch))
 		if err != nil {
 			return nil, translate(err, "case")
 		}
@@ -61,9 +57,20 @@ func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.C
 	}
 }
 
-// maxCaseRetries bounds the compare-and-set loop: one respondent's case is
-// written by a handful of requests at most, so losing this often means the
-// case is gone.
+// revisionFilter addresses a document by _id and, where other processes may
+// write it too, by the revision this one read: a compare-and-set. The
+// embedded store belongs to this process, whose locks already order its
+// writes, and answers only an _id-alone filter without scanning.
+func (s *Store) revisionFilter(id string, rev int64) bson.D {
+	if s.embedded != nil {
+		return byID(id)
+	}
+	return bson.D{{Key: "_id", Value: id}, {Key: "rev", Value: rev}}
+}
+
+// maxCaseRetries bounds the compare-and-set loops: a case or a wave is
+// written by a handful of requests at once at most, so losing this often
+// means it is gone.
 const maxCaseRetries = 8
 
 // updateDocument builds the MongoDB update for a change. Field paths are

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // Two processes on one store: one reads a case, the other submits it, then
@@ -50,5 +51,44 @@ func TestUpdateCaseSharedStore(t *testing.T) {
 	}
 	if c.Status != survey.StatusSubmitted || len(c.Answers) != 0 || c.Rev != 1 {
 		t.Errorf("case %+v", c)
+	}
+}
+
+// A cancel from one instance is not undone by another instance's update of
+// the same wave that read it before.
+func TestUpdateWaveSharedStore(t *testing.T) {
+	ctx := context.Background()
+	a, err := Open(ctx, Config{DataDir: t.TempDir(), Database: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	b, err := Open(ctx, Config{URI: a.embedded.uri, Database: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	if err := a.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: "s", Kind: waves.KindInvitation, Status: waves.StatusPaused}); err != nil {
+		t.Fatal(err)
+	}
+	changes := 0
+	_, err = b.UpdateWave(ctx, "w1", func(w *waves.Wave) error {
+		changes++
+		if changes == 1 { // meanwhile, staff cancel it on the other instance
+			if _, err := a.UpdateWave(ctx, "w1", func(w *waves.Wave) error { w.Status = waves.StatusCancelled; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.Status != waves.StatusPaused {
+			return survey.Errorf(survey.ECONFLICT, "no longer paused")
+		}
+		w.Status = waves.StatusSending
+		return nil
+	})
+	if survey.ErrorCode(err) != survey.ECONFLICT || changes != 2 {
+		t.Fatalf("got %v after %d changes", err, changes)
+	}
+	if w, _ := a.Wave(ctx, "w1"); w.Status != waves.StatusCancelled {
+		t.Errorf("status %q, want cancelled", w.Status)
 	}
 }

@@ -29,11 +29,7 @@ func (s *Store) InsertWave(ctx context.Context, w *waves.Wave) error {
 
 // Wave returns the wave with the given id.
 func (s *Store) Wave(ctx context.Context, id string) (*waves.Wave, error) {
-	var w waves.Wave
-	if err := s.waveColl().FindOne(ctx, byID(id)).Decode(&w); err != nil {
-		return nil, translate(err, "wave")
-	}
-	return &w, nil
+	return findOne[waves.Wave](ctx, s.waveColl(), byID(id), "wave")
 }
 
 // Waves lists a survey's waves, the earliest scheduled first.
@@ -49,17 +45,27 @@ func (s *Store) Waves(ctx context.Context, surveyID string) ([]waves.Wave, error
 func (s *Store) UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error) {
 	unlock := s.locks.lock("wave/" + id)
 	defer unlock()
-	w, err := s.Wave(ctx, id)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		w, err := s.Wave(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(w); err != nil {
+			return nil, err
+		}
+		seen := w.Rev
+		w.Rev++
+		res, err := s.waveColl().ReplaceOne(ctx, s.revisionFilter(id, seen), w)
+		if err != nil {
+			return nil, translate(err, "wave")
+		}
+		if res.MatchedCount == 1 {
+			return w, nil
+		}
+		if s.embedded != nil || attempt == maxCaseRetries {
+			return nil, survey.Errorf(survey.ENOTFOUND, "wave not found")
+		}
 	}
-	if err := change(w); err != nil {
-		return nil, err
-	}
-	if _, err := s.waveColl().ReplaceOne(ctx, byID(id), w); err != nil {
-		return nil, translate(err, "wave")
-	}
-	return w, nil
 }
 
 // FillOutbox queues a wave's entries and returns how many were new. An

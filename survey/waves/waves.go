@@ -35,8 +35,10 @@ const (
 
 // Wave is one mailing to a selection of cases.
 type Wave struct {
-	ID          string    `bson:"_id" json:"id"`
-	Survey      string    `bson:"survey" json:"survey"`
+	ID     string `bson:"_id" json:"id"`
+	Survey string `bson:"survey" json:"survey"`
+	// Rev counts the wave's updates, for writes from several instances.
+	Rev         int64     `bson:"rev" json:"-"`
 	Kind        string    `bson:"kind" json:"kind"`
 	Subject     string    `bson:"subject" json:"subject"`
 	Text        string    `bson:"text" json:"text"`
