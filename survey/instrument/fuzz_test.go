@@ -2,6 +2,7 @@ package instrument
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -86,6 +87,47 @@ func FuzzDecodeJSON(f *testing.F) {
 		in.Clean(set)
 		if err := in.Check(set); err != nil {
 			t.Fatalf("cleaned answers do not re-validate: %v", err)
+		}
+	})
+}
+
+// FuzzDecodeForm: no posted page form panics the decoder; whatever it
+// accepts re-validates, and on an error it keeps what was posted.
+func FuzzDecodeForm(f *testing.F) {
+	for _, seed := range []string{
+		"color=1&channels=3&channels=1&years=12&name=Ann",
+		"color=dont_know&years=dont_know&years=7",
+		"color=%24gt&years=1e999&name=%00%ff",
+		"channels=0&channels=1&unknown=1&a.b=2",
+	} {
+		f.Add(seed, 0)
+	}
+	in, err := LoadFile("testdata/good.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string, page int) {
+		form, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		res, err := in.DecodeForm(page, form)
+		if res == nil {
+			t.Fatal("DecodeForm returned no result")
+		}
+		if err != nil {
+			if len(res.Set) != 0 || len(res.Clear) != 0 {
+				t.Fatalf("an error came with answers to save: %v", res.Set)
+			}
+			return
+		}
+		if err := in.Check(res.Set); err != nil {
+			t.Fatalf("accepted answers do not re-validate: %v", err)
+		}
+		for id := range res.Set {
+			if it, ok := in.Item(id); !ok || it.Page != page {
+				t.Fatalf("answer to %q, not an item of page %d", id, page)
+			}
 		}
 	})
 }
