@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, for indexIDs
 )
 
 // embedded is a FerretDB server running inside this process on its SQLite
@@ -17,6 +20,7 @@ import (
 // makes `canvass serve` a single binary with a real store and no set-up.
 type embedded struct {
 	uri  string
+	dir  string // where FerretDB keeps one SQLite file per database
 	stop context.CancelFunc
 	done chan struct{}
 }
@@ -43,7 +47,7 @@ func startEmbedded(dir string, logger *slog.Logger) (*embedded, error) {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &embedded{stop: cancel, done: make(chan struct{})}
+	e := &embedded{dir: dir, stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx) // returns only after ctx is cancelled; closes SQLite cleanly
@@ -51,6 +55,53 @@ func startEmbedded(dir string, logger *slog.Logger) (*embedded, error) {
 	// MongoDBURI waits for the listener Run has started.
 	e.uri = f.MongoDBURI()
 	return e, nil
+}
+
+// idIndexPrefix names the indexes indexIDs makes; FerretDB names its own
+// "<table>_<index name>", so none of its names starts with this.
+const idIndexPrefix = "canvass_id_"
+
+// indexIDs gives every collection of the database the index FerretDB's own
+// _id lookups need. FerretDB 1.24's SQLite backend (the last line with that
+// backend, so the one we build on) finds a document with
+// WHERE _ferretdb_sjson->'$._id' = ?, but the unique index it creates for
+// _id is on _ferretdb_sjson->"_id": another expression, so SQLite's planner
+// ignores it and scans the table on every lookup, update and delete by _id —
+// a respondent's save cost time in proportion to the sample. An index on
+// exactly FerretDB's expression turns the scan into a search. It is an
+// ordinary SQLite index beside FerretDB's tables: FerretDB's metadata does
+// not list it, and dropping a collection drops it with the table.
+// TestIDLookupsUseIndex checks, through FerretDB's own explain, that the
+// plan uses it and that without it the plan scans (so the trick is needed).
+func (e *embedded) indexIDs(ctx context.Context, database string) error {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM "_ferretdb_collections"`)
+	if err != nil {
+		return fmt.Errorf("embedded store: list tables: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("embedded store: list tables: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("embedded store: list tables: %w", err)
+	}
+	for _, t := range tables {
+		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, idIndexPrefix+t, t)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("embedded store: index %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // close stops the listener and waits until the SQLite files are closed.

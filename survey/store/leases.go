@@ -18,7 +18,7 @@ import (
 // serves. The collection holds a few documents, so filtering on more than
 // _id costs nothing there.
 
-func (s *Store) leaseColl() *mongo.Collection { return s.db.Collection("leases") }
+func (s *Store) leaseColl() *mongo.Collection { return s.coll(collLeases) }
 
 // ClaimLease makes holder the holder of the named lease until the given
 // time if the lease is free, ran out before now, or is holder's already,

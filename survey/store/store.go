@@ -66,40 +66,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.client = client
 	s.db = client.Database(cfg.Database)
-	s.cases = s.db.Collection("cases")
-	s.users = s.db.Collection("users")
-	s.sessions = s.db.Collection("sessions")
-	s.keys = s.db.Collection("api_keys")
-	s.audit = s.db.Collection("audit")
-	s.imports = s.db.Collection("imports")
+	s.cases = s.coll(collCases)
+	s.users = s.coll(collUsers)
+	s.sessions = s.coll(collSessions)
+	s.keys = s.coll(collKeys)
+	s.audit = s.coll(collAudit)
+	s.imports = s.coll(collImports)
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if err := s.createIndexes(ctx); err != nil {
+	if err := s.createSchema(ctx); err != nil {
 		_ = s.Close(context.Background())
-		return nil, fmt.Errorf("store: create indexes: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	if err := s.removeUnfinishedImports(ctx, time.Now().Add(-unfinishedAfter)); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: remove unfinished imports: %w", err)
 	}
 	return s, nil
-}
-
-func (s *Store) createIndexes(ctx context.Context) error {
-	if _, err := s.cases.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "survey", Value: 1}, {Key: "frame.email", Value: 1}},
-			Options: options.Index().SetName("survey_email").SetUnique(true)},
-	}); err != nil {
-		return err
-	}
-	if _, err := s.users.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}},
-		Options: options.Index().SetName("email").SetUnique(true)}); err != nil {
-		return err
-	}
-	_, err := s.audit.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")})
-	return err
 }
 
 // Ping reports whether the store answers.

@@ -18,8 +18,8 @@ import (
 // message. Every write addresses one document by _id; the views that
 // need counts scan the outbox once and add up in Go.
 
-func (s *Store) waveColl() *mongo.Collection   { return s.db.Collection("waves") }
-func (s *Store) outboxColl() *mongo.Collection { return s.db.Collection("outbox") }
+func (s *Store) waveColl() *mongo.Collection   { return s.coll(collWaves) }
+func (s *Store) outboxColl() *mongo.Collection { return s.coll(collOutbox) }
 
 // InsertWave stores a new wave.
 func (s *Store) InsertWave(ctx context.Context, w *waves.Wave) error {
