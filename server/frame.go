@@ -15,6 +15,7 @@ import (
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/token"
 )
 
@@ -28,23 +29,16 @@ type importedCase struct {
 	URL   string `json:"url"`
 }
 
-// importFrame validates a sample-frame CSV against the survey and the cases
-// already in the sample, then creates a case with a fresh token for every
-// row — all of them or, on any problem, none.
+// importFrame validates a sample-frame CSV against the survey, then creates
+// a case with a fresh token for every row — all of them or, on any problem,
+// none. The store finds rows already in the sample, without reading it.
 func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, error) {
 	ctx := c.Request().Context()
-	existing, err := s.Store.Cases(ctx, s.Instrument.ID)
+	file, err := frame.Parse(body, s.Instrument)
 	if err != nil {
 		return nil, err
 	}
-	emails := make([]string, len(existing))
-	for i, ec := range existing {
-		emails[i] = ec.Frame.Email
-	}
-	rows, err := frame.Parse(body, s.Instrument, emails)
-	if err != nil {
-		return nil, err
-	}
+	rows := file.Rows
 	now := s.Now().UTC() // the survey's clock, like every timestamp on a case
 	importID := account.NewID()
 	cases := make([]*survey.Case, len(rows))
@@ -56,7 +50,10 @@ func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, er
 			CreatedAt: now, UpdatedAt: now, SealedToken: s.sealer.Seal(tok)}
 		out[i] = importedCase{ID: cases[i].ID, Email: f.Email, URL: s.BaseURL + "/s/" + tok}
 	}
-	if err := s.Store.InsertCases(ctx, importID, cases); err != nil {
+	var inSample *store.DuplicateError
+	if err := s.Store.InsertCases(ctx, importID, cases); errors.As(err, &inSample) {
+		return nil, file.InSample(inSample.Indexes)
+	} else if err != nil {
 		return nil, err
 	}
 	s.record(c, "frame.import", importID, "", map[string]string{"cases": strconv.Itoa(len(cases))})

@@ -65,8 +65,18 @@ func TestFrameImport(t *testing.T) {
 	}
 	// The same people again: every row is already in the sample.
 	res, again := env.importFrame(staff.key, syntheticCSV(t, 3, 1))
-	if res.StatusCode != 422 || len(again.Rows) != 3 || !strings.Contains(again.Rows[0].Message, "already in the sample") {
+	if res.StatusCode != 422 || len(again.Rows) != 3 || !strings.Contains(again.Rows[0].Message, "already in the sample") || again.Rows[2].Line != 4 {
 		t.Errorf("re-import: %d %+v", res.StatusCode, again.Rows)
+	}
+	// New people with one already in the sample, last: none is imported,
+	// and the error names the line of the one.
+	known := strings.SplitN(syntheticCSV(t, 1, 1), "\n", 2)[1]
+	res, mixed := env.importFrame(staff.key, strings.Replace(syntheticCSV(t, 2, 77), "@", "+mixed@", -1)+known)
+	if res.StatusCode != 422 || len(mixed.Rows) != 1 || mixed.Rows[0].Line != 4 || mixed.Rows[0].Field != "email" {
+		t.Errorf("mixed import: %d %+v", res.StatusCode, mixed.Rows)
+	}
+	if all, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID); len(all) != 2500 {
+		t.Errorf("%d cases after a refused import, want 2500", len(all))
 	}
 	// Links as CSV for mail merge.
 	res, body := env.doWith(http.Header{"Authorization": {"Bearer " + staff.key}, "Content-Type": {"text/csv"}, "Accept": {"text/csv"}},

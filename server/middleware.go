@@ -1,9 +1,13 @@
 package server
 
 import (
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/canvass-survey/canvass/survey/respond"
 )
 
 // securityHeaders sets the headers every response carries. Respondent URLs
@@ -19,6 +23,13 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
+		c.Response().Before(func() {
+			// Every 503 is worth retrying: a refusal at the gate wrote
+			// nothing, and a save sent again is recorded once.
+			if c.Response().Status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+				h.Set("Retry-After", strconv.Itoa(int(respond.RetryAfter/time.Second)))
+			}
+		})
 		return next(c)
 	}
 }

@@ -134,7 +134,7 @@ func (s *Server) handlePagePost(c echo.Context) error {
 		return survey.Errorf(survey.EINVALID, "The form could not be read")
 	}
 	v, page, err := s.openPage(c)
-	if survey.ErrorCode(err) == survey.EUNAVAILABLE {
+	if code := survey.ErrorCode(err); code == survey.EUNAVAILABLE || code == survey.EBUSY {
 		return s.storeDown(c, form, err)
 	}
 	if err != nil || v == nil {
@@ -160,9 +160,11 @@ func (s *Server) handlePagePost(c echo.Context) error {
 		PageSeconds: pageSeconds(s.Instrument.Pages[page].ID, form.Get("shown"), s.Now())})
 	switch code := survey.ErrorCode(err); {
 	case err == nil:
+	case code == survey.EBUSY:
+		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notSaved)
 	case code == survey.EUNAVAILABLE || code == survey.EINTERNAL:
 		s.Logger.Error("saving a page failed", "err", err)
-		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notSaved)
+		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notConfirmed)
 	default:
 		return s.pageError(c, err)
 	}
@@ -176,7 +178,12 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	return s.redirectTo(c, dest)
 }
 
-const notSaved = "We could not save your answers just now. They are still on this page: please try again in a moment."
+// What a page says when a save fails: refused before the store was touched,
+// or sent to a store that did not confirm it.
+const (
+	notSaved     = "We could not save your answers just now. They are still on this page: please try again in a moment."
+	notConfirmed = "We could not confirm that your answers were saved. They are still on this page: please send them again in a moment; nothing is recorded twice."
+)
 
 // storeDown shows the posted page again, as typed, when the store cannot
 // even be read: the person must not lose what they wrote.

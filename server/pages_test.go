@@ -28,7 +28,7 @@ func postedFields(body string) []string {
 }
 
 // location follows one redirect and says where it pointed.
-func location(t *testing.T, res *http.Response, body string) string {
+func location(t testing.TB, res *http.Response, body string) string {
 	t.Helper()
 	wantStatus(t, res, body, http.StatusSeeOther)
 	return res.Header.Get("Location")

@@ -60,6 +60,10 @@ type Options struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed for
 	// the client's address; none: the connection's address.
 	TrustedProxies []*net.IPNet
+	// StoreSlots is how many respondents' requests may be at the store at
+	// once; more wait up to respond.RetryAfter, then get 503. Zero: what
+	// the store takes best (Store.Slots).
+	StoreSlots int
 }
 
 // New builds the server and parses its templates, so that a broken template
@@ -73,6 +77,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.SessionLifetime == 0 {
 		o.SessionLifetime = 12 * time.Hour
+	}
+	if o.StoreSlots == 0 {
+		o.StoreSlots = o.Store.Slots()
 	}
 	pages, err := parseTemplates()
 	if err != nil {
@@ -92,7 +99,7 @@ func New(o Options) (*Server, error) {
 		sessionLifetime: o.SessionLifetime,
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
-			Hasher: token.NewHasher(o.Secret), Now: o.Now},
+			Hasher: token.NewHasher(o.Secret), Now: o.Now, Gate: respond.NewGate(o.StoreSlots, respond.RetryAfter)},
 	}
 	s.echo = echo.New()
 	s.echo.HideBanner = true
@@ -143,7 +150,7 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case survey.EFORBIDDEN, survey.ECLOSED:
 		return http.StatusForbidden
-	case survey.EUNAVAILABLE:
+	case survey.EUNAVAILABLE, survey.EBUSY:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

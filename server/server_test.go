@@ -25,7 +25,7 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 var inField = time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
 
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	store  *store.Store
 	http   *httptest.Server
@@ -34,7 +34,7 @@ type testEnv struct {
 }
 
 // newTestEnv serves the default questionnaire on a fresh embedded store.
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, store: storetest.MustOpen(t), now: inField}
 	srv, err := New(Options{Store: env.store, Instrument: instrument.Default(), Secret: testSecret,
@@ -117,7 +117,7 @@ func (env *testEnv) json(method, path, body string) (*http.Response, string) {
 	return env.do(method, path, "application/json", body)
 }
 
-func wantStatus(t *testing.T, res *http.Response, body string, want int) {
+func wantStatus(t testing.TB, res *http.Response, body string, want int) {
 	t.Helper()
 	if res.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d; body:\n%.2000s", res.Request.Method, res.Request.URL.Path, res.StatusCode, want, body)

@@ -16,7 +16,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // credentials missing or wrong (401)
 	EFORBIDDEN    = "forbidden"    // credentials fine, role insufficient (403)
 	ECLOSED       = "closed"       // outside the field period (403 on the API, a friendly page in HTML)
-	EUNAVAILABLE  = "unavailable"  // the store did not answer (503)
+	EUNAVAILABLE  = "unavailable"  // the store did not answer, so a write may or may not have been made (503)
+	EBUSY         = "busy"         // refused before anything was written: try again later (503 with Retry-After)
 	EINTERNAL     = "internal"     // a bug or an unexpected failure (500, logged)
 )
 

@@ -209,9 +209,9 @@ const utf8BOM = "\xef\xbb\xbf"
 // ignoring case, are an error on the second. A UTF-8 byte-order mark and
 // CRLF line ends are fine; other encodings than UTF-8 are not.
 //
-// existing lists the emails already in the sample; a row repeating one,
-// ignoring case, is an error too.
-func Parse(r io.Reader, in *instrument.Instrument, existing []string) ([]survey.Frame, error) {
+// Parse does not know the sample: the store's unique index finds the rows
+// whose emails it already has, and File.InSample reports them.
+func Parse(r io.Reader, in *instrument.Instrument) (*File, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
 		br.Discard(len(utf8BOM)) // peeked, so it cannot fail
@@ -219,25 +219,41 @@ func Parse(r io.Reader, in *instrument.Instrument, existing []string) ([]survey.
 	p := &parser{
 		csv:    csv.NewReader(br),
 		canon:  newCanon(in),
-		emails: make(map[string]int, len(existing)),
-	}
-	for _, e := range existing {
-		p.emails[strings.ToLower(strings.TrimSpace(e))] = inSample
+		emails: map[string]int{},
 	}
 	p.ctx = context.WithValue(context.Background(), canonKey{}, p.canon)
 	p.csv.ReuseRecord = true
-	rows := p.parse()
+	file := p.parse()
 	switch {
 	case p.readErr != nil:
 		return nil, p.readErr
 	case len(p.errs.Rows) > 0:
 		return nil, &p.errs
 	}
-	return rows, nil
+	return file, nil
 }
 
-// inSample marks an email of a case imported before, in parser.emails.
-const inSample = 0
+// File is a frame that passed every check: its rows, and the line each
+// starts on, for what is found wrong with a row later.
+type File struct {
+	Rows  []survey.Frame
+	Lines []int
+}
+
+// InSample is the rejection of the rows, by index in Rows, whose emails the
+// sample already has.
+func (f *File) InSample(indexes []int) *Errors {
+	errs := &Errors{}
+	for _, i := range indexes {
+		if len(errs.Rows) == MaxErrors {
+			errs.Truncated = true
+			break
+		}
+		errs.Rows = append(errs.Rows, RowError{Line: f.Lines[i], Field: "email",
+			Message: fmt.Sprintf("%q is already in the sample", f.Rows[i].Email)})
+	}
+	return errs
+}
 
 type parser struct {
 	csv     *csv.Reader
@@ -245,7 +261,7 @@ type parser struct {
 	ctx     context.Context // carries canon to the validator
 	names   []string        // per column: its name in Columns, or as the header writes it
 	index   map[string]int  // name in Columns → position in the record
-	emails  map[string]int  // folded email → line of its first row, or inSample
+	emails  map[string]int  // folded email → line of its first row
 	errs    Errors
 	readErr error // r failed: not the file's fault
 }
@@ -260,7 +276,7 @@ func (p *parser) fail(line int, field, format string, args ...any) (stop bool) {
 	return false
 }
 
-func (p *parser) parse() []survey.Frame {
+func (p *parser) parse() *File {
 	header, err := p.csv.Read()
 	if err == io.EOF {
 		p.fail(1, "", "the file is empty")
@@ -275,7 +291,7 @@ func (p *parser) parse() []survey.Frame {
 		return nil
 	}
 	p.csv.FieldsPerRecord = len(header)
-	var rows []survey.Frame
+	file := &File{}
 	for {
 		rec, err := p.csv.Read()
 		if err == io.EOF {
@@ -294,17 +310,18 @@ func (p *parser) parse() []survey.Frame {
 			var ok bool
 			f, ok, stop = p.row(line, rec)
 			if ok {
-				rows = append(rows, f)
+				file.Rows = append(file.Rows, f)
+				file.Lines = append(file.Lines, line)
 			}
 		}
 		if stop {
 			return nil
 		}
 	}
-	if rows == nil && len(p.errs.Rows) == 0 {
+	if file.Rows == nil && len(p.errs.Rows) == 0 {
 		p.fail(headerLine+1, "", "no rows: the file ends after its header")
 	}
-	return rows
+	return file
 }
 
 // syntax records a CSV syntax error, or a failure to read, which stops.
@@ -411,9 +428,7 @@ func (p *parser) row(line int, rec []string) (f survey.Frame, ok, stop bool) {
 	}
 	if r.Email != "" {
 		key := strings.ToLower(r.Email)
-		if first, dup := p.emails[key]; dup && first == inSample {
-			bad("email", "%q is already in the sample", r.Email)
-		} else if dup {
+		if first, dup := p.emails[key]; dup {
 			bad("email", "%q repeats the email of line %d", r.Email, first)
 		} else {
 			p.emails[key] = line

@@ -95,7 +95,7 @@ func TestParse100000Rows(t *testing.T) {
 		t.Skip("slow")
 	}
 	data := frameCSV(t, 100_000)
-	rows, err := Parse(bytes.NewReader(data), instrument.Default(), nil)
+	rows, err := rowsOf(Parse(bytes.NewReader(data), instrument.Default()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestParse100000Rows(t *testing.T) {
 	}
 	// One bad row at the very end rejects them all.
 	bad := append(slices.Clone(data), "late@example.org,Late,,Police,X,TX,30000,monarchy\n"...)
-	rows, err = Parse(bytes.NewReader(bad), instrument.Default(), nil)
+	rows, err = rowsOf(Parse(bytes.NewReader(bad), instrument.Default()))
 	if rows != nil {
 		t.Errorf("got %d rows with an error", len(rows))
 	}
@@ -120,7 +120,7 @@ func BenchmarkParse(b *testing.B) {
 			in := instrument.Default()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				if _, err := Parse(bytes.NewReader(data), in, nil); err != nil {
+				if _, err := rowsOf(Parse(bytes.NewReader(data), in)); err != nil {
 					b.Fatal(err)
 				}
 			}

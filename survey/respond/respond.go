@@ -20,6 +20,8 @@ type Service struct {
 	Instrument *instrument.Instrument
 	Hasher     token.Hasher
 	Now        func() time.Time
+	// Gate bounds the requests at the store at once; nil admits all.
+	Gate *Gate
 }
 
 // View is a case as its respondent sees it: answers normalized, and only
@@ -51,6 +53,11 @@ func (s *Service) Open(ctx context.Context, tok string) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	leave, err := s.Gate.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	c, err := s.Store.Case(ctx, id)
 	if survey.ErrorCode(err) == survey.ENOTFOUND {
 		return nil, errUnknownToken()
@@ -146,11 +153,7 @@ func (s *Service) Submit(ctx context.Context, tok string) (*View, error) {
 // OptOut records that the person declines. Opting out twice is harmless;
 // after submitting it is a conflict: the answers stay.
 func (s *Service) OptOut(ctx context.Context, tok string) (*View, error) {
-	id, err := s.caseID(tok)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Store.UpdateCase(ctx, id, func(c *survey.Case) (*survey.Change, error) {
+	return s.write(ctx, tok, func(c *survey.Case) (*survey.Change, error) {
 		switch c.Status {
 		case survey.StatusSubmitted:
 			return nil, survey.Errorf(survey.ECONFLICT, "These answers have already been submitted.")
@@ -159,19 +162,11 @@ func (s *Service) OptOut(ctx context.Context, tok string) (*View, error) {
 		}
 		return &survey.Change{At: s.Now(), Status: survey.StatusOptedOut}, nil
 	})
-	if err != nil {
-		return nil, unknownIfNotFound(err)
-	}
-	return s.view(c), nil
 }
 
 // update runs decide on the case behind tok if it still accepts answers.
 func (s *Service) update(ctx context.Context, tok string, decide func(*survey.Case, time.Time) (*survey.Change, error)) (*View, error) {
-	id, err := s.caseID(tok)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Store.UpdateCase(ctx, id, func(c *survey.Case) (*survey.Change, error) {
+	return s.write(ctx, tok, func(c *survey.Case) (*survey.Change, error) {
 		now := s.Now()
 		switch {
 		case c.Status == survey.StatusSubmitted:
@@ -183,15 +178,31 @@ func (s *Service) update(ctx context.Context, tok string, decide func(*survey.Ca
 		}
 		return decide(c, now)
 	})
-	if err != nil {
-		return nil, unknownIfNotFound(err)
-	}
-	return s.view(c), nil
 }
 
-func unknownIfNotFound(err error) error {
-	if survey.ErrorCode(err) == survey.ENOTFOUND {
-		return errUnknownToken()
+// write applies decide to the case behind tok once the gate admits it. An
+// admitted write runs to its end even if the respondent goes away, so that
+// what happened is settled; saves are idempotent, so a retry of the same
+// answers after any failure is safe.
+func (s *Service) write(ctx context.Context, tok string, decide func(*survey.Case) (*survey.Change, error)) (*View, error) {
+	id, err := s.caseID(tok)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	leave, err := s.Gate.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	c, err := s.Store.UpdateCase(context.WithoutCancel(ctx), id, decide)
+	switch survey.ErrorCode(err) {
+	case "":
+		return s.view(c), nil
+	case survey.ENOTFOUND:
+		return nil, errUnknownToken()
+	case survey.EUNAVAILABLE:
+		return nil, &survey.Error{Code: survey.EUNAVAILABLE, Err: err,
+			Message: "We could not confirm that your answers were saved. Sending them again is safe: nothing is recorded twice."}
+	}
+	return nil, err
 }

@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/canvass-survey/canvass/survey"
 )
@@ -209,6 +213,11 @@ func (s *Store) Cases(ctx context.Context, surveyID string) ([]survey.Case, erro
 // multi-document transactions, the import is recorded as pending first; a
 // failure part-way removes what it wrote, found by its ImportID, and an
 // import a crash left pending is removed by the next import or start.
+//
+// The unique index on survey and email is the duplicate check against the
+// sample: the import does not read the cases already there (on the embedded
+// store, a scan of all of them). A case whose email the survey has already
+// makes the whole import fail with a *DuplicateError naming every such case.
 func (s *Store) InsertCases(ctx context.Context, importID string, cases []*survey.Case) error {
 	if err := s.removeUnfinishedImports(ctx, time.Now().Add(-unfinishedAfter)); err != nil {
 		return err
@@ -221,14 +230,39 @@ func (s *Store) InsertCases(ctx context.Context, importID string, cases []*surve
 		c.ImportID = importID
 		docs[i] = c
 	}
-	if _, err := s.cases.InsertMany(ctx, docs); err != nil {
+	// Unordered, so that one run finds every duplicate, not only the first.
+	if _, err := s.cases.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
 		if undoErr := s.removeImport(context.WithoutCancel(ctx), importID); undoErr != nil {
 			return translate(errors.Join(err, undoErr), "cases")
 		}
-		return translate(err, "a case with one of these emails")
+		var bulk mongo.BulkWriteException
+		if errors.As(err, &bulk) && bulk.WriteConcernError == nil && onlyDuplicates(bulk.WriteErrors) {
+			dup := &DuplicateError{}
+			for _, we := range bulk.WriteErrors {
+				dup.Indexes = append(dup.Indexes, we.Index)
+			}
+			slices.Sort(dup.Indexes)
+			return dup
+		}
+		return translate(err, "cases")
 	}
 	_, err := s.imports.DeleteOne(ctx, byID(importID))
 	return translate(err, "import")
+}
+
+// DuplicateError is an import refused because the sample already has some
+// of its cases' emails. Indexes are their positions in the import.
+type DuplicateError struct {
+	Indexes []int
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("store: %d cases are already in the sample", len(e.Indexes))
+}
+
+// Unwrap makes it a conflict for code that knows no better.
+func (e *DuplicateError) Unwrap() error {
+	return survey.Errorf(survey.ECONFLICT, "some cases are already in the sample: nothing was imported")
 }
 
 // pendingImport marks a frame import whose cases are being written.

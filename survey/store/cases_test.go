@@ -2,12 +2,15 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
 
@@ -158,21 +161,26 @@ func TestInsertCasesAllOrNothing(t *testing.T) {
 	if err := s.InsertCase(ctx, newCase("old", "taken@example.org")); err != nil {
 		t.Fatal(err)
 	}
-	batch := []*survey.Case{newCase("n1", "one@example.org"), newCase("n2", "two@example.org"), newCase("n3", "taken@example.org")}
-	if got := survey.ErrorCode(s.InsertCases(ctx, "imp1", batch)); got != survey.ECONFLICT {
-		t.Fatalf("got %q, want conflict", got)
+	if err := s.InsertCase(ctx, newCase("old2", "also-taken@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	batch := []*survey.Case{newCase("n1", "taken@example.org"), newCase("n2", "two@example.org"), newCase("n3", "also-taken@example.org"), newCase("n4", "four@example.org")}
+	err := s.InsertCases(ctx, "imp1", batch)
+	var dup *store.DuplicateError
+	if !errors.As(err, &dup) || !slices.Equal(dup.Indexes, []int{0, 2}) || survey.ErrorCode(err) != survey.ECONFLICT {
+		t.Fatalf("got %v, want a conflict naming cases 0 and 2", err)
 	}
 	all, err := s.Cases(ctx, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 1 {
-		t.Errorf("%d cases after a failed import, want the 1 from before", len(all))
+	if len(all) != 2 {
+		t.Errorf("%d cases after a failed import, want the 2 from before", len(all))
 	}
-	if err := s.InsertCases(ctx, "imp2", batch[:2]); err != nil {
+	if err := s.InsertCases(ctx, "imp2", []*survey.Case{batch[1], batch[3]}); err != nil {
 		t.Fatal(err)
 	}
-	if all, _ = s.Cases(ctx, "s1"); len(all) != 3 {
-		t.Errorf("%d cases, want 3", len(all))
+	if all, _ = s.Cases(ctx, "s1"); len(all) != 4 {
+		t.Errorf("%d cases, want 4", len(all))
 	}
 }

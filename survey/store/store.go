@@ -87,6 +87,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// Slots is how many requests at once the store serves best. The embedded
+// store's SQLite takes one write at a time and makes a writer that finds it
+// busy sleep and try again, up to 100 ms at a go, so more writers at once
+// only lengthen the queue's tail; MongoDB serves many in parallel.
+func (s *Store) Slots() int {
+	if s.embedded != nil {
+		return embeddedSlots
+	}
+	return 64
+}
+
+// embeddedSlots was measured with BenchmarkRespondentSaves.
+var embeddedSlots = 2
+
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
