@@ -29,7 +29,7 @@ func BenchmarkUpdateByID(b *testing.B) {
 			now := time.Now()
 			for i := range cases {
 				cases[i] = &survey.Case{ID: fmt.Sprintf("case%06d-xxxxxxxxxxxxx", i), Survey: "s", Status: survey.StatusNew,
-					Frame: survey.Frame{Email: fmt.Sprintf("person%d@example.org", i), Name: "Some Body", Department: "Police", City: "Mesa", State: "AZ", Population: 100000},
+					Frame:     survey.Frame{Email: fmt.Sprintf("person%d@example.org", i), Name: "Some Body", Department: "Police", City: "Mesa", State: "AZ", Population: 100000},
 					CreatedAt: now, UpdatedAt: now}
 			}
 			if err := s.InsertCases(context.Background(), "bench", cases); err != nil {
