@@ -33,9 +33,9 @@ func errBusy() error {
 	return survey.Errorf(survey.EBUSY, "The survey is very busy right now, and your answers were not saved. Please try again in a few seconds.")
 }
 
-// enter takes a slot, or refuses with EBUSY once the wait is over or ctx is
+// Enter takes a slot, or refuses with EBUSY once the wait is over or ctx is
 // done. The caller must call the returned leave once its store work is over.
-func (g *Gate) enter(ctx context.Context) (leave func(), err error) {
+func (g *Gate) Enter(ctx context.Context) (leave func(), err error) {
 	if g == nil {
 		return func() {}, nil
 	}

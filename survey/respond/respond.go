@@ -53,7 +53,7 @@ func (s *Service) Open(ctx context.Context, tok string) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	leave, err := s.Gate.enter(ctx)
+	leave, err := s.Gate.Enter(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (s *Service) write(ctx context.Context, tok string, decide func(*survey.Cas
 	if err != nil {
 		return nil, err
 	}
-	leave, err := s.Gate.enter(ctx)
+	leave, err := s.Gate.Enter(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 }
 
 // DeleteUserSessions ends every session of a user, when the user is
-// disabled or the password changes.
+// disabled or the password changes. The embedded store answers the filter
+// by scanning the sessions: a staff action, never on a respondent's path.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
 	_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
 	return translate(err, "sessions")
@@ -95,7 +96,8 @@ func (s *Store) Key(ctx context.Context, id string) (*account.Key, error) {
 	return findOne[account.Key](ctx, s.keys, byID(id), "key")
 }
 
-// Keys lists the keys of a user, or of everyone when userID is empty.
+// Keys lists the keys of a user, or of everyone when userID is empty: a
+// scan of the few keys on the embedded store, for the Keys page only.
 func (s *Store) Keys(ctx context.Context, userID string) ([]account.Key, error) {
 	filter := bson.D{}
 	if userID != "" {
@@ -129,7 +131,8 @@ func (s *Store) AppendAudit(ctx context.Context, e *account.AuditEntry) error {
 	return translate(err, "audit entry")
 }
 
-// Audit returns the newest entries first, at most limit of them.
+// Audit returns the newest entries first, at most limit of them. The
+// embedded store reads and sorts the whole log for it: the Audit page only.
 func (s *Store) Audit(ctx context.Context, limit int64) ([]account.AuditEntry, error) {
 	return findAll[account.AuditEntry](ctx, s.audit, bson.D{},
 		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit), "audit log")

@@ -290,7 +290,9 @@ func (s *Store) removeUnfinishedImports(ctx context.Context, cutoff time.Time) e
 	return nil
 }
 
-// removeImport deletes an import's cases, then its pending mark.
+// removeImport deletes an import's cases, then its pending mark. The
+// embedded store finds them by scanning the cases: only after a failed
+// import, never on a respondent's path.
 func (s *Store) removeImport(ctx context.Context, importID string) error {
 	if _, err := s.cases.DeleteMany(ctx, bson.D{{Key: "import_id", Value: importID}}); err != nil {
 		return err
