@@ -155,11 +155,14 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	if len(missing) == 0 {
 		dest = s.neighbour(after, page, action)
 	}
-	v, err = s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
+	saved, err := s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
 		Set: res.Set, Clear: res.Clear, Page: dest, Device: deviceClass(c),
 		PageSeconds: pageSeconds(s.Instrument.Pages[page].ID, form.Get("shown"), s.Now())})
+	// A failed save shows the page again over the case as it was read,
+	// with what was typed.
 	switch code := survey.ErrorCode(err); {
 	case err == nil:
+		v = saved
 	case code == survey.EBUSY:
 		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notSaved)
 	case code == survey.EUNAVAILABLE || code == survey.EINTERNAL:

@@ -60,7 +60,7 @@ type Options struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed for
 	// the client's address; none: the connection's address.
 	TrustedProxies []*net.IPNet
-	// StoreSlots is how many respondents' requests may be at the store at
+	// StoreSlots is how many respondents' writes may be at the store at
 	// once; more wait up to respond.RetryAfter, then get 503. Zero: what
 	// the store takes best (Store.Slots).
 	StoreSlots int

@@ -7,7 +7,7 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 )
 
-// Gate admits a bounded number of respondents' requests to the store at
+// Gate admits a bounded number of respondents' writes to the store at
 // once. Past what the store can take, requests used to queue inside the
 // driver and the store until a timeout cut them off — often after their
 // write had been made, so a respondent was told "try again" about answers

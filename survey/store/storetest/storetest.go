@@ -11,6 +11,9 @@ import (
 	"github.com/canvass-survey/canvass/survey/store"
 )
 
+// Database is the name of the database the tests' stores use.
+const Database = "canvass_test"
+
 // MustOpen returns a fresh, empty store for tb.
 func MustOpen(tb testing.TB) *store.Store {
 	tb.Helper()
@@ -23,7 +26,7 @@ func MustOpenDir(tb testing.TB, dir string) *store.Store {
 	tb.Helper()
 	s, err := store.Open(context.Background(), store.Config{
 		DataDir:  dir,
-		Database: "canvass_test",
+		Database: Database,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
