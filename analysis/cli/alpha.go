@@ -9,27 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/canvass-survey/canvass/analysis/dataset"
-	"github.com/canvass-survey/canvass/analysis/reliability"
+	"github.com/canvass-survey/canvass/analysis/report"
 )
-
-// alphaOutput is the JSON document of `analyze alpha`; the field names are a
-// public contract (issue 5): extend, do not rename.
-type alphaOutput struct {
-	N              int      `json:"n"`
-	RawAlpha       Number   `json:"raw_alpha"`
-	StdAlpha       Number   `json:"std_alpha"`
-	G6             Number   `json:"g6"`
-	AverageR       Number   `json:"average_r"`
-	AlphaIfDropped []Number `json:"alpha_if_dropped"`
-	ItemRestR      []Number `json:"item_rest_r"`
-	// Beyond issue 5's list:
-	Items   []string `json:"items"`
-	Reverse []string `json:"reverse"`
-	// OmegaTotal is absent when the one-factor solution cannot be fitted
-	// (fewer than 3 items, say); a warning then says why.
-	OmegaTotal *Number  `json:"omega_total,omitempty"`
-	Warnings   []string `json:"warnings"`
-}
 
 const alphaSynopsis = `--csv FILE --cols a,b,... [--reverse c,d] [--json]
 
@@ -62,30 +43,9 @@ func runAlpha(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *csvPath, err)
 	}
-	alpha, err := reliability.CronbachAlpha(items, rows, reversed)
+	out, err := report.Reliability(items, rows, reversed)
 	if err != nil {
 		return err
-	}
-	out := &alphaOutput{
-		N:              alpha.N,
-		RawAlpha:       Number(alpha.Raw),
-		StdAlpha:       Number(alpha.Standardized),
-		G6:             Number(alpha.G6),
-		AverageR:       Number(alpha.AverageR),
-		AlphaIfDropped: numbers(alpha.IfDropped),
-		ItemRestR:      numbers(alpha.ItemRest),
-		Items:          items,
-		Reverse:        append([]string{}, reversed...),
-		Warnings:       append([]string{}, alpha.Warnings...),
-	}
-	if omega, err := reliability.OmegaTotal(items, rows, reversed); err != nil {
-		out.Warnings = append(out.Warnings, "omega total not computed: "+err.Error())
-	} else {
-		total := Number(omega.Total)
-		out.OmegaTotal = &total
-		for _, w := range omega.Warnings {
-			out.Warnings = append(out.Warnings, "omega's one-factor solution: "+w)
-		}
 	}
 	if *asJSON {
 		return writeJSON(stdout, out)
@@ -109,7 +69,7 @@ func readTable(path string) (*dataset.Table, error) {
 
 // printAlpha prints the reliability in the layout of psych's print.alpha:
 // reverse-keyed items carry a "-" after their name.
-func printAlpha(w io.Writer, out *alphaOutput) error {
+func printAlpha(w io.Writer, out *report.Alpha) error {
 	fmt.Fprintf(w, "Reliability analysis, n = %d, %d items\n\n", out.N, len(out.Items))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "raw_alpha\tstd.alpha\tG6(smc)\taverage_r\tomega_tot\t")

@@ -12,60 +12,9 @@ import (
 	"github.com/canvass-survey/canvass/analysis/cor"
 	"github.com/canvass-survey/canvass/analysis/dataset"
 	"github.com/canvass-survey/canvass/analysis/efa"
+	"github.com/canvass-survey/canvass/analysis/report"
 	"gonum.org/v1/gonum/mat"
 )
-
-// efaOutput is the JSON document of `analyze efa`; the field names are a
-// public contract (issue 5): extend, do not rename.
-type efaOutput struct {
-	N             int        `json:"n"`
-	Items         []string   `json:"items"`
-	Method        string     `json:"method"`
-	Rotation      string     `json:"rotation"`
-	Loadings      [][]Number `json:"loadings"`
-	Communalities []Number   `json:"communalities"`
-	Uniquenesses  []Number   `json:"uniquenesses"`
-	Eigenvalues   []Number   `json:"eigenvalues"`
-	SSLoadings    []Number   `json:"ss_loadings"`
-	Phi           [][]Number `json:"phi"`
-	Fit           struct {
-		Chi2    Number    `json:"chi2"`
-		DF      Number    `json:"df"`
-		P       Number    `json:"p"`
-		RMSEA   Number    `json:"rmsea"`
-		RMSEACI [2]Number `json:"rmsea_ci"`
-		TLI     Number    `json:"tli"`
-		BIC     Number    `json:"bic"`
-		RMSR    Number    `json:"rmsr"`
-	} `json:"fit"`
-	KMO struct {
-		Overall Number   `json:"overall"`
-		Items   []Number `json:"items"`
-	} `json:"kmo"`
-	Bartlett struct {
-		Chi2 Number `json:"chi2"`
-		DF   Number `json:"df"`
-		P    Number `json:"p"`
-	} `json:"bartlett"`
-	// Beyond issue 5's list:
-	Complexity    []Number        `json:"complexity"`     // Hofmann's item complexity
-	ProportionVar []Number        `json:"proportion_var"` // SS loadings / items
-	ScoreR2       []Number        `json:"score_r2"`       // factor score adequacy (regression scores)
-	MAP           []Number        `json:"map"`            // Velicer's MAP for 1..8 components
-	Parallel      *parallelOutput `json:"parallel,omitempty"`
-	Warnings      []string        `json:"warnings"`
-}
-
-// parallelOutput is parallel analysis with --parallel: the simulated
-// eigenvalues and how many factors and components exceed them.
-type parallelOutput struct {
-	Iterations  int      `json:"iterations"`
-	Seed        uint64   `json:"seed"`
-	NFactors    int      `json:"nfactors"`
-	NComponents int      `json:"ncomponents"`
-	SimFactors  []Number `json:"sim_factors"`
-	SimComps    []Number `json:"sim_components"`
-}
 
 const efaSynopsis = `(--csv FILE [--cols a,b,...] [--missing pairwise|listwise] [--correlation pearson|polychoric] | --cor FILE --n N)
        --factors K [--fm minres|ml|pa] [--rotate none|varimax|quartimax|promax|oblimin] [--json]
@@ -76,9 +25,6 @@ rows in memory proportional to the number of items); n is the number of rows
 (psych's n.obs), or the complete rows with --missing listwise. With --cor the
 file holds a header of item names and a square correlation matrix.
 A cell that is empty, NA or . is missing.`
-
-// mapFactors is how many MAP values are reported, psych vss's default n.
-const mapFactors = 8
 
 func runEFA(args []string, stdout io.Writer) error {
 	fs := newFlagSet("efa", efaSynopsis, stdout)
@@ -113,7 +59,7 @@ func runEFA(args []string, stdout io.Writer) error {
 		return fmt.Errorf("--factors K is required (K ≥ 1)")
 	}
 
-	var in *efaInput
+	var in *report.Correlations
 	switch {
 	case (*csvPath == "") == (*corPath == ""):
 		return fmt.Errorf("give exactly one of --csv and --cor")
@@ -142,30 +88,9 @@ func runEFA(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	res, err := efa.Analyze(in.items, in.r, efa.Options{Factors: *factors, Method: method, Rotation: rot, N: in.n, PairN: in.pairN})
+	out, res, err := report.RunEFA(*in, report.EFAOptions{Factors: *factors, Method: method, Rotation: rot, Parallel: *parallel, Seed: *seed})
 	if err != nil {
 		return err
-	}
-	kmo, err := efa.SamplingAdequacy(in.r)
-	if err != nil {
-		return err
-	}
-	bartlett, err := efa.Sphericity(in.r, in.n)
-	if err != nil {
-		return err
-	}
-	mapValues, err := efa.MAP(in.r, mapFactors)
-	if err != nil {
-		return err
-	}
-	out := newEFAOutput(res, kmo, bartlett, mapValues)
-	if *parallel > 0 {
-		pa, err := efa.Parallel(in.r, in.n, *parallel, *seed)
-		if err != nil {
-			return err
-		}
-		out.Parallel = &parallelOutput{Iterations: *parallel, Seed: *seed, NFactors: pa.NFactors, NComponents: pa.NComponents,
-			SimFactors: numbers(pa.SimFactors), SimComps: numbers(pa.SimComponents)}
 	}
 	if *asJSON {
 		return writeJSON(stdout, out)
@@ -173,15 +98,7 @@ func runEFA(args []string, stdout io.Writer) error {
 	return printEFA(stdout, res, out)
 }
 
-// efaInput is a correlation matrix with what the fit statistics need.
-type efaInput struct {
-	items []string
-	r     *mat.SymDense
-	n     int
-	pairN *mat.SymDense // nil unless computed pairwise from raw data
-}
-
-func correlateCSV(path string, cols []string, miss cor.Missing) (*efaInput, error) {
+func correlateCSV(path string, cols []string, miss cor.Missing) (*report.Correlations, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -199,16 +116,16 @@ func correlateCSV(path string, cols []string, miss cor.Missing) (*efaInput, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	in := &efaInput{items: res.Names, r: res.R, n: res.Rows, pairN: res.PairN}
+	in := &report.Correlations{Items: res.Names, R: res.R, N: res.Rows, PairN: res.PairN}
 	if miss == cor.Listwise {
-		in.n, in.pairN = res.Complete, nil
+		in.N, in.PairN = res.Complete, nil
 	}
 	return in, nil
 }
 
 // polychoricCSV reads a whole file (polychoric correlations need each
 // pair's contingency table) and correlates its columns, n being the rows.
-func polychoricCSV(path string, cols []string) (*efaInput, error) {
+func polychoricCSV(path string, cols []string) (*report.Correlations, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -230,7 +147,7 @@ func polychoricCSV(path string, cols []string) (*efaInput, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &efaInput{items: names, r: res.R, n: len(x), pairN: res.PairN}, nil
+	return &report.Correlations{Items: names, R: res.R, N: len(x), PairN: res.PairN}, nil
 }
 
 // scanBatchRows is how many rows the parsing goroutine hands over at once.
@@ -271,7 +188,7 @@ func scanInto(sc *dataset.Scanner, add func(row []float64)) error {
 
 // readCorrelationMatrix reads a square, symmetric matrix with a unit
 // diagonal whose header names the items; cols selects a sub-matrix.
-func readCorrelationMatrix(path string, cols []string, n int) (*efaInput, error) {
+func readCorrelationMatrix(path string, cols []string, n int) (*report.Correlations, error) {
 	t, err := readTable(path)
 	if err != nil {
 		return nil, err
@@ -298,7 +215,7 @@ func readCorrelationMatrix(path string, cols []string, n int) (*efaInput, error)
 		}
 	}
 	if len(cols) == 0 {
-		return &efaInput{items: t.Header, r: full, n: n}, nil
+		return &report.Correlations{Items: t.Header, R: full, N: n}, nil
 	}
 	pos := make(map[string]int, p)
 	for i, h := range t.Header {
@@ -318,33 +235,7 @@ func readCorrelationMatrix(path string, cols []string, n int) (*efaInput, error)
 			sub.SetSym(a, b, full.At(i, idx[b]))
 		}
 	}
-	return &efaInput{items: cols, r: sub, n: n}, nil
-}
-
-func newEFAOutput(res *efa.Result, kmo efa.KMO, b efa.Bartlett, mapValues []float64) *efaOutput {
-	out := &efaOutput{
-		N: res.N, Items: res.Items, Method: string(res.Method), Rotation: string(res.Rotation),
-		Loadings:      matrix(res.Loadings),
-		Communalities: numbers(res.Communalities),
-		Uniquenesses:  numbers(res.Uniquenesses),
-		Eigenvalues:   numbers(res.Eigenvalues),
-		SSLoadings:    numbers(res.SSLoadings),
-		Complexity:    numbers(res.Complexity),
-		ProportionVar: numbers(res.ProportionVar),
-		ScoreR2:       numbers(res.ScoreR2),
-		MAP:           numbers(mapValues),
-		Warnings:      append([]string{}, res.Warnings...),
-	}
-	if res.Phi != nil {
-		out.Phi = matrix(res.Phi)
-	}
-	f := res.Fit
-	out.Fit.Chi2, out.Fit.DF, out.Fit.P = Number(f.Chi2), Number(f.DF), Number(f.P)
-	out.Fit.RMSEA, out.Fit.RMSEACI = Number(f.RMSEA), [2]Number{Number(f.RMSEALo), Number(f.RMSEAHi)}
-	out.Fit.TLI, out.Fit.BIC, out.Fit.RMSR = Number(f.TLI), Number(f.BIC), Number(f.RMSR)
-	out.KMO.Overall, out.KMO.Items = Number(kmo.Overall), numbers(kmo.Items)
-	out.Bartlett.Chi2, out.Bartlett.DF, out.Bartlett.P = Number(b.Chi2), Number(b.DF), Number(b.P)
-	return out
+	return &report.Correlations{Items: cols, R: sub, N: n}, nil
 }
 
 // factorNames are psych's column names: MR1, ML1, PA1, ...
@@ -358,7 +249,7 @@ func factorNames(m efa.Method, k int) []string {
 }
 
 // printEFA prints the solution in the layout of psych's print.psych.
-func printEFA(w io.Writer, res *efa.Result, out *efaOutput) error {
+func printEFA(w io.Writer, res *efa.Result, out *report.EFA) error {
 	_, k := res.Loadings.Dims()
 	names := factorNames(res.Method, k)
 	fmt.Fprintf(w, "Factor Analysis using method = %s, rotation = %s\n", res.Method, res.Rotation)

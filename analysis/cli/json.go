@@ -3,48 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"io"
-	"math"
-	"strconv"
-
-	"gonum.org/v1/gonum/mat"
 )
-
-// Number is a float64 that encodes as JSON null when it is NaN or infinite,
-// so that an undefined statistic is explicit and the document stays valid.
-type Number float64
-
-// MarshalJSON implements json.Marshaler.
-func (n Number) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
-
-func numbers(x []float64) []Number {
-	out := make([]Number, len(x))
-	for i, v := range x {
-		out[i] = Number(v)
-	}
-	return out
-}
-
-// matrix converts a gonum matrix to rows of Numbers; nil stays nil (null).
-func matrix(m *mat.Dense) [][]Number {
-	if m == nil {
-		return nil
-	}
-	r, c := m.Dims()
-	out := make([][]Number, r)
-	for i := range out {
-		out[i] = make([]Number, c)
-		for j := range out[i] {
-			out[i][j] = Number(m.At(i, j))
-		}
-	}
-	return out
-}
 
 // writeJSON prints v as one indented JSON document.
 func writeJSON(w io.Writer, v any) error {

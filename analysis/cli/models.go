@@ -7,41 +7,8 @@ import (
 
 	"github.com/canvass-survey/canvass/analysis/dataset"
 	"github.com/canvass-survey/canvass/analysis/model"
+	"github.com/canvass-survey/canvass/analysis/report"
 )
-
-// modelOutput is the JSON document of `analyze ologit` and `analyze ols`;
-// the field names are a public contract (issue 5): extend, do not rename.
-type modelOutput struct {
-	Model        string              `json:"model"`
-	N            int                 `json:"n"`
-	Coefficients []coefficientOutput `json:"coefficients"`
-	Thresholds   []thresholdOutput   `json:"thresholds,omitempty"` // ologit
-	LogLik       *Number             `json:"loglik,omitempty"`     // ologit
-	R2           *Number             `json:"r2,omitempty"`         // ols
-	AdjR2        *Number             `json:"adj_r2,omitempty"`     // ols
-	// Beyond issue 5's list: the number of clusters behind cluster_se.
-	Clusters int      `json:"clusters,omitempty"`
-	Warnings []string `json:"warnings"`
-}
-
-// coefficientOutput carries z (ologit) or t (ols), and cluster_se only with
-// --cluster.
-type coefficientOutput struct {
-	Term      string  `json:"term"`
-	Estimate  Number  `json:"estimate"`
-	SE        Number  `json:"se"`
-	Z         *Number `json:"z,omitempty"`
-	T         *Number `json:"t,omitempty"`
-	P         Number  `json:"p"`
-	ClusterSE *Number `json:"cluster_se,omitempty"`
-}
-
-type thresholdOutput struct {
-	Term      string  `json:"term"`
-	Estimate  Number  `json:"estimate"`
-	SE        Number  `json:"se"`
-	ClusterSE *Number `json:"cluster_se,omitempty"`
-}
 
 const modelFlags = `--csv FILE --y Y [--x a,b,...] [--factor c,...] [--cluster C] [--json]`
 
@@ -156,22 +123,9 @@ func runOrderedLogit(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fit, err := model.OrderedLogit(model.Factor{Name: a.y, Labels: labels}, p)
+	out, fit, err := report.OrderedLogit(model.Factor{Name: a.y, Labels: labels}, p)
 	if err != nil {
 		return err
-	}
-	loglik := Number(fit.LogLik)
-	out := &modelOutput{Model: "ologit", N: fit.N, LogLik: &loglik, Clusters: fit.Clusters,
-		Warnings: append([]string{}, fit.Warnings...)}
-	for _, c := range fit.Coefficients {
-		z := Number(c.Statistic)
-		co := coefficientOutput{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), Z: &z, P: Number(c.P)}
-		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
-		out.Coefficients = append(out.Coefficients, co)
-	}
-	for _, t := range fit.Thresholds {
-		out.Thresholds = append(out.Thresholds, thresholdOutput{Term: t.Term, Estimate: Number(t.Estimate), SE: Number(t.SE),
-			ClusterSE: clusterSE(fit.Clusters, t.ClusterSE)})
 	}
 	if a.asJSON {
 		return writeJSON(stdout, out)
@@ -211,18 +165,9 @@ func runOLS(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fit, err := model.OLS(y, p)
+	out, fit, err := report.OLS(y, p)
 	if err != nil {
 		return err
-	}
-	r2, adj := Number(fit.R2), Number(fit.AdjR2)
-	out := &modelOutput{Model: "ols", N: fit.N, R2: &r2, AdjR2: &adj, Clusters: fit.Clusters,
-		Warnings: append([]string{}, fit.Warnings...)}
-	for _, c := range fit.Coefficients {
-		t := Number(c.Statistic)
-		co := coefficientOutput{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), T: &t, P: Number(c.P)}
-		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
-		out.Coefficients = append(out.Coefficients, co)
 	}
 	if a.asJSON {
 		return writeJSON(stdout, out)
@@ -233,15 +178,6 @@ func runOLS(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Multiple R-squared: %s, Adjusted R-squared: %s\n", fixed(fit.R2, 4), fixed(fit.AdjR2, 4))
 	printWarnings(stdout, out.Warnings)
 	return nil
-}
-
-// clusterSE is the cluster-robust standard error when the model had clusters.
-func clusterSE(clusters int, se float64) *Number {
-	if clusters == 0 {
-		return nil
-	}
-	n := Number(se)
-	return &n
 }
 
 func clusterNote(name string, clusters int) string {
@@ -258,7 +194,7 @@ func clusterHeader(clusters int) string {
 	return "Cluster SE"
 }
 
-func clusterCell(se *Number) string {
+func clusterCell(se *report.Number) string {
 	if se == nil {
 		return ""
 	}
@@ -267,7 +203,7 @@ func clusterCell(se *Number) string {
 
 // printCoefficients prints the coefficient table of R's summary, with the
 // cluster-robust standard error as a last column when there is one.
-func printCoefficients(w io.Writer, coefficients []coefficientOutput, stat string) {
+func printCoefficients(w io.Writer, coefficients []report.Coefficient, stat string) {
 	fmt.Fprintln(w, "Coefficients:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := fmt.Sprintf("\tEstimate\tStd. Error\t%s value\tPr(>|%s|)\t", stat, stat)

@@ -63,7 +63,7 @@ func keys(m map[string]any) []string {
 }
 
 // compareTable checks a coefficient or threshold table against R's:
-// estimates to 1e-4, standard errors to 1e-3 relative (issue 5).
+// estimates to 1e-4, standard errors to 1e-3 relative.
 func compareTable(t *testing.T, got, want []any, stat string) {
 	t.Helper()
 	if len(got) != len(want) {

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Tolerances from issue 5.
+// Tolerances against psych, tighter than the three decimals promised.
 const (
 	loadingTol = 1e-3 // loadings, communalities, Phi (absolute)
 	kmoTol     = 1e-4 // KMO (absolute)

@@ -9,7 +9,7 @@ import (
 	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
-// Tolerances of issue 5: coefficients to 1e-4, standard errors to 1e-3
+// Tolerances: coefficients to 1e-4, standard errors to 1e-3
 // relative.
 const (
 	estimateTolerance = 1e-4

@@ -8,7 +8,7 @@ import (
 	"github.com/canvass-survey/canvass/analysis/internal/reftest"
 )
 
-// alphaTolerance is issue 5's: alpha agrees with psych to 1e-4.
+// alphaTolerance: alpha agrees with psych to 1e-4.
 const alphaTolerance = 1e-4
 
 // alphaCase is one scale of analysis/testdata/models_reference.json.

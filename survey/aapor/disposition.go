@@ -60,7 +60,7 @@ type Thresholds struct {
 	Partial  float64 `json:"partial"`
 }
 
-// DefaultThresholds are DESIGN's: 80% for a complete, 50% for a partial.
+// DefaultThresholds are the README's: 80% for a complete, 50% for a partial.
 var DefaultThresholds = Thresholds{Complete: 0.8, Partial: 0.5}
 
 // Code maps a case to its disposition. The first rule that applies wins:

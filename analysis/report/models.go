@@ -1,0 +1,86 @@
+package report
+
+import "github.com/canvass-survey/canvass/analysis/model"
+
+// Model is a fitted ordered logit or least-squares regression, as
+// `canvass analyze ologit --json` and `analyze ols --json` print it.
+type Model struct {
+	Model        string        `json:"model"`
+	N            int           `json:"n"`
+	Coefficients []Coefficient `json:"coefficients"`
+	Thresholds   []Threshold   `json:"thresholds,omitempty"` // ologit
+	LogLik       *Number       `json:"loglik,omitempty"`     // ologit
+	R2           *Number       `json:"r2,omitempty"`         // ols
+	AdjR2        *Number       `json:"adj_r2,omitempty"`     // ols
+	// The number of clusters behind cluster_se; 0 without clusters.
+	Clusters int      `json:"clusters,omitempty"`
+	Warnings []string `json:"warnings"`
+}
+
+// Coefficient carries z (ologit) or t (ols), and cluster_se only with
+// clusters.
+type Coefficient struct {
+	Term      string  `json:"term"`
+	Estimate  Number  `json:"estimate"`
+	SE        Number  `json:"se"`
+	Z         *Number `json:"z,omitempty"`
+	T         *Number `json:"t,omitempty"`
+	P         Number  `json:"p"`
+	ClusterSE *Number `json:"cluster_se,omitempty"`
+}
+
+type Threshold struct {
+	Term      string  `json:"term"`
+	Estimate  Number  `json:"estimate"`
+	SE        Number  `json:"se"`
+	ClusterSE *Number `json:"cluster_se,omitempty"`
+}
+
+// OrderedLogit fits y on p as MASS::polr and returns the document and the fit.
+func OrderedLogit(y model.Factor, p model.Predictors) (*Model, *model.OrderedLogitFit, error) {
+	fit, err := model.OrderedLogit(y, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	loglik := Number(fit.LogLik)
+	out := &Model{Model: "ologit", N: fit.N, LogLik: &loglik, Clusters: fit.Clusters,
+		Warnings: append([]string{}, fit.Warnings...)}
+	for _, c := range fit.Coefficients {
+		z := Number(c.Statistic)
+		co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), Z: &z, P: Number(c.P)}
+		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
+		out.Coefficients = append(out.Coefficients, co)
+	}
+	for _, t := range fit.Thresholds {
+		out.Thresholds = append(out.Thresholds, Threshold{Term: t.Term, Estimate: Number(t.Estimate), SE: Number(t.SE),
+			ClusterSE: clusterSE(fit.Clusters, t.ClusterSE)})
+	}
+	return out, fit, nil
+}
+
+// OLS fits y on p by least squares and returns the document and the fit.
+func OLS(y model.Variable, p model.Predictors) (*Model, *model.OLSFit, error) {
+	fit, err := model.OLS(y, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	r2, adj := Number(fit.R2), Number(fit.AdjR2)
+	out := &Model{Model: "ols", N: fit.N, R2: &r2, AdjR2: &adj, Clusters: fit.Clusters,
+		Warnings: append([]string{}, fit.Warnings...)}
+	for _, c := range fit.Coefficients {
+		t := Number(c.Statistic)
+		co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), T: &t, P: Number(c.P)}
+		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
+		out.Coefficients = append(out.Coefficients, co)
+	}
+	return out, fit, nil
+}
+
+// clusterSE is the cluster-robust standard error when the model had clusters.
+func clusterSE(clusters int, se float64) *Number {
+	if clusters == 0 {
+		return nil
+	}
+	n := Number(se)
+	return &n
+}
