@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -238,5 +239,23 @@ func TestBodyLimits(t *testing.T) {
 	}
 	if all, _ := env.store.Cases(t.Context(), env.srv.Instrument.ID); len(all) != 1 {
 		t.Errorf("%d cases after the refused uploads", len(all))
+	}
+}
+
+// BenchmarkFrameImport100Into20000 adds 100 rows to a sample of 20,000
+// cases: the check against the sample must not read the cases already there.
+func BenchmarkFrameImport100Into20000(b *testing.B) {
+	env := newTestEnv(b)
+	env.newCases(20_000)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	batch := 0
+	for b.Loop() {
+		b.StopTimer()
+		batch++
+		csv := strings.ReplaceAll(syntheticCSV(b, 100, 2), "@", fmt.Sprintf("+b%d@", batch))
+		b.StartTimer()
+		if res, body := env.doAs(staff.key, "POST", "/api/v1/frame", "text/csv", csv); res.StatusCode != 200 {
+			b.Fatalf("status %d: %.300s", res.StatusCode, body)
+		}
 	}
 }

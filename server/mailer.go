@@ -41,7 +41,7 @@ type Mailer struct {
 	From       string
 	Logger     *slog.Logger
 	// Lease says which instance works the outbox.
-	Lease *Lease
+	Lease *store.Lease
 
 	// Now and Sleep are the clock of schedules, back-off and the rate
 	// limit; tests replace them.
@@ -90,7 +90,7 @@ func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseUR
 	}
 	return &Mailer{
 		Store: st, Instrument: in, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
-		From: from.String(), Logger: logger, Lease: NewLease(st, "mailer", time.Minute),
+		From: from.String(), Logger: logger, Lease: store.NewLease(st, "mailer", time.Minute),
 		Now: time.Now, Sleep: sleep, Poll: 15 * time.Second, MaxAttempts: 5, Backoff: time.Minute, PauseFor: time.Minute,
 		client:  client,
 		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
