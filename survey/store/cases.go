@@ -225,29 +225,45 @@ func (s *Store) InsertCases(ctx context.Context, importID string, cases []*surve
 	if _, err := s.imports.InsertOne(ctx, pendingImport{ID: importID, StartedAt: time.Now().UTC()}); err != nil {
 		return translate(err, "import")
 	}
-	docs := make([]any, len(cases))
-	for i, c := range cases {
-		c.ImportID = importID
-		docs[i] = c
-	}
-	// Unordered, so that one run finds every duplicate, not only the first.
-	if _, err := s.cases.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
-		if undoErr := s.removeImport(context.WithoutCancel(ctx), importID); undoErr != nil {
-			return translate(errors.Join(err, undoErr), "cases")
+	dup := &DuplicateError{}
+	for start := 0; start < len(cases); start += importChunk {
+		chunk := cases[start:min(start+importChunk, len(cases))]
+		docs := make([]any, len(chunk))
+		for i, c := range chunk {
+			c.ImportID = importID
+			docs[i] = c
 		}
+		// Unordered, so that one run finds every duplicate, not only the first.
+		_, err := s.cases.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		var bulk mongo.BulkWriteException
 		if errors.As(err, &bulk) && bulk.WriteConcernError == nil && onlyDuplicates(bulk.WriteErrors) {
-			dup := &DuplicateError{}
 			for _, we := range bulk.WriteErrors {
-				dup.Indexes = append(dup.Indexes, we.Index)
+				dup.Indexes = append(dup.Indexes, start+we.Index)
 			}
-			slices.Sort(dup.Indexes)
-			return dup
+			continue
 		}
-		return translate(err, "cases")
+		if err != nil {
+			return s.undoImport(ctx, importID, translate(err, "cases"))
+		}
+	}
+	if len(dup.Indexes) > 0 {
+		slices.Sort(dup.Indexes)
+		return s.undoImport(ctx, importID, dup)
 	}
 	_, err := s.imports.DeleteOne(ctx, byID(importID))
 	return translate(err, "import")
+}
+
+// importChunk is how many cases one insert carries: each insert is one
+// call with the store's timeout, and 100,000 cases at once would outlast it.
+const importChunk = 2000
+
+// undoImport removes what a failed import wrote and returns why it failed.
+func (s *Store) undoImport(ctx context.Context, importID string, why error) error {
+	if err := s.removeImport(context.WithoutCancel(ctx), importID); err != nil {
+		return translate(errors.Join(why, err), "cases")
+	}
+	return why
 }
 
 // DuplicateError is an import refused because the sample already has some

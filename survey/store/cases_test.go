@@ -184,3 +184,25 @@ func TestInsertCasesAllOrNothing(t *testing.T) {
 		t.Errorf("%d cases, want 4", len(all))
 	}
 }
+
+// An import larger than one insert names duplicates by their place in the
+// whole import, and leaves nothing behind.
+func TestInsertCasesChunks(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	if err := s.InsertCase(ctx, newCase("old", "taken@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]*survey.Case, 4500)
+	for i := range batch {
+		batch[i] = newCase(fmt.Sprintf("n%d", i), fmt.Sprintf("p%d@example.org", i))
+	}
+	batch[4321].Frame.Email = "taken@example.org"
+	var dup *store.DuplicateError
+	if err := s.InsertCases(ctx, "big", batch); !errors.As(err, &dup) || !slices.Equal(dup.Indexes, []int{4321}) {
+		t.Fatalf("got %v, want case 4321 named", err)
+	}
+	if all, _ := s.Cases(ctx, "s1"); len(all) != 1 {
+		t.Errorf("%d cases after a refused import, want 1", len(all))
+	}
+}
