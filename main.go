@@ -18,6 +18,7 @@ import (
 
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
+	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -79,14 +80,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintln(stderr, "usage: canvass serve [--demo]\n\nflags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nenvironment:")
-		for _, s := range server.Settings {
-			fmt.Fprintf(stderr, "  %-38s default %s: %s\n", s.Name, s.Default, s.Meaning)
-		}
+		config.PrintHelp(stderr)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, warning, err := server.LoadConfig(getenv)
+	cfg, warning, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
@@ -126,7 +125,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
-	cfg, _, err := server.LoadConfig(getenv)
+	cfg, _, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canvass-survey/canvass/server"
+	"github.com/canvass-survey/canvass/server/config"
 )
 
 // startServe runs `canvass serve --demo` on port 0 in dataDir and returns
@@ -250,7 +250,7 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range server.Settings {
+	for _, s := range config.Settings() {
 		for _, name := range strings.Split(s.Name, " / ") {
 			if !strings.Contains(string(readme), "`"+name+"`") {
 				t.Errorf("README.md does not document %s", name)

@@ -13,6 +13,7 @@ import (
 	mailsmtp "github.com/wneessen/go-mail/smtp"
 	"golang.org/x/time/rate"
 
+	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -67,7 +68,7 @@ type Mailer struct {
 
 // NewMailer returns a Mailer for the SMTP settings, with production
 // defaults for the rest.
-func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseURL string, cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
+func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseURL string, cfg config.SMTP, logger *slog.Logger) (*Mailer, error) {
 	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTimeout(30 * time.Second)}
 	switch cfg.TLS {
 	case "tls":
@@ -541,7 +542,7 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 // startMailer runs a Mailer in the background when a mail server is
 // configured, and returns what stops it: that waits for the message in
 // flight to be finished and recorded.
-func startMailer(st *store.Store, in *instrument.Instrument, cfg Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
+func startMailer(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
 	if cfg.SMTP.Host == "" {
 		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")
 		return func() {}, nil

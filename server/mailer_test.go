@@ -21,6 +21,7 @@ import (
 
 	smtp "github.com/emersion/go-smtp"
 
+	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -224,7 +225,7 @@ func newMailEnv(t *testing.T) *mailEnv {
 func (e *mailEnv) mailer(rate float64) *Mailer {
 	e.t.Helper()
 	m, err := NewMailer(e.store, e.srv.Instrument, testSecret, e.srv.BaseURL,
-		SMTPConfig{Host: "127.0.0.1", Port: e.sink.port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
+		config.SMTP{Host: "127.0.0.1", Port: e.sink.port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)
@@ -846,7 +847,7 @@ func BenchmarkMailer(b *testing.B) {
 			if err := st.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: in.ID, Kind: waves.KindInvitation, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Status: waves.StatusScheduled}); err != nil {
 				b.Fatal(err)
 			}
-			m, err := NewMailer(st, in, testSecret, "https://survey.example", SMTPConfig{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
+			m, err := NewMailer(st, in, testSecret, "https://survey.example", config.SMTP{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
 				slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)
@@ -861,43 +862,5 @@ func BenchmarkMailer(b *testing.B) {
 				b.Fatalf("%d messages, want %d", got, b.N)
 			}
 		})
-	}
-}
-
-func TestLoadSMTP(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want string // in the problems; empty: none
-	}{
-		{map[string]string{}, ""}, // no mail server: waves wait
-		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org", "CANVASS_SMTP_FROM": "Survey <s@example.org>"}, ""},
-		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org"}, "CANVASS_SMTP_FROM"},
-		{map[string]string{"CANVASS_SMTP_HOST": "mail.example.org", "CANVASS_SMTP_FROM": "s@example.org", "CANVASS_SMTP_TLS": "none"}, "loopback"},
-		{map[string]string{"CANVASS_SMTP_HOST": "127.0.0.1", "CANVASS_SMTP_FROM": "s@example.org", "CANVASS_SMTP_TLS": "none"}, ""},
-		{map[string]string{"CANVASS_SMTP_TLS": "ssl"}, "CANVASS_SMTP_TLS"},
-		{map[string]string{"CANVASS_SMTP_PORT": "99999"}, "CANVASS_SMTP_PORT"},
-		{map[string]string{"CANVASS_MAIL_RATE": "0"}, "CANVASS_MAIL_RATE"},
-		{map[string]string{"CANVASS_MAIL_RATE": "NaN"}, "CANVASS_MAIL_RATE"},
-		{map[string]string{"CANVASS_SMTP_USERNAME": "u"}, "go together"},
-		{map[string]string{"CANVASS_SMTP_USERNAME": "u", "CANVASS_SMTP_PASSWORD": "hunter2-secret", "CANVASS_SMTP_PORT": "x"}, "CANVASS_SMTP_PORT"},
-	} {
-		getenv := func(k string) string { return tc.env[k] }
-		str := func(name, def string) string {
-			if v := getenv(name); v != "" {
-				return v
-			}
-			return def
-		}
-		c, problems := loadSMTP(getenv, str, nil)
-		got := strings.Join(problems, "; ")
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("%v: problems %q, want %q", tc.env, got, tc.want)
-		}
-		if strings.Contains(got, "hunter2") {
-			t.Errorf("a problem shows the password: %q", got)
-		}
-		if tc.want == "" && (c.Port != 587 || c.Rate != 2 || c.TLS == "") && tc.env["CANVASS_SMTP_TLS"] == "" {
-			t.Errorf("defaults %+v", c)
-		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
 )
@@ -26,7 +27,7 @@ type RunOptions struct {
 // serves until ctx ends, then shuts down in order — stop accepting, let
 // in-flight requests finish, close the store — so nothing acknowledged is
 // lost.
-func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) error {
+func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOptions) error {
 	logger := newLogger(cfg, o.Stderr)
 	if secretWarning != "" {
 		logger.Warn(secretWarning)
@@ -116,7 +117,7 @@ func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) er
 	return nil
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
