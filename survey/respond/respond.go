@@ -177,21 +177,33 @@ func (s *Service) update(ctx context.Context, tok string, decide func(*survey.Ca
 	})
 }
 
-// write applies decide to the case behind tok once the gate admits it. An
-// admitted write runs to its end even if the respondent goes away, so that
-// what happened is settled; saves are idempotent, so a retry of the same
-// answers after any failure is safe.
+// write applies decide to the case behind tok, once the gate admits the
+// write. An admitted write runs to its end even if the respondent goes
+// away, so that what happened is settled; saves are idempotent, so a retry
+// of the same answers after any failure is safe.
 func (s *Service) write(ctx context.Context, tok string, decide func(*survey.Case) (*survey.Change, error)) (*View, error) {
 	id, err := s.caseID(tok)
 	if err != nil {
 		return nil, err
 	}
-	leave, err := s.Gate.Enter(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	c, err := s.Store.UpdateCase(context.WithoutCancel(ctx), id, decide)
+	// The gate is entered once the case is read and the change decided, so
+	// that reads overlap the write in progress; only writes queue.
+	var leave func()
+	defer func() {
+		if leave != nil {
+			leave()
+		}
+	}()
+	c, err := s.Store.UpdateCase(context.WithoutCancel(ctx), id, func(c *survey.Case) (*survey.Change, error) {
+		ch, err := decide(c)
+		if err != nil || leave != nil { // decided again after another instance wrote: the place is held
+			return ch, err
+		}
+		if leave, err = s.Gate.Enter(ctx); err != nil {
+			return nil, err
+		}
+		return ch, nil
+	})
 	switch survey.ErrorCode(err) {
 	case "":
 		return s.view(c), nil
