@@ -39,34 +39,9 @@ type PolychoricResult struct {
 // method.
 func Polychoric(names []string, x [][]float64) (*PolychoricResult, error) {
 	p := len(names)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	itemMax := make([]float64, p)
-	for j := range itemMax {
-		itemMax[j] = math.Inf(-1)
-	}
-	for r, row := range x {
-		for j, v := range row {
-			if math.IsNaN(v) {
-				continue
-			}
-			if v != math.Trunc(v) {
-				return nil, fmt.Errorf("polychoric: row %d, column %q: %v is not a whole-number category", r+1, names[j], v)
-			}
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-			itemMax[j] = math.Max(itemMax[j], v)
-		}
-	}
-	cats := int(hi-lo) + 1
-	if math.IsInf(lo, 1) || cats < 2 {
-		return nil, fmt.Errorf("polychoric: the items need at least two categories")
-	}
-	if cats > maxCategories {
-		return nil, fmt.Errorf("polychoric: %d categories (%v to %v); above %d a Pearson correlation is the better choice", cats, lo, hi, maxCategories)
-	}
-	for j, m := range itemMax {
-		if m != hi {
-			return nil, fmt.Errorf("polychoric: column %q tops out at %v, the others at %v: items need the same categories", names[j], m, hi)
-		}
+	lo, cats, err := categories(names, x)
+	if err != nil {
+		return nil, err
 	}
 
 	thresholds := make([][]float64, p)
@@ -120,6 +95,41 @@ func Polychoric(names []string, x [][]float64) (*PolychoricResult, error) {
 		return nil, fmt.Errorf("polychoric: %w", err)
 	}
 	return &PolychoricResult{Names: names, R: smooth, Thresholds: thresholds, Smoothed: smoothed, PairN: pairN}, nil
+}
+
+// categories checks that every item is scored in the same whole-number
+// categories and returns the lowest and how many there are.
+func categories(names []string, x [][]float64) (lo float64, cats int, err error) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	itemMax := make([]float64, len(names))
+	for j := range itemMax {
+		itemMax[j] = math.Inf(-1)
+	}
+	for r, row := range x {
+		for j, v := range row {
+			if math.IsNaN(v) {
+				continue
+			}
+			if v != math.Trunc(v) {
+				return 0, 0, fmt.Errorf("polychoric: row %d, column %q: %v is not a whole-number category", r+1, names[j], v)
+			}
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+			itemMax[j] = math.Max(itemMax[j], v)
+		}
+	}
+	cats = int(hi-lo) + 1
+	if math.IsInf(lo, 1) || cats < 2 {
+		return 0, 0, fmt.Errorf("polychoric: the items need at least two categories")
+	}
+	if cats > maxCategories {
+		return 0, 0, fmt.Errorf("polychoric: %d categories (%v to %v); above %d a Pearson correlation is the better choice", cats, lo, hi, maxCategories)
+	}
+	for j, m := range itemMax {
+		if m != hi {
+			return 0, 0, fmt.Errorf("polychoric: column %q tops out at %v, the others at %v: items need the same categories", names[j], m, hi)
+		}
+	}
+	return lo, cats, nil
 }
 
 func maxOf(x []float64) float64 {

@@ -227,12 +227,11 @@ func principalAxes(r *mat.SymDense, k int, smcs []float64) (*extraction, error) 
 // met within the iteration limit.
 func minimizeBoxed(f func(x, grad []float64) (float64, error), x0 []float64, lo, hi float64) ([]float64, bool, error) {
 	const (
-		tolerance  = 1e-9 // on the projected gradient, sup norm
-		maxIter    = 20000
-		memory     = 10 // nonmonotone window
-		sufficient = 1e-4
-		minStep    = 1e-12
-		maxStep    = 1e12
+		tolerance = 1e-9 // on the projected gradient, sup norm
+		maxIter   = 20000
+		memory    = 10 // nonmonotone window
+		minStep   = 1e-12
+		maxStep   = 1e12
 	)
 	n := len(x0)
 	project := func(dst, x []float64) {
@@ -268,26 +267,9 @@ func minimizeBoxed(f func(x, grad []float64) (float64, error), x0 []float64, lo,
 		for i := range x {
 			d[i] = math.Max(lo, math.Min(hi, x[i]-step*g[i])) - x[i]
 		}
-		slope := floats.Dot(g, d)
-		worst := floats.Max(recent)
-		lambda := 1.0
-		var fTrial float64
-		for {
-			for i := range x {
-				trial[i] = x[i] + lambda*d[i]
-			}
-			if fTrial, err = f(trial, gTrial); err != nil {
-				return nil, false, err
-			}
-			if fTrial <= worst+sufficient*lambda*slope || lambda < 1e-20 {
-				break
-			}
-			// Safeguarded quadratic interpolation, as in SPG2.
-			next := -slope * lambda * lambda / (2 * (fTrial - fx - lambda*slope))
-			if next < 0.1*lambda || next > 0.9*lambda || math.IsNaN(next) {
-				next = lambda / 2
-			}
-			lambda = next
+		fTrial, err := nonmonotoneSearch(f, x, d, g, fx, floats.Max(recent), trial, gTrial)
+		if err != nil {
+			return nil, false, err
 		}
 		var ss, sy float64
 		for i := range x {
@@ -308,4 +290,31 @@ func minimizeBoxed(f func(x, grad []float64) (float64, error), x0 []float64, lo,
 		}
 	}
 	return x, projectedGradientNorm() < tolerance, nil
+}
+
+// nonmonotoneSearch steps from x along d until the value falls enough below
+// worst, the highest of the recent values (SPG2's nonmonotone Armijo rule,
+// with its safeguarded quadratic interpolation). It leaves the point and its
+// gradient in trial and gTrial and returns the value there.
+func nonmonotoneSearch(f func(x, grad []float64) (float64, error), x, d, g []float64, fx, worst float64, trial, gTrial []float64) (float64, error) {
+	const sufficient = 1e-4
+	slope := floats.Dot(g, d)
+	lambda := 1.0
+	for {
+		for i := range x {
+			trial[i] = x[i] + lambda*d[i]
+		}
+		fTrial, err := f(trial, gTrial)
+		if err != nil {
+			return 0, err
+		}
+		if fTrial <= worst+sufficient*lambda*slope || lambda < 1e-20 {
+			return fTrial, nil
+		}
+		next := -slope * lambda * lambda / (2 * (fTrial - fx - lambda*slope))
+		if next < 0.1*lambda || next > 0.9*lambda || math.IsNaN(next) {
+			next = lambda / 2
+		}
+		lambda = next
+	}
 }

@@ -77,22 +77,12 @@ func buildDesign(p Predictors, responsePresent []bool, intercept bool) (*design,
 		columns = append(columns, column)
 	}
 	for _, f := range p.Factors {
-		labels := used(f.Labels, rows)
-		levels := category.Levels(labels)
-		if len(levels) == 1 {
-			return nil, fmt.Errorf("factor %q has only one level (%s) in the %d rows used", f.Name, levels[0], len(rows))
+		terms, dummies, err := treatmentColumns(f, rows)
+		if err != nil {
+			return nil, err
 		}
-		index := category.Index(labels, levels)
-		for level := 1; level < len(levels); level++ {
-			column := make([]float64, len(rows))
-			for r, l := range index {
-				if l == level {
-					column[r] = 1
-				}
-			}
-			d.terms = append(d.terms, f.Name+"="+levels[level])
-			columns = append(columns, column)
-		}
+		d.terms = append(d.terms, terms...)
+		columns = append(columns, dummies...)
 	}
 	if p.Cluster != nil {
 		labels := used(p.Cluster.Labels, rows)
@@ -115,6 +105,28 @@ func buildDesign(p Predictors, responsePresent []bool, intercept bool) (*design,
 		d.x.SetCol(j, column)
 	}
 	return d, nil
+}
+
+// treatmentColumns codes a factor by treatment contrasts over the rows
+// used: one 0/1 column per level but the first, the reference.
+func treatmentColumns(f Factor, rows []int) (terms []string, columns [][]float64, err error) {
+	labels := used(f.Labels, rows)
+	levels := category.Levels(labels)
+	if len(levels) == 1 {
+		return nil, nil, fmt.Errorf("factor %q has only one level (%s) in the %d rows used", f.Name, levels[0], len(rows))
+	}
+	index := category.Index(labels, levels)
+	for level := 1; level < len(levels); level++ {
+		column := make([]float64, len(rows))
+		for r, l := range index {
+			if l == level {
+				column[r] = 1
+			}
+		}
+		terms = append(terms, f.Name+"="+levels[level])
+		columns = append(columns, column)
+	}
+	return terms, columns, nil
 }
 
 func rowComplete(p Predictors, factors []Factor, i int) bool {

@@ -210,32 +210,40 @@ func (o *ordinalData) evaluate(params, gradient []float64, hessian *mat.SymDense
 		if hessian == nil {
 			continue
 		}
-		ww := laa + lbb + 2*lab
-		for j := range beta {
-			for l := j; l < k; l++ {
-				hessian.SetSym(j, l, hessian.At(j, l)+ww*x[j]*x[l])
-			}
-		}
-		if category < o.categories-1 {
-			c := k + category
-			for j := range beta {
-				hessian.SetSym(j, c, hessian.At(j, c)-(laa+lab)*x[j])
-			}
-			hessian.SetSym(c, c, hessian.At(c, c)+laa)
-		}
-		if category > 0 {
-			c := k + category - 1
-			for j := range beta {
-				hessian.SetSym(j, c, hessian.At(j, c)-(lbb+lab)*x[j])
-			}
-			hessian.SetSym(c, c, hessian.At(c, c)+lbb)
-		}
-		if category > 0 && category < o.categories-1 {
-			c := k + category - 1
-			hessian.SetSym(c, c+1, hessian.At(c, c+1)+lab)
-		}
+		o.addHessian(hessian, x, category, laa, lbb, lab)
 	}
 	return loglik
+}
+
+// addHessian adds one row's second derivatives of log p to hessian: x its
+// predictors, category its response, and laa, lbb, lab the derivatives of
+// log p with respect to the upper and lower cut points a and b.
+func (o *ordinalData) addHessian(hessian *mat.SymDense, x []float64, category int, laa, lbb, lab float64) {
+	k := len(x)
+	ww := laa + lbb + 2*lab
+	for j := range k {
+		for l := j; l < k; l++ {
+			hessian.SetSym(j, l, hessian.At(j, l)+ww*x[j]*x[l])
+		}
+	}
+	if category < o.categories-1 {
+		c := k + category
+		for j := range k {
+			hessian.SetSym(j, c, hessian.At(j, c)-(laa+lab)*x[j])
+		}
+		hessian.SetSym(c, c, hessian.At(c, c)+laa)
+	}
+	if category > 0 {
+		c := k + category - 1
+		for j := range k {
+			hessian.SetSym(j, c, hessian.At(j, c)-(lbb+lab)*x[j])
+		}
+		hessian.SetSym(c, c, hessian.At(c, c)+lbb)
+	}
+	if category > 0 && category < o.categories-1 {
+		c := k + category - 1
+		hessian.SetSym(c, c+1, hessian.At(c, c+1)+lab)
+	}
 }
 
 // maximize finds the maximum-likelihood (β, ζ). It searches over

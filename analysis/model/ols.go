@@ -93,24 +93,35 @@ func OLS(y Variable, p Predictors) (*OLSFit, error) {
 	}
 
 	if d.cluster != nil {
-		scale, err := clusterScale(d.clusters)
-		if err != nil {
+		if err := fit.addClusterSE(d, &unscaled, &residuals); err != nil {
 			return nil, err
 		}
-		scale *= float64(n-1) / float64(n-k)
-		// A row's least-squares score is its residual times its predictors.
-		scores := mat.DenseCopyOf(d.x)
-		for r := range n {
-			row := scores.RawRowView(r)
-			for j := range row {
-				row[j] *= residuals.AtVec(r)
-			}
-		}
-		robust := clusterCovariance(&unscaled, scores, d.cluster, d.clusters, scale)
-		for j := range fit.Coefficients {
-			fit.Coefficients[j].ClusterSE = math.Sqrt(robust.At(j, j))
-		}
-		fit.Clusters = d.clusters
 	}
 	return fit, nil
+}
+
+// addClusterSE adds the CR1 cluster-robust standard errors: the sandwich of
+// the rows' least-squares scores summed by cluster, scaled as Stata's
+// vce(cluster) (sandwich::vcovCL type HC1).
+func (fit *OLSFit) addClusterSE(d *design, unscaled *mat.SymDense, residuals *mat.VecDense) error {
+	n, k := d.x.Dims()
+	scale, err := clusterScale(d.clusters)
+	if err != nil {
+		return err
+	}
+	scale *= float64(n-1) / float64(n-k)
+	// A row's least-squares score is its residual times its predictors.
+	scores := mat.DenseCopyOf(d.x)
+	for r := range n {
+		row := scores.RawRowView(r)
+		for j := range row {
+			row[j] *= residuals.AtVec(r)
+		}
+	}
+	robust := clusterCovariance(unscaled, scores, d.cluster, d.clusters, scale)
+	for j := range fit.Coefficients {
+		fit.Coefficients[j].ClusterSE = math.Sqrt(robust.At(j, j))
+	}
+	fit.Clusters = d.clusters
+	return nil
 }
