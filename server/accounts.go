@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,6 +113,15 @@ type userJSON struct {
 
 // handleSessionCreate answers POST /api/v1/session: {"email", "password"}.
 func (s *Server) handleSessionCreate(c echo.Context) error {
+	// No session holds a CSRF token yet. A page elsewhere can post a
+	// "simple" request (text/plain, a form) without asking, but not JSON;
+	// and a browser names the page's origin.
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); mt != "application/json" {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the login as JSON, with Content-Type: application/json.")
+	}
+	if !sameOrigin(c.Request()) {
+		return survey.Errorf(survey.EFORBIDDEN, "Log in from this site's own pages.")
+	}
 	var body struct{ Email, Password string }
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -188,13 +198,31 @@ func (s *Server) updateUser(c echo.Context, id string, ch userChange) (*account.
 	if err := s.Store.ReplaceUser(ctx, u); err != nil {
 		return nil, err
 	}
-	if u.Disabled || ch.Password != nil {
+	if why := endsCredentials(ch); why != "" {
 		if err := s.Store.DeleteUserSessions(ctx, u.ID); err != nil {
 			return nil, err
 		}
+		n, err := s.Store.RevokeUserKeys(ctx, u.ID, u.UpdatedAt, why)
+		if err != nil {
+			return nil, err
+		}
+		detail["keys_revoked"] = strconv.Itoa(n)
 	}
 	s.record(c, "user.update", u.Email, "", detail)
 	return u, nil
+}
+
+// endsCredentials says why a change ends the user's sessions and revokes
+// their keys, or "" when it does not: someone who lost the password or the
+// right to use the service must not keep using it through a script's key.
+func endsCredentials(ch userChange) string {
+	switch {
+	case ch.Disabled != nil && *ch.Disabled:
+		return "user disabled"
+	case ch.Password != nil:
+		return "password reset"
+	}
+	return ""
 }
 
 // keepOnePI refuses a change that would leave no active PI besides except.

@@ -190,8 +190,11 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	code := survey.ErrorCode(err)
 	status := statusOf(code)
 	var e *survey.Error
-	if code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e) {
+	switch {
+	case code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e):
 		s.Logger.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+	case e.Err != nil: // the caller's fault, but the cause (an address, a driver message) is for the log only
+		s.Logger.Warn("request refused", "route", c.Path(), "method", c.Request().Method, "err", err)
 	}
 	if !errors.As(err, &e) || code == survey.EINTERNAL {
 		return status, errorBody{Error: "Something went wrong on our side. Your saved answers are safe; please try again."}

@@ -34,6 +34,9 @@ type Key struct {
 	CreatedAt time.Time  `bson:"created_at" json:"created_at"`
 	LastUsed  *time.Time `bson:"last_used,omitempty" json:"last_used,omitempty"`
 	RevokedAt *time.Time `bson:"revoked_at,omitempty" json:"revoked_at,omitempty"`
+	// RevokedWhy says why a key stopped working when its owner did not
+	// revoke it: "password reset" or "user disabled".
+	RevokedWhy string `bson:"revoked_why,omitempty" json:"revoked_why,omitempty"`
 }
 
 // Secrets is the keyed hashing of session and key secrets, with a key from

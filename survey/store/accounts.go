@@ -116,6 +116,18 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
+// RevokeUserKeys revokes every key of a user not revoked yet, saying why,
+// and returns how many it revoked. Re-enabling the user later brings none
+// back: the owner makes new ones.
+func (s *Store) RevokeUserKeys(ctx context.Context, userID string, at time.Time, why string) (int, error) {
+	res, err := s.keys.UpdateMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "revoked_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoked_why", Value: why}}}})
+	if err != nil {
+		return 0, translate(err, "keys")
+	}
+	return int(res.ModifiedCount), nil
+}
+
 // TouchKey records a key's use.
 func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 	_, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_used", Value: at}}}})
