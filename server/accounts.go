@@ -141,102 +141,13 @@ func (s *Server) handleSessionDelete(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "logged out"})
 }
 
-// userChange is what a PI may change about a user; nil fields stay.
-type userChange struct {
-	Role     *string `json:"role"`
-	Disabled *bool   `json:"disabled"`
-	Password *string `json:"password"`
-}
-
-// createUser adds a user with a password and a role.
-func (s *Server) createUser(c echo.Context, email, password, role string) (*account.User, error) {
-	u, err := account.NewUser(email, password, role)
-	if err != nil {
-		return nil, err
+// actor is the request's principal as the audit log names it.
+func (s *Server) actor(c echo.Context) account.Actor {
+	a := account.Actor{IP: c.RealIP()}
+	if p := principalOf(c); p != nil {
+		a.Email, a.Role = p.User.Email, p.User.Role
 	}
-	if err := s.Store.InsertUser(c.Request().Context(), u); err != nil {
-		return nil, err
-	}
-	s.record(c, "user.create", u.Email, "", map[string]string{"role": role})
-	return u, nil
-}
-
-// updateUser changes a user's role, disabled flag or password. Disabling a
-// user or changing the password ends the user's sessions; the last active
-// PI cannot be disabled or demoted, so the survey always has one.
-func (s *Server) updateUser(c echo.Context, id string, ch userChange) (*account.User, error) {
-	ctx := c.Request().Context()
-	u, err := s.Store.User(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	detail := map[string]string{}
-	if ch.Role != nil {
-		u.Role, detail["role"] = *ch.Role, *ch.Role
-	}
-	if ch.Disabled != nil {
-		u.Disabled, detail["disabled"] = *ch.Disabled, strconv.FormatBool(*ch.Disabled)
-	}
-	if err := u.Validate(); err != nil {
-		return nil, err
-	}
-	if ch.Password != nil {
-		if err := account.CheckPasswordPolicy(*ch.Password); err != nil {
-			return nil, err
-		}
-		u.PasswordHash, detail["password"] = account.HashPassword(*ch.Password), "reset"
-	}
-	if len(detail) == 0 {
-		return nil, survey.Errorf(survey.EINVALID, `Nothing to change: send "role", "disabled" or "password".`)
-	}
-	if u.Role != account.RolePI || u.Disabled {
-		if err := s.keepOnePI(c, u.ID); err != nil {
-			return nil, err
-		}
-	}
-	u.UpdatedAt = s.wall().UTC()
-	if err := s.Store.ReplaceUser(ctx, u); err != nil {
-		return nil, err
-	}
-	if why := endsCredentials(ch); why != "" {
-		if err := s.Store.DeleteUserSessions(ctx, u.ID); err != nil {
-			return nil, err
-		}
-		n, err := s.Store.RevokeUserKeys(ctx, u.ID, u.UpdatedAt, why)
-		if err != nil {
-			return nil, err
-		}
-		detail["keys_revoked"] = strconv.Itoa(n)
-	}
-	s.record(c, "user.update", u.Email, "", detail)
-	return u, nil
-}
-
-// endsCredentials says why a change ends the user's sessions and revokes
-// their keys, or "" when it does not: someone who lost the password or the
-// right to use the service must not keep using it through a script's key.
-func endsCredentials(ch userChange) string {
-	switch {
-	case ch.Disabled != nil && *ch.Disabled:
-		return "user disabled"
-	case ch.Password != nil:
-		return "password reset"
-	}
-	return ""
-}
-
-// keepOnePI refuses a change that would leave no active PI besides except.
-func (s *Server) keepOnePI(c echo.Context, except string) error {
-	users, err := s.Store.Users(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	for _, other := range users {
-		if other.ID != except && other.Role == account.RolePI && !other.Disabled {
-			return nil
-		}
-	}
-	return survey.Errorf(survey.ECONFLICT, "This is the last active PI: add another PI first.")
+	return a
 }
 
 // handleUserCreate answers POST /api/v1/users: {"email", "password", "role"}.
@@ -245,7 +156,7 @@ func (s *Server) handleUserCreate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.createUser(c, body.Email, body.Password, body.Role)
+	u, err := s.Accounts.Create(c.Request().Context(), s.actor(c), body.Email, body.Password, body.Role)
 	if err != nil {
 		return err
 	}
@@ -263,11 +174,11 @@ func (s *Server) handleUserList(c echo.Context) error {
 
 // handleUserUpdate answers PATCH /api/v1/users/{id}: {"role", "disabled", "password"}.
 func (s *Server) handleUserUpdate(c echo.Context) error {
-	var body userChange
+	var body account.Change
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.updateUser(c, c.Param("id"), body)
+	u, err := s.Accounts.Update(c.Request().Context(), s.actor(c), c.Param("id"), body)
 	if err != nil {
 		return err
 	}
@@ -386,14 +297,10 @@ func (s *Server) bootstrapPI(ctx context.Context, email, password string) error 
 		s.Logger.Warn("no users yet: set CANVASS_ADMIN_EMAIL and CANVASS_ADMIN_PASSWORD, or run `canvass user add`, to create the first PI")
 		return nil
 	}
-	u, err := account.NewUser(email, password, account.RolePI)
+	u, err := s.Accounts.Create(ctx, account.Actor{Email: "configuration", IP: "local"}, email, password, account.RolePI)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.InsertUser(ctx, u); err != nil {
-		return err
-	}
 	s.Logger.Info("created the first PI", "email", u.Email)
-	return s.Store.AppendAudit(ctx, &account.AuditEntry{At: u.CreatedAt, Actor: "configuration", Action: "user.create", Target: u.Email,
-		IP: "local", Detail: map[string]string{"role": account.RolePI}})
+	return nil
 }

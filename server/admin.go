@@ -141,7 +141,7 @@ func (s *Server) renderUsers(c echo.Context, status int, notice string, isError 
 
 // handleUsersPost answers POST /admin/users (form: email, password, role).
 func (s *Server) handleUsersPost(c echo.Context) error {
-	u, err := s.createUser(c, c.FormValue("email"), c.FormValue("password"), c.FormValue("role"))
+	u, err := s.Accounts.Create(c.Request().Context(), s.actor(c), c.FormValue("email"), c.FormValue("password"), c.FormValue("role"))
 	if err != nil {
 		return s.adminFormError(c, err, s.renderUsers)
 	}
@@ -150,7 +150,7 @@ func (s *Server) handleUsersPost(c echo.Context) error {
 
 // handleUserPost answers POST /admin/users/{id} (form: role, disabled, password).
 func (s *Server) handleUserPost(c echo.Context) error {
-	var ch userChange
+	var ch account.Change
 	if role := c.FormValue("role"); role != "" {
 		ch.Role = &role
 	}
@@ -159,7 +159,7 @@ func (s *Server) handleUserPost(c echo.Context) error {
 	if pw := c.FormValue("password"); pw != "" {
 		ch.Password = &pw
 	}
-	u, err := s.updateUser(c, c.Param("id"), ch)
+	u, err := s.Accounts.Update(c.Request().Context(), s.actor(c), c.Param("id"), ch)
 	if err != nil {
 		return s.adminFormError(c, err, s.renderUsers)
 	}

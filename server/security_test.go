@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,5 +167,61 @@ func TestKeysEndWithPasswordAndDisable(t *testing.T) {
 	res, body = env.doAs(pi.key, "GET", "/api/v1/keys?all=true", "", "")
 	if !strings.Contains(body, `"revoked_why":"user disabled"`) {
 		t.Errorf("the key list does not say the key ended with the disable: %s", body)
+	}
+}
+
+// The only two active PIs demote (or disable) each other with requests
+// sent at the same moment: one wins, the other gets 409, and a PI remains.
+func TestLastPIUnderRacingRequests(t *testing.T) {
+	env := newTestEnv(t)
+	x := env.addUser("x@example.org", account.RolePI)
+	y := env.addUser("y@example.org", account.RolePI)
+	for round, change := range []string{`{"role": "staff"}`, `{"disabled": true}`, `{"role": "staff"}`, `{"disabled": true}`} {
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i, tc := range []struct{ key, target string }{{x.key, y.user.ID}, {y.key, x.user.ID}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("PATCH", env.http.URL+"/api/v1/users/"+tc.target, strings.NewReader(change))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tc.key)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		// The loser is refused by the rule (409) or, when the winner
+		// disabled it first, no longer gets in at all (401).
+		slices.Sort(statuses)
+		if statuses[0] != 200 || statuses[1] != 409 && !(statuses[1] == 401 && strings.Contains(change, "disabled")) {
+			t.Fatalf("round %d: statuses %v, want one 200 and one refused", round, statuses)
+		}
+		users, err := env.store.Users(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := 0
+		for _, u := range users {
+			if u.Role == account.RolePI && !u.Disabled {
+				active++
+			}
+		}
+		if active != 1 {
+			t.Fatalf("round %d: %d active PIs", round, active)
+		}
+		// Restore both, through the service, with fresh keys (a disable revoked one).
+		pi, enabled := account.RolePI, false
+		for _, m := range []*teamMember{&x, &y} {
+			if _, err := env.srv.Accounts.Update(t.Context(), account.Actor{Email: "test"}, m.user.ID, account.Change{Role: &pi, Disabled: &enabled}); err != nil {
+				t.Fatal(err)
+			}
+			m.key = env.addKey(m.user.ID)
+		}
 	}
 }

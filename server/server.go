@@ -30,6 +30,7 @@ type Server struct {
 	Store      *store.Store
 	Instrument *instrument.Instrument
 	Respond    *respond.Service
+	Accounts   *account.Service
 	Logger     *slog.Logger
 	Now        func() time.Time
 	BaseURL    string
@@ -93,7 +94,9 @@ func New(o Options) (*Server, error) {
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now},
+		Accounts: &account.Service{Store: o.Store, Logger: o.Logger},
 	}
+	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
 	s.echo = echo.New()
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -42,16 +42,46 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	return n, translate(err, "users")
 }
 
-// ReplaceUser stores u over the user with its id.
-func (s *Store) ReplaceUser(ctx context.Context, u *account.User) error {
-	res, err := s.users.ReplaceOne(ctx, byID(u.ID), u)
+// SetUser writes the given fields of a user and no others.
+func (s *Store) SetUser(ctx context.Context, id string, f account.UserFields) error {
+	set := bson.D{{Key: "updated_at", Value: f.UpdatedAt}}
+	if f.Role != nil {
+		set = append(set, bson.E{Key: "role", Value: *f.Role})
+	}
+	if f.Disabled != nil {
+		set = append(set, bson.E{Key: "disabled", Value: *f.Disabled})
+	}
+	if f.PasswordHash != nil {
+		set = append(set, bson.E{Key: "password_hash", Value: *f.PasswordHash})
+	}
+	res, err := s.users.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
-		return translate(err, "a user with this email")
+		return translate(err, "user")
 	}
 	if res.MatchedCount == 0 {
 		return survey.Errorf(survey.ENOTFOUND, "user not found")
 	}
 	return nil
+}
+
+func (s *Store) rosterColl() *mongo.Collection { return s.db.Collection("pi_roster") }
+
+// LatestRoster returns the roster entry with the highest revision. The
+// roster holds one entry per change of a PI's access: a few dozen.
+func (s *Store) LatestRoster(ctx context.Context) (*account.RosterEntry, error) {
+	var e account.RosterEntry
+	err := s.rosterColl().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&e)
+	if err != nil {
+		return nil, translate(err, "PI roster")
+	}
+	return &e, nil
+}
+
+// AppendRoster stores a roster entry under its revision; a revision
+// already taken, by this process or another, is ECONFLICT.
+func (s *Store) AppendRoster(ctx context.Context, e *account.RosterEntry) error {
+	_, err := s.rosterColl().InsertOne(ctx, e)
+	return translate(err, "this revision of the PI roster")
 }
 
 // InsertSession stores a new session.
