@@ -2,15 +2,15 @@ package server
 
 import (
 	"encoding/base64"
-	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/frame"
 )
 
@@ -38,7 +38,7 @@ func (s *Server) renderCases(c echo.Context, status int, page casesPage) error {
 	}
 	notice, isError := page.Notice, page.Error
 	page.adminBase = s.adminBase(c, "Cases")
-	page.Notice, page.Error = notice, isError
+	page.show(notice, isError)
 	page.Total = len(cases)
 	page.Marks = []string{"bounced", "ineligible", "unavailable", "other"}
 	q := strings.ToLower(strings.TrimSpace(page.Query))
@@ -61,7 +61,13 @@ func (s *Server) handleCasesPage(c echo.Context) error {
 }
 
 // handleCasesImport answers POST /admin/cases/import (multipart: frame).
+// It answers with the page itself rather than a redirect: the personal
+// links are offered there once and may be neither stored nor put in a URL.
+// Sending the same form again (a reload) imports nothing and says so.
 func (s *Server) handleCasesImport(c echo.Context) error {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) })
+	}
 	fh, err := c.FormFile("frame")
 	if tooLarge(err) {
 		return s.casesNotice(c, http.StatusRequestEntityTooLarge, "The file is larger than 32 MiB.")
@@ -102,15 +108,14 @@ func (s *Server) casesNotice(c echo.Context, status int, msg string) error {
 // handleCaseMarkPost answers POST /admin/cases/{id}/disposition (form:
 // code, note; an empty code undoes the mark).
 func (s *Server) handleCaseMarkPost(c echo.Context) error {
+	notice := func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) }
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, notice)
+	}
 	updated, err := s.markCase(c, c.Param("id"), c.FormValue("code"), c.FormValue("note"))
 	if err != nil {
-		var e *survey.Error
-		if errors.As(err, &e) && e.Code != survey.EINTERNAL && e.Code != survey.EUNAVAILABLE {
-			return s.casesNotice(c, statusOf(e.Code), e.Message)
-		}
-		return err
+		return s.adminFormError(c, err, notice)
 	}
-	page := casesPage{Query: updated.ID}
-	page.Notice = "Saved: " + updated.Frame.Name + " is now " + string(s.caseJSON(updated).Disposition) + "."
-	return s.renderCases(c, http.StatusOK, page)
+	return s.redirectDone(c, "/admin/cases?q="+url.QueryEscape(updated.ID), account.Flash{
+		Notice: "Saved: " + updated.Frame.Name + " is now " + string(s.caseJSON(updated).Disposition) + "."})
 }

@@ -30,6 +30,19 @@ func (env *testEnv) loginPage(email string) (*http.Cookie, string) {
 	return cookie, m[1]
 }
 
+// formToken opens the page at path and returns the one-time token its
+// forms carry.
+func (env *testEnv) formToken(cookie *http.Cookie, path string) string {
+	env.t.Helper()
+	res, body := env.withCookie(cookie, "", "GET", path, "", "")
+	wantStatus(env.t, res, body, 200)
+	m := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		env.t.Fatalf("%s has no form token", path)
+	}
+	return m[1]
+}
+
 // Staff import the frame in the page, mark a case, and watch the dashboard.
 func TestAdminFieldPeriodPages(t *testing.T) {
 	env := newTestEnv(t)
@@ -40,6 +53,7 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
 		_ = mw.WriteField("csrf", csrf)
+		_ = mw.WriteField("form_token", env.formToken(cookie, "/admin/cases"))
 		fw, _ := mw.CreateFormFile("frame", "frame.csv")
 		fw.Write([]byte(csv))
 		mw.Close()
@@ -62,8 +76,8 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 		t.Fatalf("%d cases", len(cases))
 	}
 	res, body = env.withCookie(cookie, "", "POST", "/admin/cases/"+cases[0].ID+"/disposition", "application/x-www-form-urlencoded",
-		url.Values{"csrf": {csrf}, "code": {"ineligible"}, "note": {"retired"}}.Encode())
-	wantStatus(t, res, body, 200)
+		url.Values{"csrf": {csrf}, "form_token": {env.formToken(cookie, "/admin/cases")}, "code": {"ineligible"}, "note": {"retired"}}.Encode())
+	res, body = env.withCookie(cookie, "", "GET", location(t, res, body), "", "")
 	if !strings.Contains(body, "is now NE") {
 		t.Errorf("after marking: %s", body[strings.Index(body, "<main"):][:600])
 	}

@@ -120,7 +120,8 @@ func TestCSRFNotFromQuery(t *testing.T) {
 	wantStatus(t, res, body, 403)
 	res, body = env.withCookie(cookie, "", "POST", "/api/v1/keys?csrf="+url.QueryEscape(csrf), "application/json", `{"name": "x"}`)
 	wantStatus(t, res, body, 403)
-	res, body = env.withCookie(cookie, "", "POST", "/admin/keys", "application/x-www-form-urlencoded", form+"&csrf="+url.QueryEscape(csrf))
+	res, body = env.withCookie(cookie, "", "POST", "/admin/keys", "application/x-www-form-urlencoded",
+		form+"&csrf="+url.QueryEscape(csrf)+"&form_token="+env.formToken(cookie, "/admin/keys"))
 	if res.StatusCode >= 400 {
 		t.Fatalf("the token in the body is refused: %d %s", res.StatusCode, body)
 	}

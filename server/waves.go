@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
@@ -35,9 +36,10 @@ func (s *Server) selection(c echo.Context, kind string) (int, *survey.Case, erro
 	return n, first, nil
 }
 
-// createWave checks a draft, counts the cases it selects and stores it;
-// nothing is stored when the draft is not valid.
-func (s *Server) createWave(c echo.Context, d waves.Draft) (*waves.Wave, error) {
+// createWave checks a draft, counts the cases it selects and stores it
+// under id; nothing is stored when the draft is not valid. A wave with
+// that id already stored is ECONFLICT.
+func (s *Server) createWave(c echo.Context, d waves.Draft, id string) (*waves.Wave, error) {
 	w, _, err := d.Check(s.Instrument.ID, s.Now(), s.Instrument.FieldPeriod.Location())
 	if err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func (s *Server) createWave(c echo.Context, d waves.Draft) (*waves.Wave, error) 
 	if w.Selected, _, err = s.selection(c, w.Kind); err != nil {
 		return nil, err
 	}
-	w.ID, w.CreatedAt, w.CreatedBy = waves.NewID(), s.wall().UTC(), principalOf(c).User.Email
+	w.ID, w.CreatedAt, w.CreatedBy = id, s.wall().UTC(), principalOf(c).User.Email
 	if err := s.Store.InsertWave(c.Request().Context(), w); err != nil {
 		return nil, err
 	}
@@ -124,17 +126,33 @@ func (s *Server) waveSummaries(c echo.Context) ([]waves.Summary, error) {
 
 // handleWaveCreate answers POST /api/v1/waves: {"kind", "subject", "text",
 // "html", "scheduled_at"} → 201 the wave, with how many cases it selects.
+// With an Idempotency-Key header, a request repeated with the same key (a
+// retry after a lost answer) gets 200 and the wave the first one made.
 func (s *Server) handleWaveCreate(c echo.Context) error {
+	id := waves.NewID()
+	key := c.Request().Header.Get("Idempotency-Key")
+	if _, given := c.Request().Header["Idempotency-Key"]; given {
+		if err := waves.CheckIdempotencyKey(key); err != nil {
+			return err
+		}
+		id = waves.IDFor(principalOf(c).User.ID, key)
+	}
 	var d waves.Draft
 	if err := decodeJSON(c, &d); err != nil {
 		return err
 	}
-	w, err := s.createWave(c, d)
+	status := http.StatusCreated
+	w, err := s.createWave(c, d, id)
+	if survey.ErrorCode(err) == survey.ECONFLICT && key != "" {
+		status = http.StatusOK
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		w, err = s.Store.Wave(c.Request().Context(), id)
+	}
 	if err != nil {
 		return err
 	}
 	s.inZone(w)
-	return c.JSON(http.StatusCreated, w)
+	return c.JSON(status, w)
 }
 
 // handleWaveList answers GET /api/v1/waves: every wave with its counts.
@@ -193,7 +211,7 @@ func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isEr
 		return err
 	}
 	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, Preview: p, TimeZone: s.Instrument.FieldPeriod.TimeZone}
-	page.Notice, page.Error = notice, isError
+	page.show(notice, isError)
 	return s.render(c, status, "admin_waves.html", page)
 }
 
@@ -212,19 +230,25 @@ func (s *Server) handleWavesPost(c echo.Context) error {
 		}
 		return s.renderWavesWith(c, http.StatusOK, "", false, d, p)
 	}
-	w, err := s.createWave(c, d)
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, keepDraft)
+	}
+	w, err := s.createWave(c, d, waves.NewID())
 	if err != nil {
 		return s.adminFormError(c, err, keepDraft)
 	}
 	s.inZone(w)
-	return s.renderWaves(c, http.StatusCreated, "The "+w.Kind+" wave is scheduled for "+w.ScheduledAt.Format("2006-01-02 15:04 MST")+
-		"; it selects "+strconv.Itoa(w.Selected)+" cases now.", false)
+	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "The " + w.Kind + " wave is scheduled for " +
+		w.ScheduledAt.Format("2006-01-02 15:04 MST") + "; it selects " + strconv.Itoa(w.Selected) + " cases now."})
 }
 
 // handleWaveCancelPost answers POST /admin/waves/{id}/cancel.
 func (s *Server) handleWaveCancelPost(c echo.Context) error {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderWaves)
+	}
 	if _, err := s.cancelWave(c, c.Param("id")); err != nil {
 		return s.adminFormError(c, err, s.renderWaves)
 	}
-	return s.renderWaves(c, http.StatusOK, "The wave is cancelled.", false)
+	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "The wave is cancelled."})
 }

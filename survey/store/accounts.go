@@ -101,6 +101,24 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 	return translate(err, "session")
 }
 
+// SetFlash stores the session's one-time notice, or removes it when f is nil.
+func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error {
+	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "flash", Value: ""}}}}
+	if f != nil {
+		update = bson.D{{Key: "$set", Value: bson.D{{Key: "flash", Value: f}}}}
+	}
+	_, err := s.sessions.UpdateOne(ctx, byID(id), update)
+	return translate(err, "session")
+}
+
+// ClaimOnce records that key has been used; a key used before, by this
+// process or another, is ECONFLICT. The store's unique _id makes exactly
+// one claim win, which is what "done once" needs across instances.
+func (s *Store) ClaimOnce(ctx context.Context, key string, at time.Time) error {
+	_, err := s.db.Collection("once").InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "at", Value: at}})
+	return translate(err, "this form")
+}
+
 // DeleteSession ends a session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	_, err := s.sessions.DeleteOne(ctx, byID(id))
