@@ -25,7 +25,31 @@ type casesPage struct {
 	Imported int
 	LinksCSV template.URL // a data: URL of the personal links, offered once after an import
 	Problems []frame.RowError
-	Marks    []string
+	Marks    []markChoice
+}
+
+// markChoice is a disposition staff may record, with what it does, said
+// where the choice is made.
+type markChoice struct {
+	Code, Effect string
+}
+
+// markChoices are the staff marks in the order the menu offers them.
+var markChoices = []markChoice{
+	{"bounced", "the address does not reach the person: no more reminders; counts as unknown eligibility (UO)"},
+	{"ineligible", "left the position, or the department does not exist: no more reminders; left out of every rate (NE)"},
+	{"unavailable", "away for the whole field period: counts as a non-contact (NC); reminders continue"},
+	{"other", "another reason for no interview: counts as other (O); reminders continue"},
+}
+
+// confirmPage asks before a mark replaces what a case's answers say.
+type confirmPage struct {
+	adminBase
+	Case       caseJSON
+	Answered   int
+	Code, Note string
+	Effect     string
+	Undo       bool
 }
 
 // casesShown bounds the table: a search narrows 2,500 cases down.
@@ -40,7 +64,7 @@ func (s *Server) renderCases(c echo.Context, status int, page casesPage) error {
 	page.adminBase = s.adminBase(c, "Cases")
 	page.show(notice, isError)
 	page.Total = len(cases)
-	page.Marks = []string{"bounced", "ineligible", "unavailable", "other"}
+	page.Marks = markChoices
 	q := strings.ToLower(strings.TrimSpace(page.Query))
 	for i := range cases {
 		f := cases[i].Frame
@@ -106,13 +130,39 @@ func (s *Server) casesNotice(c echo.Context, status int, msg string) error {
 }
 
 // handleCaseMarkPost answers POST /admin/cases/{id}/disposition (form:
-// code, note; an empty code undoes the mark).
+// code — a mark, or "undo" to remove the case's mark — note, and confirm).
+// A mark on a case with answers would overrule them (a complete marked
+// bounced stops counting as complete), so it is done only once confirmed
+// on a second page; without answers it is done at once.
 func (s *Server) handleCaseMarkPost(c echo.Context) error {
 	notice := func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) }
+	code, note := c.FormValue("code"), c.FormValue("note")
+	switch code {
+	case "":
+		return notice(c, http.StatusUnprocessableEntity, "Choose a disposition to record: nothing was changed.", true)
+	case "undo":
+		code = ""
+	}
+	if c.FormValue("confirm") != "yes" {
+		cur, err := s.Store.Case(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return s.adminFormError(c, err, notice)
+		}
+		if len(cur.Answers) > 0 {
+			page := confirmPage{adminBase: s.adminBase(c, "Confirm the disposition"), Case: s.caseJSON(cur), Answered: len(cur.Answers),
+				Code: c.FormValue("code"), Note: note, Undo: code == ""}
+			for _, m := range markChoices {
+				if m.Code == code {
+					page.Effect = m.Effect
+				}
+			}
+			return s.render(c, http.StatusOK, "admin_confirm.html", page)
+		}
+	}
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, notice)
 	}
-	updated, err := s.markCase(c, c.Param("id"), c.FormValue("code"), c.FormValue("note"))
+	updated, err := s.markCase(c, c.Param("id"), code, note)
 	if err != nil {
 		return s.adminFormError(c, err, notice)
 	}

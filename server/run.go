@@ -50,7 +50,8 @@ func Run(ctx context.Context, cfg Config, secretWarning string, o RunOptions) er
 		}
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
-		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies})
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
+		MailServer: mailServer(cfg.SMTP)})
 	if err != nil {
 		return err
 	}

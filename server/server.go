@@ -42,6 +42,7 @@ type Server struct {
 	limits          limits
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
+	mailServer      string
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
@@ -58,6 +59,9 @@ type Options struct {
 	BaseURL    string
 	// SessionIdle and SessionLifetime bound a login session; zero: 30 minutes and 12 hours.
 	SessionIdle, SessionLifetime time.Duration
+	// MailServer names the configured mail server ("host:port"); empty: none,
+	// and waves are refused, since nothing would send them.
+	MailServer string
 	// TrustedProxies are the networks whose X-Forwarded-For is believed for
 	// the client's address; none: the connection's address.
 	TrustedProxies []*net.IPNet
@@ -91,6 +95,7 @@ func New(o Options) (*Server, error) {
 		limits:          defaultLimits(),
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,
+		mailServer:      o.MailServer,
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now},
