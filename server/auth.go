@@ -15,6 +15,10 @@ import (
 
 const sessionCookie = "canvass_session"
 
+// backgroundHeader marks a request a page's script makes on its own (the
+// Progress page's refresh), which does not count as activity.
+const backgroundHeader = "X-Canvass-Background"
+
 // principal is who a request acts for, and how it proved it.
 type principal struct {
 	User    *account.User
@@ -113,8 +117,10 @@ func (s *Server) sessionPrincipal(c echo.Context, value string) (*principal, err
 		return nil, err
 	}
 	// The idle timeout counts from the last request, whatever its length,
-	// so every request records itself (staff make few).
-	if now.After(sess.LastSeen) {
+	// so every request records itself (staff make few) — except the
+	// Progress page's own refreshes, which a person did not make: an open
+	// dashboard must not keep a session alive forever.
+	if now.After(sess.LastSeen) && c.Request().Header.Get(backgroundHeader) == "" {
 		_ = s.Store.TouchSession(ctx, id, now)
 	}
 	return &principal{User: u, Session: sess}, nil

@@ -83,7 +83,7 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 	}
 	res, body = env.withCookie(cookie, "", "GET", "/admin/progress", "", "")
 	wantStatus(t, res, body, 200)
-	for _, want := range []string{"25 sampled", "NE 1", "RR3", "<svg", "By department", "Nonrespondents (24)", "/api/v1/nonrespondents.csv", `data-refresh="60"`} {
+	for _, want := range []string{"0 of 25 complete</strong> — AAPOR RR2 <strong>0.0%", `<abbr title="not eligible">NE</abbr></th><td class="num">1</td>`, "RR3", "<svg", "By department", "Nonrespondents (24)", "/api/v1/nonrespondents.csv", `data-refresh="60"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}
@@ -108,7 +108,7 @@ func TestDailyChartMarksWaves(t *testing.T) {
 	if len(ch.Ticks) != 2 || ch.Ticks[0].X != chartWidth/2 || ch.Ticks[0].Label != "invitation" || ch.Ticks[1].X != chartWidth {
 		t.Errorf("ticks %+v", ch.Ticks)
 	}
-	if ch.Complete != "0.0,240.0 360.0,192.0 720.0,144.0" || ch.Partial != "0.0,240.0 360.0,168.0 720.0,120.0" {
+	if ch.Complete != "0.0,200.0 200.0,160.0 400.0,120.0" || ch.Partial != "0.0,200.0 200.0,140.0 400.0,100.0" || len(ch.Points) != 3 {
 		t.Errorf("points %q / %q", ch.Complete, ch.Partial)
 	}
 }

@@ -43,6 +43,7 @@ type Server struct {
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
 	mailServer      string
+	progressCache   progressCache
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
