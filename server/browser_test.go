@@ -271,3 +271,35 @@ func TestAdminPagesFitAPhone(t *testing.T) {
 		}
 	}
 }
+
+// An open Progress page brings in new figures without reloading itself.
+func TestProgressUpdatesInPlace(t *testing.T) {
+	env := newTestEnv(t)
+	env.srv.progressRefresh = time.Second
+	wall := env.useFakeWall()
+	env.addUser("staff@example.org", account.RoleStaff)
+	env.newCase("a@example.org")
+	ctx := browser(t, 1280, 900, false)
+	var headline string
+	if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+"/admin/login"),
+		chromedp.SendKeys("#email", "staff@example.org", chromedp.ByQuery),
+		chromedp.SendKeys("#password", goodPassword, chromedp.ByQuery),
+		chromedp.Submit("#password", chromedp.ByQuery), chromedp.WaitVisible(".headline", chromedp.ByQuery),
+		chromedp.Evaluate(`window.stillThisPage = true`, nil),
+		chromedp.Text(".headline", &headline, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(headline, "0 of 1 complete") {
+		t.Fatalf("headline %q", headline)
+	}
+	env.newCase("b@example.org")
+	wall.add(progressMaxAge) // the snapshot is old now
+	var same bool
+	if err := chromedp.Run(ctx, chromedp.Poll(`document.querySelector(".headline").textContent.includes("0 of 2 complete")`, nil),
+		chromedp.Evaluate(`window.stillThisPage === true`, &same)); err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Error("the page reloaded to update")
+	}
+}

@@ -123,7 +123,8 @@ type dashboardLive struct {
 
 type dashboardPage struct {
 	adminBase
-	Live dashboardLive
+	Live           dashboardLive
+	RefreshSeconds int // how often the page's script fetches the live part
 }
 
 // chart is the daily cumulative response curve as SVG coordinates: lines
@@ -263,5 +264,6 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	if c.QueryParam("part") == "live" {
 		return s.render(c, http.StatusOK, "progress_live", s.live(p, snap))
 	}
-	return s.render(c, http.StatusOK, "admin_progress.html", dashboardPage{adminBase: s.adminBase(c, "Progress"), Live: s.live(p, snap)})
+	return s.render(c, http.StatusOK, "admin_progress.html", dashboardPage{adminBase: s.adminBase(c, "Progress"), Live: s.live(p, snap),
+		RefreshSeconds: int(s.progressRefresh.Seconds())})
 }

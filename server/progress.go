@@ -67,7 +67,11 @@ func (s *Server) progressSnapshot(ctx context.Context) (*progressSnapshot, error
 		// The count outlives the request that started it: it is for everyone.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
-		return s.countProgress(ctx)
+		snap, err := s.countProgress(ctx)
+		if err != nil { // viewers keep the last snapshot; the next request tries again
+			s.Logger.Error("progress not counted", "err", err)
+		}
+		return snap, err
 	})
 	if last != nil {
 		return last, nil

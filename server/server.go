@@ -44,6 +44,7 @@ type Server struct {
 	sessionLifetime time.Duration
 	mailServer      string
 	progressCache   progressCache
+	progressRefresh time.Duration // how often an open Progress page updates its figures
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
@@ -97,6 +98,7 @@ func New(o Options) (*Server, error) {
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,
 		mailServer:      o.MailServer,
+		progressRefresh: time.Minute,
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now},
