@@ -145,7 +145,7 @@ func (s *Server) handleSessionDelete(c echo.Context) error {
 func (s *Server) actor(c echo.Context) account.Actor {
 	a := account.Actor{IP: c.RealIP()}
 	if p := principalOf(c); p != nil {
-		a.Email, a.Role = p.User.Email, p.User.Role
+		a.UserID, a.Email, a.Role = p.User.ID, p.User.Email, p.User.Role
 	}
 	return a
 }
@@ -185,45 +185,6 @@ func (s *Server) handleUserUpdate(c echo.Context) error {
 	return c.JSON(http.StatusOK, u)
 }
 
-// createKey makes an API key for the request's user; the full key is
-// returned only here.
-func (s *Server) createKey(c echo.Context, name string) (*account.Key, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, "", survey.FieldErrors("The key needs a name", map[string]string{"name": "1 to 100 characters"})
-	}
-	p := principalOf(c)
-	id, secret, full := account.NewKeySecret()
-	k := &account.Key{ID: id, UserID: p.User.ID, Name: name, Hash: s.secrets.Hash(secret), CreatedAt: s.wall().UTC()}
-	if err := s.Store.InsertKey(c.Request().Context(), k); err != nil {
-		return nil, "", err
-	}
-	s.record(c, "key.create", k.ID, "", map[string]string{"name": name})
-	return k, full, nil
-}
-
-// revokeKey revokes a key of the request's user; a PI may revoke anyone's.
-// Someone else's key is "not found" to staff, so they learn nothing of it.
-func (s *Server) revokeKey(c echo.Context, id string) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	k, err := s.Store.Key(ctx, id)
-	if err != nil {
-		return err
-	}
-	if k.UserID != p.User.ID && p.User.Role != account.RolePI {
-		return survey.Errorf(survey.ENOTFOUND, "key not found")
-	}
-	if k.RevokedAt != nil {
-		return nil
-	}
-	if err := s.Store.RevokeKey(ctx, id, s.wall().UTC()); err != nil {
-		return err
-	}
-	s.record(c, "key.revoke", k.ID, "", map[string]string{"name": k.Name})
-	return nil
-}
-
 // visibleKeys is the keys the request's user may see: their own, or, for a
 // PI who asks, everyone's.
 func (s *Server) visibleKeys(c echo.Context, all bool) ([]account.Key, error) {
@@ -241,7 +202,7 @@ func (s *Server) handleKeyCreate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	k, full, err := s.createKey(c, body.Name)
+	k, full, err := s.Accounts.CreateKey(c.Request().Context(), s.actor(c), body.Name)
 	if err != nil {
 		return err
 	}
@@ -259,7 +220,7 @@ func (s *Server) handleKeyList(c echo.Context) error {
 
 // handleKeyDelete answers DELETE /api/v1/keys/{id}.
 func (s *Server) handleKeyDelete(c echo.Context) error {
-	if err := s.revokeKey(c, c.Param("id")); err != nil {
+	if err := s.Accounts.RevokeKey(c.Request().Context(), s.actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "revoked"})

@@ -236,7 +236,7 @@ func (s *Server) handleKeysPost(c echo.Context) error {
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, s.renderKeys)
 	}
-	_, full, err := s.createKey(c, c.FormValue("name"))
+	_, full, err := s.Accounts.CreateKey(c.Request().Context(), s.actor(c), c.FormValue("name"))
 	if err != nil {
 		return s.adminFormError(c, err, s.renderKeys)
 	}
@@ -248,7 +248,7 @@ func (s *Server) handleKeyRevokePost(c echo.Context) error {
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, s.renderKeys)
 	}
-	if err := s.revokeKey(c, c.Param("id")); err != nil {
+	if err := s.Accounts.RevokeKey(c.Request().Context(), s.actor(c), c.Param("id")); err != nil {
 		return s.adminFormError(c, err, s.renderKeys)
 	}
 	return s.redirectDone(c, "/admin/keys", account.Flash{Notice: "The key is revoked."})

@@ -102,7 +102,7 @@ func New(o Options) (*Server, error) {
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now},
-		Accounts: &account.Service{Store: o.Store, Logger: o.Logger},
+		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
 	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
 	s.echo = echo.New()

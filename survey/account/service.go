@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ type Store interface {
 	// so a concurrent change of another field is not undone.
 	SetUser(ctx context.Context, id string, set UserFields) error
 	DeleteUserSessions(ctx context.Context, userID string) error
+	InsertKey(ctx context.Context, k *Key) error
+	Key(ctx context.Context, id string) (*Key, error)
+	RevokeKey(ctx context.Context, id string, at time.Time) error
 	RevokeUserKeys(ctx context.Context, userID string, at time.Time, why string) (int, error)
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// LatestRoster returns the roster entry with the highest revision
@@ -53,10 +57,11 @@ type RosterEntry struct {
 	At       time.Time `bson:"at"`
 }
 
-// Actor is who makes a change, for the audit log: a user with the address
-// of the request, or "command line" or "configuration" from "local".
+// Actor is who makes a change, for the audit log: a user (UserID, Email,
+// Role) with the address of the request, or "command line" or
+// "configuration" from "local".
 type Actor struct {
-	Email, Role, IP string
+	UserID, Email, Role, IP string
 }
 
 // Change is what may change about a user; nil fields stay.
@@ -71,7 +76,8 @@ type Change struct {
 // or a user disabled — and appends their audit entries. The web pages, the
 // API and `canvass user` all call it.
 type Service struct {
-	Store Store
+	Store   Store
+	Secrets Secrets // hashes new API keys
 	Now   func() time.Time // nil: time.Now
 	// Logger hears of an audit entry that could not be written after its
 	// change was made: the change stands, so it is not reported as failed.
@@ -179,6 +185,42 @@ func (s *Service) UpdateByEmail(ctx context.Context, by Actor, email string, ch 
 		return nil, err
 	}
 	return s.Update(ctx, by, u.ID, ch)
+}
+
+// CreateKey makes an API key for the actor, who acts with it in their own
+// role; the full key is returned only here, the store keeps its hash.
+func (s *Service) CreateKey(ctx context.Context, by Actor, name string) (*Key, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, "", survey.FieldErrors("The key needs a name", map[string]string{"name": "1 to 100 characters"})
+	}
+	id, secret, full := NewKeySecret()
+	k := &Key{ID: id, UserID: by.UserID, Name: name, Hash: s.Secrets.Hash(secret), CreatedAt: s.now()}
+	if err := s.Store.InsertKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	s.audit(ctx, by, "key.create", k.ID, map[string]string{"name": name})
+	return k, full, nil
+}
+
+// RevokeKey revokes one of the actor's keys; a PI may revoke anyone's.
+// Someone else's key is "not found" to staff, so they learn nothing of it.
+func (s *Service) RevokeKey(ctx context.Context, by Actor, id string) error {
+	k, err := s.Store.Key(ctx, id)
+	if err != nil {
+		return err
+	}
+	if k.UserID != by.UserID && by.Role != RolePI {
+		return survey.Errorf(survey.ENOTFOUND, "key not found")
+	}
+	if k.RevokedAt != nil {
+		return nil
+	}
+	if err := s.Store.RevokeKey(ctx, id, s.now()); err != nil {
+		return err
+	}
+	s.audit(ctx, by, "key.revoke", k.ID, map[string]string{"name": k.Name})
+	return nil
 }
 
 func (u *User) activePI() bool { return u.Role == RolePI && !u.Disabled }
