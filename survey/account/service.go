@@ -77,8 +77,8 @@ type Change struct {
 // API and `canvass user` all call it.
 type Service struct {
 	Store   Store
-	Secrets Secrets // hashes new API keys
-	Now   func() time.Time // nil: time.Now
+	Secrets Secrets          // hashes new API keys
+	Now     func() time.Time // nil: time.Now
 	// Logger hears of an audit entry that could not be written after its
 	// change was made: the change stands, so it is not reported as failed.
 	Logger *slog.Logger // nil: slog.Default()
