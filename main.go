@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
@@ -136,52 +135,34 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer st.Close(context.Background())
 
+	users := &account.Service{Store: st}
+	by := account.Actor{Email: "command line", IP: "local"}
 	var u *account.User
-	detail := map[string]string{}
 	switch args[0] {
 	case "add":
 		password, err := readPassword()
 		if err != nil {
 			return err
 		}
-		if u, err = account.NewUser(*email, password, *role); err != nil {
+		if u, err = users.Create(ctx, by, *email, password, *role); err != nil {
 			return describe(err)
 		}
-		if err := st.InsertUser(ctx, u); err != nil {
-			return describe(err)
-		}
-		detail["role"] = u.Role
-	case "passwd", "disable":
-		if u, err = st.UserByEmail(ctx, account.NormalizeEmail(*email)); err != nil {
-			return describe(err)
-		}
-		if args[0] == "passwd" {
-			password, err := readPassword()
-			if err != nil {
-				return err
-			}
-			if err := account.CheckPasswordPolicy(password); err != nil {
-				return describe(err)
-			}
-			u.PasswordHash, detail["password"] = account.HashPassword(password), "reset"
-		} else {
-			u.Disabled, detail["disabled"] = true, "true"
-		}
-		u.UpdatedAt = time.Now().UTC()
-		if err := st.ReplaceUser(ctx, u); err != nil {
-			return describe(err)
-		}
-		if err := st.DeleteUserSessions(ctx, u.ID); err != nil {
+	case "passwd":
+		password, err := readPassword()
+		if err != nil {
 			return err
+		}
+		if u, err = users.UpdateByEmail(ctx, by, *email, account.Change{Password: &password}); err != nil {
+			return describe(err)
+		}
+	case "disable":
+		disabled := true
+		if u, err = users.UpdateByEmail(ctx, by, *email, account.Change{Disabled: &disabled}); err != nil {
+			return describe(err)
 		}
 	default:
 		fmt.Fprint(stderr, userUsage)
 		return fmt.Errorf("user: unknown action %q", args[0])
-	}
-	action := map[string]string{"add": "user.create", "passwd": "user.update", "disable": "user.update"}[args[0]]
-	if err := st.AppendAudit(ctx, &account.AuditEntry{At: time.Now().UTC(), Actor: "command line", Action: action,
-		Target: u.Email, IP: "local", Detail: detail}); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "%s: done (%s, %s)\n", u.Email, u.Role, map[bool]string{true: "disabled", false: "active"}[u.Disabled])
 	return nil

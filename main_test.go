@@ -223,6 +223,13 @@ func TestUserCommand(t *testing.T) {
 			t.Errorf("user %v: error %v, want it to mention %q", tc.args, err, tc.want)
 		}
 	}
+	// The command keeps the same rule as the web: never no active PI.
+	if _, err := user("", "disable", "--email", "pi@example.org"); err == nil || !strings.Contains(err.Error(), "last active PI") {
+		t.Errorf("disabling the only PI: %v, want it refused", err)
+	}
+	if _, err := user("another long password\n", "add", "--email", "pi2@example.org", "--role", "pi"); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := user("", "disable", "--email", "pi@example.org"); err != nil || !strings.Contains(out, "disabled") {
 		t.Errorf("disable: %q, %v", out, err)
 	}

@@ -93,12 +93,18 @@ func (env *testEnv) addUser(email, role string) teamMember {
 	if err := env.store.InsertUser(context.Background(), u); err != nil {
 		env.t.Fatal(err)
 	}
+	return teamMember{user: u, key: env.addKey(u.ID)}
+}
+
+// addKey stores a new API key of the user and returns it in full.
+func (env *testEnv) addKey(userID string) string {
+	env.t.Helper()
 	id, secret, full := account.NewKeySecret()
-	k := &account.Key{ID: id, UserID: u.ID, Name: "test", Hash: env.srv.secrets.Hash(secret), CreatedAt: env.now}
+	k := &account.Key{ID: id, UserID: userID, Name: "test", Hash: env.srv.secrets.Hash(secret), CreatedAt: env.now}
 	if err := env.store.InsertKey(context.Background(), k); err != nil {
 		env.t.Fatal(err)
 	}
-	return teamMember{user: u, key: full}
+	return full
 }
 
 // Every route, with no credentials, a staff key and a PI key, gets exactly

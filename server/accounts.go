@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,6 +113,15 @@ type userJSON struct {
 
 // handleSessionCreate answers POST /api/v1/session: {"email", "password"}.
 func (s *Server) handleSessionCreate(c echo.Context) error {
+	// No session holds a CSRF token yet. A page elsewhere can post a
+	// "simple" request (text/plain, a form) without asking, but not JSON;
+	// and a browser names the page's origin.
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); mt != "application/json" {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the login as JSON, with Content-Type: application/json.")
+	}
+	if !sameOrigin(c.Request()) {
+		return survey.Errorf(survey.EFORBIDDEN, "Log in from this site's own pages.")
+	}
 	var body struct{ Email, Password string }
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -131,84 +141,13 @@ func (s *Server) handleSessionDelete(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "logged out"})
 }
 
-// userChange is what a PI may change about a user; nil fields stay.
-type userChange struct {
-	Role     *string `json:"role"`
-	Disabled *bool   `json:"disabled"`
-	Password *string `json:"password"`
-}
-
-// createUser adds a user with a password and a role.
-func (s *Server) createUser(c echo.Context, email, password, role string) (*account.User, error) {
-	u, err := account.NewUser(email, password, role)
-	if err != nil {
-		return nil, err
+// actor is the request's principal as the audit log names it.
+func (s *Server) actor(c echo.Context) account.Actor {
+	a := account.Actor{IP: c.RealIP()}
+	if p := principalOf(c); p != nil {
+		a.UserID, a.Email, a.Role = p.User.ID, p.User.Email, p.User.Role
 	}
-	if err := s.Store.InsertUser(c.Request().Context(), u); err != nil {
-		return nil, err
-	}
-	s.record(c, "user.create", u.Email, "", map[string]string{"role": role})
-	return u, nil
-}
-
-// updateUser changes a user's role, disabled flag or password. Disabling a
-// user or changing the password ends the user's sessions; the last active
-// PI cannot be disabled or demoted, so the survey always has one.
-func (s *Server) updateUser(c echo.Context, id string, ch userChange) (*account.User, error) {
-	ctx := c.Request().Context()
-	u, err := s.Store.User(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	detail := map[string]string{}
-	if ch.Role != nil {
-		u.Role, detail["role"] = *ch.Role, *ch.Role
-	}
-	if ch.Disabled != nil {
-		u.Disabled, detail["disabled"] = *ch.Disabled, strconv.FormatBool(*ch.Disabled)
-	}
-	if err := u.Validate(); err != nil {
-		return nil, err
-	}
-	if ch.Password != nil {
-		if err := account.CheckPasswordPolicy(*ch.Password); err != nil {
-			return nil, err
-		}
-		u.PasswordHash, detail["password"] = account.HashPassword(*ch.Password), "reset"
-	}
-	if len(detail) == 0 {
-		return nil, survey.Errorf(survey.EINVALID, `Nothing to change: send "role", "disabled" or "password".`)
-	}
-	if u.Role != account.RolePI || u.Disabled {
-		if err := s.keepOnePI(c, u.ID); err != nil {
-			return nil, err
-		}
-	}
-	u.UpdatedAt = s.wall().UTC()
-	if err := s.Store.ReplaceUser(ctx, u); err != nil {
-		return nil, err
-	}
-	if u.Disabled || ch.Password != nil {
-		if err := s.Store.DeleteUserSessions(ctx, u.ID); err != nil {
-			return nil, err
-		}
-	}
-	s.record(c, "user.update", u.Email, "", detail)
-	return u, nil
-}
-
-// keepOnePI refuses a change that would leave no active PI besides except.
-func (s *Server) keepOnePI(c echo.Context, except string) error {
-	users, err := s.Store.Users(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	for _, other := range users {
-		if other.ID != except && other.Role == account.RolePI && !other.Disabled {
-			return nil
-		}
-	}
-	return survey.Errorf(survey.ECONFLICT, "This is the last active PI: add another PI first.")
+	return a
 }
 
 // handleUserCreate answers POST /api/v1/users: {"email", "password", "role"}.
@@ -217,7 +156,7 @@ func (s *Server) handleUserCreate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.createUser(c, body.Email, body.Password, body.Role)
+	u, err := s.Accounts.Create(c.Request().Context(), s.actor(c), body.Email, body.Password, body.Role)
 	if err != nil {
 		return err
 	}
@@ -235,54 +174,15 @@ func (s *Server) handleUserList(c echo.Context) error {
 
 // handleUserUpdate answers PATCH /api/v1/users/{id}: {"role", "disabled", "password"}.
 func (s *Server) handleUserUpdate(c echo.Context) error {
-	var body userChange
+	var body account.Change
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.updateUser(c, c.Param("id"), body)
+	u, err := s.Accounts.Update(c.Request().Context(), s.actor(c), c.Param("id"), body)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, u)
-}
-
-// createKey makes an API key for the request's user; the full key is
-// returned only here.
-func (s *Server) createKey(c echo.Context, name string) (*account.Key, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, "", survey.FieldErrors("The key needs a name", map[string]string{"name": "1 to 100 characters"})
-	}
-	p := principalOf(c)
-	id, secret, full := account.NewKeySecret()
-	k := &account.Key{ID: id, UserID: p.User.ID, Name: name, Hash: s.secrets.Hash(secret), CreatedAt: s.wall().UTC()}
-	if err := s.Store.InsertKey(c.Request().Context(), k); err != nil {
-		return nil, "", err
-	}
-	s.record(c, "key.create", k.ID, "", map[string]string{"name": name})
-	return k, full, nil
-}
-
-// revokeKey revokes a key of the request's user; a PI may revoke anyone's.
-// Someone else's key is "not found" to staff, so they learn nothing of it.
-func (s *Server) revokeKey(c echo.Context, id string) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	k, err := s.Store.Key(ctx, id)
-	if err != nil {
-		return err
-	}
-	if k.UserID != p.User.ID && p.User.Role != account.RolePI {
-		return survey.Errorf(survey.ENOTFOUND, "key not found")
-	}
-	if k.RevokedAt != nil {
-		return nil
-	}
-	if err := s.Store.RevokeKey(ctx, id, s.wall().UTC()); err != nil {
-		return err
-	}
-	s.record(c, "key.revoke", k.ID, "", map[string]string{"name": k.Name})
-	return nil
 }
 
 // visibleKeys is the keys the request's user may see: their own, or, for a
@@ -302,7 +202,7 @@ func (s *Server) handleKeyCreate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	k, full, err := s.createKey(c, body.Name)
+	k, full, err := s.Accounts.CreateKey(c.Request().Context(), s.actor(c), body.Name)
 	if err != nil {
 		return err
 	}
@@ -320,7 +220,7 @@ func (s *Server) handleKeyList(c echo.Context) error {
 
 // handleKeyDelete answers DELETE /api/v1/keys/{id}.
 func (s *Server) handleKeyDelete(c echo.Context) error {
-	if err := s.revokeKey(c, c.Param("id")); err != nil {
+	if err := s.Accounts.RevokeKey(c.Request().Context(), s.actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "revoked"})
@@ -358,14 +258,10 @@ func (s *Server) bootstrapPI(ctx context.Context, email, password string) error 
 		s.Logger.Warn("no users yet: set CANVASS_ADMIN_EMAIL and CANVASS_ADMIN_PASSWORD, or run `canvass user add`, to create the first PI")
 		return nil
 	}
-	u, err := account.NewUser(email, password, account.RolePI)
+	u, err := s.Accounts.Create(ctx, account.Actor{Email: "configuration", IP: "local"}, email, password, account.RolePI)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.InsertUser(ctx, u); err != nil {
-		return err
-	}
 	s.Logger.Info("created the first PI", "email", u.Email)
-	return s.Store.AppendAudit(ctx, &account.AuditEntry{At: u.CreatedAt, Actor: "configuration", Action: "user.create", Target: u.Email,
-		IP: "local", Detail: map[string]string{"role": account.RolePI}})
+	return nil
 }

@@ -26,8 +26,10 @@ type adminBase struct {
 	User        *account.User
 	CSRF        string
 	Nav         []navItem
+	FormToken   string // this page's one-time form token, in every form
 	Notice      string // a confirmation or an error to show at the top
 	Error       bool
+	Secret      string // shown once, from the flash (a new API key)
 }
 
 // adminSections is the navigation, with the roles that may open each.
@@ -44,6 +46,14 @@ var adminSections = []struct {
 	{"Audit", "/admin/audit", true},
 }
 
+// show puts a notice at the top of the page, in place of the flash if
+// there is one; an empty notice leaves the flash.
+func (b *adminBase) show(notice string, isError bool) {
+	if notice != "" {
+		b.Notice, b.Error = notice, isError
+	}
+}
+
 func (s *Server) adminBase(c echo.Context, title string) adminBase {
 	b := adminBase{Title: title, SurveyTitle: s.Instrument.Title}
 	p := principalOf(c)
@@ -52,7 +62,10 @@ func (s *Server) adminBase(c echo.Context, title string) adminBase {
 	}
 	b.User = p.User
 	if p.Session != nil {
-		b.CSRF = p.Session.CSRF
+		b.CSRF, b.FormToken = p.Session.CSRF, account.NewToken()
+	}
+	if f := s.takeFlash(c); f != nil {
+		b.Notice, b.Error, b.Secret = f.Notice, f.Error, f.Secret
 	}
 	for _, sec := range adminSections {
 		if !sec.PIOnly || p.User.Role == account.RolePI {
@@ -135,22 +148,28 @@ func (s *Server) renderUsers(c echo.Context, status int, notice string, isError 
 		return err
 	}
 	page := usersPage{adminBase: s.adminBase(c, "Users"), Users: users}
-	page.Notice, page.Error = notice, isError
+	page.show(notice, isError)
 	return s.render(c, status, "admin_users.html", page)
 }
 
 // handleUsersPost answers POST /admin/users (form: email, password, role).
 func (s *Server) handleUsersPost(c echo.Context) error {
-	u, err := s.createUser(c, c.FormValue("email"), c.FormValue("password"), c.FormValue("role"))
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderUsers)
+	}
+	u, err := s.Accounts.Create(c.Request().Context(), s.actor(c), c.FormValue("email"), c.FormValue("password"), c.FormValue("role"))
 	if err != nil {
 		return s.adminFormError(c, err, s.renderUsers)
 	}
-	return s.renderUsers(c, http.StatusCreated, "Added "+u.Email+" as "+u.Role+".", false)
+	return s.redirectDone(c, "/admin/users", account.Flash{Notice: "Added " + u.Email + " as " + u.Role + "."})
 }
 
 // handleUserPost answers POST /admin/users/{id} (form: role, disabled, password).
 func (s *Server) handleUserPost(c echo.Context) error {
-	var ch userChange
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderUsers)
+	}
+	var ch account.Change
 	if role := c.FormValue("role"); role != "" {
 		ch.Role = &role
 	}
@@ -159,11 +178,21 @@ func (s *Server) handleUserPost(c echo.Context) error {
 	if pw := c.FormValue("password"); pw != "" {
 		ch.Password = &pw
 	}
-	u, err := s.updateUser(c, c.Param("id"), ch)
+	u, err := s.Accounts.Update(c.Request().Context(), s.actor(c), c.Param("id"), ch)
 	if err != nil {
 		return s.adminFormError(c, err, s.renderUsers)
 	}
-	return s.renderUsers(c, http.StatusOK, "Saved "+u.Email+".", false)
+	return s.redirectDone(c, "/admin/users", account.Flash{Notice: "Saved " + u.Email + "."})
+}
+
+// formAgain answers a form that cannot be done: sent before (back to its
+// page, saying so) or without its form token (the page again, asking for a
+// reload).
+func (s *Server) formAgain(c echo.Context, err error, render func(echo.Context, int, string, bool) error) error {
+	if err != nil {
+		return s.adminFormError(c, err, render)
+	}
+	return s.alreadySent(c)
 }
 
 // adminFormError shows a page again with what went wrong at the top.
@@ -181,9 +210,8 @@ func (s *Server) adminFormError(c echo.Context, err error, render func(echo.Cont
 
 type keysPage struct {
 	adminBase
-	Keys   []account.Key
-	NewKey string // shown once, right after creation
-	All    bool
+	Keys []account.Key
+	All  bool
 }
 
 // handleKeysPage answers GET /admin/keys.
@@ -192,37 +220,38 @@ func (s *Server) handleKeysPage(c echo.Context) error {
 }
 
 func (s *Server) renderKeys(c echo.Context, status int, notice string, isError bool) error {
-	return s.renderKeysWith(c, status, notice, isError, "")
-}
-
-// renderKeysWith shows the keys page, with a key just made when newKey is set.
-func (s *Server) renderKeysWith(c echo.Context, status int, notice string, isError bool, newKey string) error {
 	p := principalOf(c)
 	keys, err := s.visibleKeys(c, true)
 	if err != nil {
 		return err
 	}
-	page := keysPage{adminBase: s.adminBase(c, "API keys"), Keys: keys, NewKey: newKey, All: p.User.Role == account.RolePI}
-	page.Notice, page.Error = notice, isError
+	page := keysPage{adminBase: s.adminBase(c, "API keys"), Keys: keys, All: p.User.Role == account.RolePI}
+	page.show(notice, isError)
 	return s.render(c, status, "admin_keys.html", page)
 }
 
-// handleKeysPost answers POST /admin/keys (form: name). The key appears in
-// this answer only, never in a URL.
+// handleKeysPost answers POST /admin/keys (form: name). The key travels to
+// the next page sealed in the session's flash, shown once, never in a URL.
 func (s *Server) handleKeysPost(c echo.Context) error {
-	_, full, err := s.createKey(c, c.FormValue("name"))
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderKeys)
+	}
+	_, full, err := s.Accounts.CreateKey(c.Request().Context(), s.actor(c), c.FormValue("name"))
 	if err != nil {
 		return s.adminFormError(c, err, s.renderKeys)
 	}
-	return s.renderKeysWith(c, http.StatusCreated, "Copy the key now: it is not shown again.", false, full)
+	return s.redirectDone(c, "/admin/keys", account.Flash{Notice: "Copy the key now: it is not shown again.", Secret: full})
 }
 
 // handleKeyRevokePost answers POST /admin/keys/{id}/revoke.
 func (s *Server) handleKeyRevokePost(c echo.Context) error {
-	if err := s.revokeKey(c, c.Param("id")); err != nil {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderKeys)
+	}
+	if err := s.Accounts.RevokeKey(c.Request().Context(), s.actor(c), c.Param("id")); err != nil {
 		return s.adminFormError(c, err, s.renderKeys)
 	}
-	return s.renderKeys(c, http.StatusOK, "The key is revoked.", false)
+	return s.redirectDone(c, "/admin/keys", account.Flash{Notice: "The key is revoked."})
 }
 
 type auditPage struct {

@@ -15,6 +15,10 @@ import (
 
 const sessionCookie = "canvass_session"
 
+// backgroundHeader marks a request a page's script makes on its own (the
+// Progress page's refresh), which does not count as activity.
+const backgroundHeader = "X-Canvass-Background"
+
 // principal is who a request acts for, and how it proved it.
 type principal struct {
 	User    *account.User
@@ -112,7 +116,11 @@ func (s *Server) sessionPrincipal(c echo.Context, value string) (*principal, err
 	} else if err != nil {
 		return nil, err
 	}
-	if now.Sub(sess.LastSeen) > time.Minute { // one write a minute is enough for the idle timeout
+	// The idle timeout counts from the last request, whatever its length,
+	// so every request records itself (staff make few) — except the
+	// Progress page's own refreshes, which a person did not make: an open
+	// dashboard must not keep a session alive forever.
+	if now.After(sess.LastSeen) && c.Request().Header.Get(backgroundHeader) == "" {
 		_ = s.Store.TouchSession(ctx, id, now)
 	}
 	return &principal{User: u, Session: sess}, nil
@@ -170,18 +178,20 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// csrfOK checks the token a form (field "csrf") or a script (header
-// X-CSRF-Token) sends against the session's.
+// csrfOK checks the token a form (field "csrf" in the body) or a script
+// (header X-CSRF-Token) sends against the session's. Never one from the
+// URL's query: a URL ends up in logs, histories and Referer headers.
 // A form too large to read is a 413, not a missing token.
 func (s *Server) csrfOK(c echo.Context, sess *account.Session) (bool, error) {
-	sent := c.Request().Header.Get("X-CSRF-Token")
-	ct := c.Request().Header.Get("Content-Type")
+	r := c.Request()
+	sent := r.Header.Get("X-CSRF-Token")
+	ct := r.Header.Get("Content-Type")
 	if sent == "" && (strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")) {
-		form, err := c.FormParams()
+		_, err := c.FormParams() // parses the body into PostForm, as Echo's handlers will read it
 		if tooLarge(err) {
 			return false, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
-		sent = form.Get("csrf")
+		sent = r.PostForm.Get("csrf")
 	}
 	return sent != "" && account.Equal(sent, sess.CSRF), nil
 }

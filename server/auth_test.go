@@ -262,8 +262,9 @@ func TestAdminPagesWithCSRF(t *testing.T) {
 	res, body = env.withCookie(cookie, "", "POST", "/admin/keys", "application/x-www-form-urlencoded", form.Encode())
 	wantStatus(t, res, body, 403)
 	form.Set("csrf", csrf[1])
+	form.Set("form_token", env.formToken(cookie, "/admin/keys"))
 	res, body = env.withCookie(cookie, "", "POST", "/admin/keys", "application/x-www-form-urlencoded", form.Encode())
-	wantStatus(t, res, body, 201)
+	res, body = env.withCookie(cookie, "", "GET", location(t, res, body), "", "")
 	if !regexp.MustCompile(`cvk_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}`).MatchString(body) {
 		t.Error("the new key is not shown once")
 	}

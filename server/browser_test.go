@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 )
 
 // chromium finds the browser the end-to-end tests drive. CI installs
@@ -240,5 +241,65 @@ func TestBrowserEndToEnd(t *testing.T) {
 				t.Errorf("device %q", c.Paradata.Device)
 			}
 		})
+	}
+}
+
+// The research team's pages fit a 320 px phone: nothing is wider than the
+// screen, so nothing scrolls sideways.
+func TestAdminPagesFitAPhone(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	_, imported := env.importFrame(staff.key, syntheticCSV(t, 30, 3))
+	for i, ic := range imported.Cases[:10] {
+		env.answer(ic.URL[strings.LastIndex(ic.URL, "/")+1:], true, i%2 == 0)
+	}
+	ctx := browser(t, 320, 800, true)
+	if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+"/admin/login"),
+		chromedp.SendKeys("#email", "staff@example.org", chromedp.ByQuery),
+		chromedp.SendKeys("#password", goodPassword, chromedp.ByQuery),
+		chromedp.Submit("#password", chromedp.ByQuery), chromedp.WaitVisible(".headline", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/admin/progress", "/admin/cases", "/admin/waves"} {
+		var width int
+		if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+path), chromedp.WaitVisible("h1", chromedp.ByQuery),
+			chromedp.Evaluate(`document.documentElement.scrollWidth`, &width)); err != nil {
+			t.Fatal(err)
+		}
+		if width > 320 {
+			t.Errorf("%s is %d px wide on a 320 px screen", path, width)
+		}
+	}
+}
+
+// An open Progress page brings in new figures without reloading itself.
+func TestProgressUpdatesInPlace(t *testing.T) {
+	env := newTestEnv(t)
+	env.srv.progressRefresh = time.Second
+	wall := env.useFakeWall()
+	env.addUser("staff@example.org", account.RoleStaff)
+	env.newCase("a@example.org")
+	ctx := browser(t, 1280, 900, false)
+	var headline string
+	if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+"/admin/login"),
+		chromedp.SendKeys("#email", "staff@example.org", chromedp.ByQuery),
+		chromedp.SendKeys("#password", goodPassword, chromedp.ByQuery),
+		chromedp.Submit("#password", chromedp.ByQuery), chromedp.WaitVisible(".headline", chromedp.ByQuery),
+		chromedp.Evaluate(`window.stillThisPage = true`, nil),
+		chromedp.Text(".headline", &headline, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(headline, "0 of 1 complete") {
+		t.Fatalf("headline %q", headline)
+	}
+	env.newCase("b@example.org")
+	wall.add(progressMaxAge) // the snapshot is old now
+	var same bool
+	if err := chromedp.Run(ctx, chromedp.Poll(`document.querySelector(".headline").textContent.includes("0 of 2 complete")`, nil),
+		chromedp.Evaluate(`window.stillThisPage === true`, &same)); err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Error("the page reloaded to update")
 	}
 }

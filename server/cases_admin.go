@@ -2,15 +2,15 @@ package server
 
 import (
 	"encoding/base64"
-	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/frame"
 )
 
@@ -25,7 +25,31 @@ type casesPage struct {
 	Imported int
 	LinksCSV template.URL // a data: URL of the personal links, offered once after an import
 	Problems []frame.RowError
-	Marks    []string
+	Marks    []markChoice
+}
+
+// markChoice is a disposition staff may record, with what it does, said
+// where the choice is made.
+type markChoice struct {
+	Code, Effect string
+}
+
+// markChoices are the staff marks in the order the menu offers them.
+var markChoices = []markChoice{
+	{"bounced", "the address does not reach the person: no more reminders; counts as unknown eligibility (UO)"},
+	{"ineligible", "left the position, or the department does not exist: no more reminders; left out of every rate (NE)"},
+	{"unavailable", "away for the whole field period: counts as a non-contact (NC); reminders continue"},
+	{"other", "another reason for no interview: counts as other (O); reminders continue"},
+}
+
+// confirmPage asks before a mark replaces what a case's answers say.
+type confirmPage struct {
+	adminBase
+	Case       caseJSON
+	Answered   int
+	Code, Note string
+	Effect     string
+	Undo       bool
 }
 
 // casesShown bounds the table: a search narrows 2,500 cases down.
@@ -38,9 +62,9 @@ func (s *Server) renderCases(c echo.Context, status int, page casesPage) error {
 	}
 	notice, isError := page.Notice, page.Error
 	page.adminBase = s.adminBase(c, "Cases")
-	page.Notice, page.Error = notice, isError
+	page.show(notice, isError)
 	page.Total = len(cases)
-	page.Marks = []string{"bounced", "ineligible", "unavailable", "other"}
+	page.Marks = markChoices
 	q := strings.ToLower(strings.TrimSpace(page.Query))
 	for i := range cases {
 		f := cases[i].Frame
@@ -61,7 +85,13 @@ func (s *Server) handleCasesPage(c echo.Context) error {
 }
 
 // handleCasesImport answers POST /admin/cases/import (multipart: frame).
+// It answers with the page itself rather than a redirect: the personal
+// links are offered there once and may be neither stored nor put in a URL.
+// Sending the same form again (a reload) imports nothing and says so.
 func (s *Server) handleCasesImport(c echo.Context) error {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) })
+	}
 	fh, err := c.FormFile("frame")
 	if tooLarge(err) {
 		return s.casesNotice(c, http.StatusRequestEntityTooLarge, "The file is larger than 32 MiB.")
@@ -100,17 +130,42 @@ func (s *Server) casesNotice(c echo.Context, status int, msg string) error {
 }
 
 // handleCaseMarkPost answers POST /admin/cases/{id}/disposition (form:
-// code, note; an empty code undoes the mark).
+// code — a mark, or "undo" to remove the case's mark — note, and confirm).
+// A mark on a case with answers would overrule them (a complete marked
+// bounced stops counting as complete), so it is done only once confirmed
+// on a second page; without answers it is done at once.
 func (s *Server) handleCaseMarkPost(c echo.Context) error {
-	updated, err := s.markCase(c, c.Param("id"), c.FormValue("code"), c.FormValue("note"))
-	if err != nil {
-		var e *survey.Error
-		if errors.As(err, &e) && e.Code != survey.EINTERNAL && e.Code != survey.EUNAVAILABLE {
-			return s.casesNotice(c, statusOf(e.Code), e.Message)
-		}
-		return err
+	notice := func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) }
+	code, note := c.FormValue("code"), c.FormValue("note")
+	switch code {
+	case "":
+		return notice(c, http.StatusUnprocessableEntity, "Choose a disposition to record: nothing was changed.", true)
+	case "undo":
+		code = ""
 	}
-	page := casesPage{Query: updated.ID}
-	page.Notice = "Saved: " + updated.Frame.Name + " is now " + string(s.caseJSON(updated).Disposition) + "."
-	return s.renderCases(c, http.StatusOK, page)
+	if c.FormValue("confirm") != "yes" {
+		cur, err := s.Store.Case(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return s.adminFormError(c, err, notice)
+		}
+		if len(cur.Answers) > 0 {
+			page := confirmPage{adminBase: s.adminBase(c, "Confirm the disposition"), Case: s.caseJSON(cur), Answered: len(cur.Answers),
+				Code: c.FormValue("code"), Note: note, Undo: code == ""}
+			for _, m := range markChoices {
+				if m.Code == code {
+					page.Effect = m.Effect
+				}
+			}
+			return s.render(c, http.StatusOK, "admin_confirm.html", page)
+		}
+	}
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, notice)
+	}
+	updated, err := s.markCase(c, c.Param("id"), code, note)
+	if err != nil {
+		return s.adminFormError(c, err, notice)
+	}
+	return s.redirectDone(c, "/admin/cases?q="+url.QueryEscape(updated.ID), account.Flash{
+		Notice: "Saved: " + updated.Frame.Name + " is now " + string(s.caseJSON(updated).Disposition) + "."})
 }

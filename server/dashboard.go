@@ -8,32 +8,59 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
-// The progress dashboard: the AAPOR rates with their formulas, the
-// breakdowns, the daily cumulative response curve and the nonrespondents.
+// The Progress page, for a glance: a headline, the rates a manager
+// watches with the rest behind a disclosure, the codes explained where
+// they are counted, the cumulative response curve, a bar per stratum and
+// the least recently contacted nonrespondents.
 
-// rateFormulas are the Standard Definitions' formulas, shown beside the values.
-var rateFormulas = []struct{ Name, Formula string }{
-	{"RR1", "I / ((I+P) + (R+NC+O) + (UH+UO))"},
-	{"RR2", "(I+P) / ((I+P) + (R+NC+O) + (UH+UO))"},
-	{"RR3", "I / ((I+P) + (R+NC+O) + e(UH+UO))"},
-	{"RR4", "(I+P) / ((I+P) + (R+NC+O) + e(UH+UO))"},
-	{"RR5", "I / ((I+P) + (R+NC+O))"},
-	{"RR6", "(I+P) / ((I+P) + (R+NC+O))"},
-	{"COOP1", "I / ((I+P) + R + O)"},
-	{"COOP2", "(I+P) / ((I+P) + R + O)"},
-	{"COOP3", "I / ((I+P) + R)"},
-	{"COOP4", "(I+P) / ((I+P) + R)"},
-	{"REF1", "R / ((I+P) + (R+NC+O) + (UH+UO))"},
-	{"REF2", "R / ((I+P) + (R+NC+O) + e(UH+UO))"},
-	{"REF3", "R / ((I+P) + (R+NC+O))"},
-	{"CON1", "((I+P) + R + O) / ((I+P) + (R+NC+O) + (UH+UO))"},
-	{"CON2", "((I+P) + R + O) / ((I+P) + (R+NC+O) + e(UH+UO))"},
-	{"CON3", "((I+P) + R + O) / ((I+P) + (R+NC+O))"},
+// rateInfo is an AAPOR rate with its formula and, for the rates shown
+// first, what it says in words.
+type rateInfo struct{ Name, Formula, Meaning string }
+
+// mainRates are the rates a manager watches, shown first, in words.
+var mainRates = []rateInfo{
+	{"RR2", "(I+P) / ((I+P) + (R+NC+O) + (UH+UO))", "Response rate: completes and partials among all cases that are or may be eligible."},
+	{"COOP2", "(I+P) / ((I+P) + R + O)", "Cooperation rate: completes and partials among the people reached."},
+	{"CON1", "((I+P) + R + O) / ((I+P) + (R+NC+O) + (UH+UO))", "Contact rate: people reached among all cases that are or may be eligible."},
+}
+
+// otherRates are the rest of the Standard Definitions, behind a disclosure.
+var otherRates = []rateInfo{
+	{"RR1", "I / ((I+P) + (R+NC+O) + (UH+UO))", ""},
+	{"RR3", "I / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
+	{"RR4", "(I+P) / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
+	{"RR5", "I / ((I+P) + (R+NC+O))", ""},
+	{"RR6", "(I+P) / ((I+P) + (R+NC+O))", ""},
+	{"COOP1", "I / ((I+P) + R + O)", ""},
+	{"COOP3", "I / ((I+P) + R)", ""},
+	{"COOP4", "(I+P) / ((I+P) + R)", ""},
+	{"REF1", "R / ((I+P) + (R+NC+O) + (UH+UO))", ""},
+	{"REF2", "R / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
+	{"REF3", "R / ((I+P) + (R+NC+O))", ""},
+	{"CON2", "((I+P) + R + O) / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
+	{"CON3", "((I+P) + R + O) / ((I+P) + (R+NC+O))", ""},
+}
+
+// codeMeanings say how a case gets each AAPOR code here (DESIGN's mapping).
+var codeMeanings = []struct {
+	Code    aapor.Code
+	Name    string
+	Meaning string
+}{
+	{aapor.I, "complete", "submitted with at least 80% of the questions that apply answered"},
+	{aapor.P, "partial", "at least 50% answered, submitted or not"},
+	{aapor.R, "refusal or break-off", "opted out, or started with under 50% answered"},
+	{aapor.NC, "non-contact", "marked unavailable for the field period"},
+	{aapor.O, "other", "marked other"},
+	{aapor.UO, "unknown eligibility", "not invited yet, invited and never opened, or bounced"},
+	{aapor.NE, "not eligible", "marked ineligible; left out of every rate"},
 }
 
 // rateOf picks a rate by name.
@@ -52,38 +79,68 @@ func percent(r *float64) string {
 	return fmt.Sprintf("%.1f%%", 100**r)
 }
 
-type rateRow struct{ Name, Value, Formula string }
+// numbers writes counts with thousands separators: 2,500.
+var numbers = message.NewPrinter(language.English)
 
-type strataTable struct {
-	Title string
-	Rows  []strataRow
+func count(n int) string { return numbers.Sprintf("%d", n) }
+
+type rateRow struct{ Name, Value, Formula, Meaning string }
+
+type codeRow struct {
+	Code          aapor.Code
+	Name, Meaning string
+	Count         string
 }
 
-type strataRow struct {
-	Name                        string
-	Sampled                     int
-	Counts                      aapor.Counts
-	RR1, RR3, COOP1, REF1, CON1 string
+// barRow is one stratum: its response rate (RR2) as a bar, and the count
+// behind it.
+type barRow struct {
+	Name               string
+	Rate               string
+	Width              float64 // 0–100, the bar's length
+	Responded, Sampled string
+}
+
+type strataBars struct {
+	Title string
+	Rows  []barRow
+}
+
+// dashboardLive is the part of the page that refreshes itself.
+type dashboardLive struct {
+	AsOf                           string
+	Sampled                        int
+	SampledText, Complete, Partial string
+	RR2                            string
+	Main, Rest                     []rateRow
+	Codes                          []codeRow
+	E                              string
+	Chart                          chart
+	Strata                         []strataBars
+	Nonrespondents                 string
+	Oldest                         []nonrespondent
 }
 
 type dashboardPage struct {
 	adminBase
-	Sampled        int
-	E              string
-	Counts         aapor.Counts
-	Rates          []rateRow
-	Strata         []strataTable
-	Chart          chart
-	Nonrespondents []nonrespondent
+	Live           dashboardLive
+	RefreshSeconds int // how often the page's script fetches the live part
 }
 
-// chart is the daily cumulative response curve as SVG coordinates.
+// chart is the daily cumulative response curve as SVG coordinates: lines
+// and a point a day, so even the first day shows.
 type chart struct {
 	Width, Height     int
 	Complete, Partial string // polyline points: I, and I+P
+	Points            []chartPoint
 	Ticks             []tick
 	Max               int
 	First, Last       string
+}
+
+type chartPoint struct {
+	X, YComplete, YPartial float64
+	Label                  string // for the point's tooltip
 }
 
 type tick struct {
@@ -91,7 +148,7 @@ type tick struct {
 	Label string
 }
 
-const chartWidth, chartHeight = 720, 240
+const chartWidth, chartHeight = 400, 200
 
 // dailyChart lays out the curve, with a mark on the day each wave first sent.
 func dailyChart(days []aapor.Day, sampled int, sent []waves.Progress, loc *time.Location) chart {
@@ -111,6 +168,8 @@ func dailyChart(days []aapor.Day, sampled int, sent []waves.Progress, loc *time.
 	for i, d := range days {
 		complete = append(complete, fmt.Sprintf("%.1f,%.1f", x(i), y(d.I)))
 		partial = append(partial, fmt.Sprintf("%.1f,%.1f", x(i), y(d.I+d.P)))
+		ch.Points = append(ch.Points, chartPoint{X: x(i), YComplete: y(d.I), YPartial: y(d.I + d.P),
+			Label: fmt.Sprintf("%s: %s complete, %s with partials", d.Date, count(d.I), count(d.I+d.P))})
 	}
 	ch.Complete, ch.Partial = strings.Join(complete, " "), strings.Join(partial, " ")
 	for _, w := range sent {
@@ -125,34 +184,86 @@ func dailyChart(days []aapor.Day, sampled int, sent []waves.Progress, loc *time.
 	return ch
 }
 
-func strata(title string, groups map[string]aapor.Stratum) strataTable {
-	t := strataTable{Title: title}
-	for name, st := range groups {
-		t.Rows = append(t.Rows, strataRow{Name: name, Sampled: st.Sampled, Counts: st.Counts,
-			RR1: percent(st.Rates.RR1), RR3: percent(st.Rates.RR3), COOP1: percent(st.Rates.COOP1),
-			REF1: percent(st.Rates.REF1), CON1: percent(st.Rates.CON1)})
+// bars lays out one breakdown, its groups in order: population bands from
+// the smallest, anything else by name; "unknown" last.
+func bars(title string, groups map[string]aapor.Stratum, order []string) strataBars {
+	t := strataBars{Title: title}
+	rank := func(name string) int {
+		if i := slices.Index(order, name); i >= 0 {
+			return i
+		}
+		if name == aapor.Unknown {
+			return len(order) + 1
+		}
+		return len(order)
 	}
-	slices.SortFunc(t.Rows, func(a, b strataRow) int { return strings.Compare(a.Name, b.Name) })
+	names := make([]string, 0, len(groups))
+	for name := range groups {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
+		st := groups[name]
+		row := barRow{Name: name, Rate: percent(st.Rates.RR2), Responded: count(st.Counts.I + st.Counts.P), Sampled: count(st.Sampled)}
+		if st.Rates.RR2 != nil {
+			row.Width = 100 * *st.Rates.RR2
+		}
+		t.Rows = append(t.Rows, row)
+	}
 	return t
 }
 
-// handleDashboard answers GET /admin/progress.
+func rateRows(infos []rateInfo, r aapor.Rates) []rateRow {
+	rows := make([]rateRow, len(infos))
+	for i, f := range infos {
+		rows[i] = rateRow{Name: f.Name, Value: percent(rateOf(r, f.Name)), Formula: f.Formula, Meaning: f.Meaning}
+	}
+	return rows
+}
+
+// live lays out the refreshing part of the page from a report.
+func (s *Server) live(p progressJSON, snap *progressSnapshot) dashboardLive {
+	loc := s.Instrument.FieldPeriod.Location()
+	l := dashboardLive{
+		AsOf: p.AsOf.In(loc).Format("15:04:05 MST"), Sampled: p.Sampled, SampledText: count(p.Sampled),
+		Complete: count(p.Counts.I), Partial: count(p.Counts.P), RR2: percent(p.Rates.RR2),
+		Main: rateRows(mainRates, p.Rates), Rest: rateRows(otherRates, p.Rates), E: fmt.Sprintf("%.3f", p.E),
+		Chart:          dailyChart(p.Daily, p.Sampled, p.Waves, loc),
+		Nonrespondents: count(snap.nonrespondents), Oldest: snap.oldest,
+	}
+	for _, m := range codeMeanings {
+		n := map[aapor.Code]int{aapor.I: p.Counts.I, aapor.P: p.Counts.P, aapor.R: p.Counts.R, aapor.NC: p.Counts.NC,
+			aapor.O: p.Counts.O, aapor.UO: p.Counts.UO + p.Counts.UH, aapor.NE: p.Counts.NE}[m.Code]
+		l.Codes = append(l.Codes, codeRow{Code: m.Code, Name: m.Name, Meaning: m.Meaning, Count: count(n)})
+	}
+	bands := make([]string, len(aapor.PopulationBands))
+	for i, b := range aapor.PopulationBands {
+		bands[i] = b.Label
+	}
+	l.Strata = []strataBars{
+		bars("Department", p.By.Department, nil),
+		bars("State", p.By.State, nil),
+		bars("City population", p.By.PopulationBand, bands),
+		bars("Form of government", p.By.FormOfGovernment, nil),
+	}
+	return l
+}
+
+// handleDashboard answers GET /admin/progress; with ?part=live, only the
+// part of the page that the page's script refreshes in place.
 func (s *Server) handleDashboard(c echo.Context) error {
-	p, cases, err := s.progress(c)
+	p, snap, err := s.progress(c)
 	if err != nil {
 		return err
 	}
-	page := dashboardPage{adminBase: s.adminBase(c, "Progress"), Sampled: p.Sampled, E: fmt.Sprintf("%.3f", p.E), Counts: p.Counts,
-		Chart:          dailyChart(p.Daily, p.Sampled, p.Waves, s.Instrument.FieldPeriod.Location()),
-		Nonrespondents: s.nonrespondents(cases)}
-	for _, f := range rateFormulas {
-		page.Rates = append(page.Rates, rateRow{Name: f.Name, Value: percent(rateOf(p.Rates, f.Name)), Formula: f.Formula})
+	if c.QueryParam("part") == "live" {
+		return s.render(c, http.StatusOK, "progress_live", s.live(p, snap))
 	}
-	page.Strata = []strataTable{
-		strata("Department", p.By.Department),
-		strata("State", p.By.State),
-		strata("City population", p.By.PopulationBand),
-		strata("Form of government", p.By.FormOfGovernment),
-	}
-	return s.render(c, http.StatusOK, "admin_progress.html", page)
+	return s.render(c, http.StatusOK, "admin_progress.html", dashboardPage{adminBase: s.adminBase(c, "Progress"), Live: s.live(p, snap),
+		RefreshSeconds: int(s.progressRefresh.Seconds())})
 }

@@ -30,6 +30,19 @@ func (env *testEnv) loginPage(email string) (*http.Cookie, string) {
 	return cookie, m[1]
 }
 
+// formToken opens the page at path and returns the one-time token its
+// forms carry.
+func (env *testEnv) formToken(cookie *http.Cookie, path string) string {
+	env.t.Helper()
+	res, body := env.withCookie(cookie, "", "GET", path, "", "")
+	wantStatus(env.t, res, body, 200)
+	m := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		env.t.Fatalf("%s has no form token", path)
+	}
+	return m[1]
+}
+
 // Staff import the frame in the page, mark a case, and watch the dashboard.
 func TestAdminFieldPeriodPages(t *testing.T) {
 	env := newTestEnv(t)
@@ -40,6 +53,7 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
 		_ = mw.WriteField("csrf", csrf)
+		_ = mw.WriteField("form_token", env.formToken(cookie, "/admin/cases"))
 		fw, _ := mw.CreateFormFile("frame", "frame.csv")
 		fw.Write([]byte(csv))
 		mw.Close()
@@ -62,14 +76,14 @@ func TestAdminFieldPeriodPages(t *testing.T) {
 		t.Fatalf("%d cases", len(cases))
 	}
 	res, body = env.withCookie(cookie, "", "POST", "/admin/cases/"+cases[0].ID+"/disposition", "application/x-www-form-urlencoded",
-		url.Values{"csrf": {csrf}, "code": {"ineligible"}, "note": {"retired"}}.Encode())
-	wantStatus(t, res, body, 200)
+		url.Values{"csrf": {csrf}, "form_token": {env.formToken(cookie, "/admin/cases")}, "code": {"ineligible"}, "note": {"retired"}}.Encode())
+	res, body = env.withCookie(cookie, "", "GET", location(t, res, body), "", "")
 	if !strings.Contains(body, "is now NE") {
 		t.Errorf("after marking: %s", body[strings.Index(body, "<main"):][:600])
 	}
 	res, body = env.withCookie(cookie, "", "GET", "/admin/progress", "", "")
 	wantStatus(t, res, body, 200)
-	for _, want := range []string{"25 sampled", "NE 1", "RR3", "<svg", "By department", "Nonrespondents (24)", "/api/v1/nonrespondents.csv", `data-refresh="60"`} {
+	for _, want := range []string{"0 of 25 complete</strong> — AAPOR RR2 <strong>0.0%", `<abbr title="not eligible">NE</abbr></th><td class="num">1</td>`, "RR3", "<svg", "By department", "Nonrespondents (24)", "/api/v1/nonrespondents.csv", `data-refresh="60"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}
@@ -94,7 +108,7 @@ func TestDailyChartMarksWaves(t *testing.T) {
 	if len(ch.Ticks) != 2 || ch.Ticks[0].X != chartWidth/2 || ch.Ticks[0].Label != "invitation" || ch.Ticks[1].X != chartWidth {
 		t.Errorf("ticks %+v", ch.Ticks)
 	}
-	if ch.Complete != "0.0,240.0 360.0,192.0 720.0,144.0" || ch.Partial != "0.0,240.0 360.0,168.0 720.0,120.0" {
+	if ch.Complete != "0.0,200.0 200.0,160.0 400.0,120.0" || ch.Partial != "0.0,200.0 200.0,140.0 400.0,100.0" || len(ch.Points) != 3 {
 		t.Errorf("points %q / %q", ch.Complete, ch.Partial)
 	}
 }

@@ -58,11 +58,7 @@ func (s *Server) CreateDemoPI(ctx context.Context, secret []byte) (string, error
 	if n > 0 {
 		return s.BaseURL + "/admin  (log in with your account)", nil
 	}
-	u, err := account.NewUser(demoPIEmail, password, account.RolePI)
-	if err != nil {
-		return "", err
-	}
-	if err := s.Store.InsertUser(ctx, u); err != nil {
+	if _, err := s.Accounts.Create(ctx, account.Actor{Email: "demo", IP: "local"}, demoPIEmail, password, account.RolePI); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s/admin  (email %s, password %s)", s.BaseURL, demoPIEmail, password), nil

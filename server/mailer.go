@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	netmail "net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -542,6 +544,14 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 // startMailer runs a Mailer in the background when a mail server is
 // configured, and returns what stops it: that waits for the message in
 // flight to be finished and recorded.
+// mailServer says which mail server sends the waves, "" for none.
+func mailServer(c config.SMTP) string {
+	if c.Host == "" {
+		return ""
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
 func startMailer(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
 	if cfg.SMTP.Host == "" {
 		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")

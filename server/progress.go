@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
@@ -17,14 +20,107 @@ import (
 )
 
 // progressJSON is GET /api/v1/progress: the AAPOR counts and rates,
-// overall, by stratum and day by day, and the waves sent.
+// overall, by stratum and day by day, and the waves sent, as of one moment.
 type progressJSON struct {
 	aapor.Progress
 	Waves []waves.Progress `json:"waves"`
+	AsOf  time.Time        `json:"as_of"` // when the cases were counted
 }
 
-// progress reads every case once and computes the report in Go.
-func (s *Server) progress(c echo.Context) (progressJSON, []survey.Case, error) {
+// progressSnapshot is one count of every case, shared by every viewer.
+type progressSnapshot struct {
+	report progressJSON
+	// nonrespondents counts the cases still to be won over; oldest lists
+	// the least recently contacted of them.
+	nonrespondents int
+	oldest         []nonrespondent
+}
+
+// progressMaxAge is how old a snapshot may be before a viewer's request
+// starts a new count. Counting reads every case — seconds at 100,000 cases
+// on the embedded store — so it is never done per request: requests get
+// the last snapshot at once while one count runs for all of them.
+const progressMaxAge = 5 * time.Second
+
+// oldestShown bounds the nonrespondents the Progress page lists; the CSV
+// has them all.
+const oldestShown = 20
+
+// progressCache holds the last snapshot; group makes concurrent refreshes one.
+type progressCache struct {
+	mu    sync.Mutex
+	last  *progressSnapshot
+	group singleflight.Group
+}
+
+// progressSnapshot returns the last snapshot, starting a new count in the
+// background when it is older than progressMaxAge. Only the first request
+// after a start waits for a count.
+func (s *Server) progressSnapshot(ctx context.Context) (*progressSnapshot, error) {
+	s.progressCache.mu.Lock()
+	last := s.progressCache.last
+	s.progressCache.mu.Unlock()
+	if last != nil && s.wall().Sub(last.report.AsOf) < progressMaxAge {
+		return last, nil
+	}
+	done := s.progressCache.group.DoChan("progress", func() (any, error) {
+		// The count outlives the request that started it: it is for everyone.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		snap, err := s.countProgress(ctx)
+		if err != nil { // viewers keep the last snapshot; the next request tries again
+			s.Logger.Error("progress not counted", "err", err)
+		}
+		return snap, err
+	})
+	if last != nil {
+		return last, nil
+	}
+	select {
+	case r := <-done:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*progressSnapshot), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// countProgress reads every case once, computes the report in Go and
+// keeps it as the last snapshot.
+func (s *Server) countProgress(ctx context.Context) (*progressSnapshot, error) {
+	at := s.wall().UTC()
+	cases, err := s.Store.Cases(ctx, s.Instrument.ID)
+	if err != nil {
+		return nil, err
+	}
+	pcs := make([]aapor.Case, len(cases))
+	for i := range cases {
+		pcs[i] = aapor.CaseOf(&cases[i], s.Instrument, aapor.DefaultThresholds)
+	}
+	sent, err := s.Store.WaveProgress(ctx, s.Instrument.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.Logger.Debug("progress counted", "cases", len(cases), "ms", s.wall().Sub(at).Milliseconds())
+	non := s.nonrespondents(cases)
+	snap := &progressSnapshot{
+		report:         progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), s.Instrument.FieldPeriod.Location()), Waves: sent, AsOf: at},
+		nonrespondents: len(non),
+		oldest:         non[:min(len(non), oldestShown)],
+	}
+	s.progressCache.mu.Lock()
+	if s.progressCache.last == nil || !s.progressCache.last.report.AsOf.After(at) {
+		s.progressCache.last = snap
+	}
+	s.progressCache.mu.Unlock()
+	return snap, nil
+}
+
+// progress is the report for a request: the shared snapshot, with its
+// rates worked out again for the e the request gives (?e=0.8).
+func (s *Server) progress(c echo.Context) (progressJSON, *progressSnapshot, error) {
 	var e *float64
 	if raw := c.QueryParam("e"); raw != "" {
 		v, err := strconv.ParseFloat(raw, 64)
@@ -33,20 +129,15 @@ func (s *Server) progress(c echo.Context) (progressJSON, []survey.Case, error) {
 		}
 		e = &v
 	}
-	cases, err := s.Store.Cases(c.Request().Context(), s.Instrument.ID)
+	snap, err := s.progressSnapshot(c.Request().Context())
 	if err != nil {
 		return progressJSON{}, nil, err
 	}
-	pcs := make([]aapor.Case, len(cases))
-	for i := range cases {
-		pcs[i] = aapor.CaseOf(&cases[i], s.Instrument, aapor.DefaultThresholds)
+	p := snap.report
+	if e != nil {
+		p.Progress = p.Progress.WithE(*e)
 	}
-	p := aapor.BuildProgress(pcs, e, s.Now(), s.Instrument.FieldPeriod.Location())
-	sent, err := s.Store.WaveProgress(c.Request().Context(), s.Instrument.ID)
-	if err != nil {
-		return progressJSON{}, nil, err
-	}
-	return progressJSON{Progress: p, Waves: sent}, cases, nil
+	return p, snap, nil
 }
 
 // handleProgress answers GET /api/v1/progress (?e=0.8 overrides e).

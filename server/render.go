@@ -19,6 +19,7 @@ func parseTemplates() (*template.Template, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"paragraphs": paragraphs,
 		"add":        func(a, b int) int { return a + b },
+		"minus":      func(b, a float64) float64 { return a - b }, // {{.X | minus 4}} is X-4
 		"lower":      strings.ToLower,
 	}).ParseFS(templates.Pages(), "*.html")
 	if err != nil {

@@ -142,7 +142,9 @@ func decodeJSON(c echo.Context, v any) error {
 		case errors.As(err, &typ):
 			return survey.Errorf(survey.EINVALID, "The body's %q has the wrong type: want %s", typ.Field, typ.Type)
 		default:
-			return survey.Errorf(survey.EINVALID, "The body could not be read: %v", err)
+			// A read error names addresses and timeouts (a stalled client
+			// gets "read tcp A->B: i/o timeout"): logged, never shown.
+			return &survey.Error{Code: survey.EINVALID, Message: "The body could not be read; please send it again.", Err: err}
 		}
 	}
 	if dec.More() {

@@ -51,7 +51,8 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		}
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
-		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies})
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
+		MailServer: mailServer(cfg.SMTP)})
 	if err != nil {
 		return err
 	}

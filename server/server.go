@@ -30,6 +30,7 @@ type Server struct {
 	Store      *store.Store
 	Instrument *instrument.Instrument
 	Respond    *respond.Service
+	Accounts   *account.Service
 	Logger     *slog.Logger
 	Now        func() time.Time
 	BaseURL    string
@@ -41,6 +42,9 @@ type Server struct {
 	limits          limits
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
+	mailServer      string
+	progressCache   progressCache
+	progressRefresh time.Duration // how often an open Progress page updates its figures
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
@@ -57,6 +61,9 @@ type Options struct {
 	BaseURL    string
 	// SessionIdle and SessionLifetime bound a login session; zero: 30 minutes and 12 hours.
 	SessionIdle, SessionLifetime time.Duration
+	// MailServer names the configured mail server ("host:port"); empty: none,
+	// and waves are refused, since nothing would send them.
+	MailServer string
 	// TrustedProxies are the networks whose X-Forwarded-For is believed for
 	// the client's address; none: the connection's address.
 	TrustedProxies []*net.IPNet
@@ -97,10 +104,14 @@ func New(o Options) (*Server, error) {
 		limits:          defaultLimits(),
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,
+		mailServer:      o.MailServer,
+		progressRefresh: time.Minute,
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
 			Hasher: token.NewHasher(o.Secret), Now: o.Now, Gate: respond.NewGate(o.StoreSlots, respond.RetryAfter)},
+		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
+	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
 	s.echo = echo.New()
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
@@ -197,8 +208,11 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	code := survey.ErrorCode(err)
 	status := statusOf(code)
 	var e *survey.Error
-	if code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e) {
+	switch {
+	case code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e):
 		s.Logger.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+	case e.Err != nil: // the caller's fault, but the cause (an address, a driver message) is for the log only
+		s.Logger.Warn("request refused", "route", c.Path(), "method", c.Request().Method, "err", err)
 	}
 	if !errors.As(err, &e) || code == survey.EINTERNAL {
 		return status, errorBody{Error: "Something went wrong on our side. Your saved answers are safe; please try again."}

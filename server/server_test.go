@@ -38,7 +38,8 @@ func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, store: storetest.MustOpen(t), now: inField}
 	srv, err := New(Options{Store: env.store, Instrument: instrument.Default(), Secret: testSecret,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return env.now }, BaseURL: "http://example.test"})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return env.now }, BaseURL: "http://example.test",
+		MailServer: "mail.example.test:587"})
 	if err != nil {
 		t.Fatal(err)
 	}

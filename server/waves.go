@@ -1,14 +1,17 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	netmail "net/mail"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
@@ -35,17 +38,21 @@ func (s *Server) selection(c echo.Context, kind string) (int, *survey.Case, erro
 	return n, first, nil
 }
 
-// createWave checks a draft, counts the cases it selects and stores it;
-// nothing is stored when the draft is not valid.
-func (s *Server) createWave(c echo.Context, d waves.Draft) (*waves.Wave, error) {
+// createWave checks a draft, counts the cases it selects and stores it
+// under id; nothing is stored when the draft is not valid. A wave with
+// that id already stored is ECONFLICT.
+func (s *Server) createWave(c echo.Context, d waves.Draft, id string) (*waves.Wave, error) {
 	w, _, err := d.Check(s.Instrument.ID, s.Now(), s.Instrument.FieldPeriod.Location())
 	if err != nil {
 		return nil, err
 	}
+	if s.mailServer == "" {
+		return nil, errNoMailServer
+	}
 	if w.Selected, _, err = s.selection(c, w.Kind); err != nil {
 		return nil, err
 	}
-	w.ID, w.CreatedAt, w.CreatedBy = waves.NewID(), s.wall().UTC(), principalOf(c).User.Email
+	w.ID, w.CreatedAt, w.CreatedBy = id, s.wall().UTC(), principalOf(c).User.Email
 	if err := s.Store.InsertWave(c.Request().Context(), w); err != nil {
 		return nil, err
 	}
@@ -54,11 +61,19 @@ func (s *Server) createWave(c echo.Context, d waves.Draft) (*waves.Wave, error) 
 	return w, nil
 }
 
+// errNoMailServer refuses a wave that nothing would send: without a mail
+// server it would sit "scheduled" past its time, silently.
+var errNoMailServer = survey.Errorf(survey.ECONFLICT,
+	"No mail server is configured (CANVASS_SMTP_HOST), so nothing would be sent: configure one and restart the service, then schedule the wave.")
+
 // wavePreview is a draft rendered for one selected case, or for made-up
 // fields when the draft selects none. The link is never a real one.
 type wavePreview struct {
 	waves.Message
 	To string `json:"to"`
+	// Recipients is how many cases the wave selects now; it selects again
+	// when it starts.
+	Recipients int `json:"recipients"`
 }
 
 func (s *Server) previewWave(c echo.Context, d waves.Draft) (*wavePreview, error) {
@@ -66,7 +81,7 @@ func (s *Server) previewWave(c echo.Context, d waves.Draft) (*wavePreview, error
 	if err != nil {
 		return nil, err
 	}
-	_, first, err := s.selection(c, w.Kind)
+	n, first, err := s.selection(c, w.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +98,7 @@ func (s *Server) previewWave(c echo.Context, d waves.Draft) (*wavePreview, error
 	if err != nil {
 		return nil, err
 	}
-	return &wavePreview{Message: m, To: to.String()}, nil
+	return &wavePreview{Message: m, To: to.String(), Recipients: n}, nil
 }
 
 // cancelWave stops a wave that has not finished; what it sent stays sent.
@@ -124,17 +139,33 @@ func (s *Server) waveSummaries(c echo.Context) ([]waves.Summary, error) {
 
 // handleWaveCreate answers POST /api/v1/waves: {"kind", "subject", "text",
 // "html", "scheduled_at"} → 201 the wave, with how many cases it selects.
+// With an Idempotency-Key header, a request repeated with the same key (a
+// retry after a lost answer) gets 200 and the wave the first one made.
 func (s *Server) handleWaveCreate(c echo.Context) error {
+	id := waves.NewID()
+	key := c.Request().Header.Get("Idempotency-Key")
+	if _, given := c.Request().Header["Idempotency-Key"]; given {
+		if err := waves.CheckIdempotencyKey(key); err != nil {
+			return err
+		}
+		id = waves.IDFor(principalOf(c).User.ID, key)
+	}
 	var d waves.Draft
 	if err := decodeJSON(c, &d); err != nil {
 		return err
 	}
-	w, err := s.createWave(c, d)
+	status := http.StatusCreated
+	w, err := s.createWave(c, d, id)
+	if survey.ErrorCode(err) == survey.ECONFLICT && key != "" && !errors.Is(err, errNoMailServer) { // the key's wave exists
+		status = http.StatusOK
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		w, err = s.Store.Wave(c.Request().Context(), id)
+	}
 	if err != nil {
 		return err
 	}
 	s.inZone(w)
-	return c.JSON(http.StatusCreated, w)
+	return c.JSON(status, w)
 }
 
 // handleWaveList answers GET /api/v1/waves: every wave with its counts.
@@ -172,10 +203,12 @@ func (s *Server) handleWaveCancel(c echo.Context) error {
 
 type wavesPage struct {
 	adminBase
-	Waves    []waves.Summary
-	Draft    waves.Draft
-	Preview  *wavePreview
-	TimeZone string
+	Waves      []waves.Summary
+	Draft      waves.Draft
+	When       string // "now" or "at": how the form says when the wave starts
+	Preview    *wavePreview
+	TimeZone   string
+	MailServer string
 }
 
 // handleWavesPage answers GET /admin/waves.
@@ -184,47 +217,65 @@ func (s *Server) handleWavesPage(c echo.Context) error {
 }
 
 func (s *Server) renderWaves(c echo.Context, status int, notice string, isError bool) error {
-	return s.renderWavesWith(c, status, notice, isError, waves.Draft{Kind: waves.KindInvitation}, nil)
+	return s.renderWavesWith(c, status, notice, isError, waves.Draft{Kind: waves.KindInvitation}, "now", nil)
 }
 
-func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isError bool, d waves.Draft, p *wavePreview) error {
+func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isError bool, d waves.Draft, when string, p *wavePreview) error {
 	sums, err := s.waveSummaries(c)
 	if err != nil {
 		return err
 	}
-	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, Preview: p, TimeZone: s.Instrument.FieldPeriod.TimeZone}
-	page.Notice, page.Error = notice, isError
+	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, When: when, Preview: p,
+		TimeZone: s.Instrument.FieldPeriod.TimeZone, MailServer: s.mailServer}
+	page.show(notice, isError)
 	return s.render(c, status, "admin_waves.html", page)
 }
 
 // handleWavesPost answers POST /admin/waves (form: kind, subject, text,
-// html, scheduled_at, and action "preview" or "create").
+// html, when — "now", or "at" with scheduled_at — and action "preview" or
+// "create"). The page offers "create" only beside a preview, which shows
+// the rendered message and how many people it goes to.
 func (s *Server) handleWavesPost(c echo.Context) error {
 	d := waves.Draft{Kind: c.FormValue("kind"), Subject: c.FormValue("subject"), Text: c.FormValue("text"),
 		HTML: c.FormValue("html"), ScheduledAt: c.FormValue("scheduled_at")}
+	when := c.FormValue("when")
 	keepDraft := func(c echo.Context, status int, notice string, isError bool) error {
-		return s.renderWavesWith(c, status, notice, isError, d, nil)
+		return s.renderWavesWith(c, status, notice, isError, d, when, nil)
+	}
+	scheduled := d // as sent to the store; d stays as typed, for the form
+	switch {
+	case when == "now":
+		scheduled.ScheduledAt = "now"
+	case when == "at" && strings.TrimSpace(d.ScheduledAt) == "":
+		return s.adminFormError(c, survey.FieldErrors("The wave needs a start",
+			map[string]string{"scheduled_at": `give the date and time, or choose "now"`}), keepDraft)
 	}
 	if c.FormValue("action") == "preview" {
-		p, err := s.previewWave(c, d)
+		p, err := s.previewWave(c, scheduled)
 		if err != nil {
 			return s.adminFormError(c, err, keepDraft)
 		}
-		return s.renderWavesWith(c, http.StatusOK, "", false, d, p)
+		return s.renderWavesWith(c, http.StatusOK, "", false, d, when, p)
 	}
-	w, err := s.createWave(c, d)
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, keepDraft)
+	}
+	w, err := s.createWave(c, scheduled, waves.NewID())
 	if err != nil {
 		return s.adminFormError(c, err, keepDraft)
 	}
 	s.inZone(w)
-	return s.renderWaves(c, http.StatusCreated, "The "+w.Kind+" wave is scheduled for "+w.ScheduledAt.Format("2006-01-02 15:04 MST")+
-		"; it selects "+strconv.Itoa(w.Selected)+" cases now.", false)
+	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "The " + w.Kind + " wave is scheduled for " +
+		w.ScheduledAt.Format("2006-01-02 15:04 MST") + "; it selects " + strconv.Itoa(w.Selected) + " cases now."})
 }
 
 // handleWaveCancelPost answers POST /admin/waves/{id}/cancel.
 func (s *Server) handleWaveCancelPost(c echo.Context) error {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderWaves)
+	}
 	if _, err := s.cancelWave(c, c.Param("id")); err != nil {
 		return s.adminFormError(c, err, s.renderWaves)
 	}
-	return s.renderWaves(c, http.StatusOK, "The wave is cancelled.", false)
+	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "The wave is cancelled."})
 }

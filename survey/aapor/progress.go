@@ -125,6 +125,28 @@ func BuildProgress(cases []Case, e *float64, now time.Time, loc *time.Location) 
 	return p
 }
 
+// WithE returns the report with every rate worked out for e instead: the
+// counts stay, so no case needs reading again. p is not changed.
+func (p Progress) WithE(e float64) Progress {
+	p.E, p.Rates = e, p.Counts.Rates(e)
+	p.By = Breakdowns{
+		Department:       withE(p.By.Department, e),
+		State:            withE(p.By.State, e),
+		PopulationBand:   withE(p.By.PopulationBand, e),
+		FormOfGovernment: withE(p.By.FormOfGovernment, e),
+	}
+	return p
+}
+
+func withE(strata map[string]Stratum, e float64) map[string]Stratum {
+	out := make(map[string]Stratum, len(strata))
+	for k, st := range strata {
+		st.Rates = st.Counts.Rates(e)
+		out[k] = st
+	}
+	return out
+}
+
 // breakdown groups cases by key and computes each group's rates with e.
 func breakdown(cases []Case, e float64, key func(Strata) string) map[string]Stratum {
 	counts := map[string]Counts{}

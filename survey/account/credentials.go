@@ -17,6 +17,17 @@ type Session struct {
 	CSRF      string    `bson:"csrf"`
 	CreatedAt time.Time `bson:"created_at"`
 	LastSeen  time.Time `bson:"last_seen"`
+	// Flash is the outcome of the last form, shown once by the page the
+	// form redirects to.
+	Flash *Flash `bson:"flash,omitempty"`
+}
+
+// Flash is a one-time notice. Secret, sealed, is something to show once
+// and never put in a URL: a new API key.
+type Flash struct {
+	Notice string `bson:"notice"`
+	Error  bool   `bson:"error,omitempty"`
+	Secret string `bson:"secret,omitempty"`
 }
 
 // Live reports whether the session is still valid at now: used within the
@@ -34,6 +45,9 @@ type Key struct {
 	CreatedAt time.Time  `bson:"created_at" json:"created_at"`
 	LastUsed  *time.Time `bson:"last_used,omitempty" json:"last_used,omitempty"`
 	RevokedAt *time.Time `bson:"revoked_at,omitempty" json:"revoked_at,omitempty"`
+	// RevokedWhy says why a key stopped working when its owner did not
+	// revoke it: "password reset" or "user disabled".
+	RevokedWhy string `bson:"revoked_why,omitempty" json:"revoked_why,omitempty"`
 }
 
 // Secrets is the keyed hashing of session and key secrets, with a key from

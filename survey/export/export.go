@@ -11,6 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
@@ -196,10 +200,30 @@ func cell(it instrument.Item, v any, answered bool) string {
 // respondent could plant =HYPERLINK(...) for staff to open), so it gets a
 // leading apostrophe, which spreadsheets hide and R and Stata keep.
 func Text(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if formulaLeader(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// formulaLeader reports whether a spreadsheet could take s for a formula.
+// Spreadsheets fold look-alikes — full-width ＝＋－＠, the small forms ﹦﹢﹣﹫,
+// the minus sign − — to their ASCII forms, and some trim leading spaces
+// first, so the first character after any spaces is compared in its
+// compatibility (NFKC) form.
+func formulaLeader(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == '\t' || s[0] == '\r' {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace))
+	if r == '\u2212' { // MINUS SIGN has no compatibility mapping to '-'
+		return true
+	}
+	folded := norm.NFKC.String(string(r))
+	return folded != "" && strings.ContainsRune("=+-@", rune(folded[0]))
 }
 
 // specialCode is the code of a special answer the item allows; a text item

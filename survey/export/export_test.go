@@ -109,6 +109,11 @@ func TestText(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", ""}, {"plain", "plain"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-2", "'-2"},
 		{"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"},
+		// Look-alikes that spreadsheets fold to formula leaders.
+		{"＝1+1", "'＝1+1"}, {"＋1", "'＋1"}, {"－1", "'－1"}, {"＠SUM(A1)", "'＠SUM(A1)"},
+		{"﹦1", "'﹦1"}, {"﹢1", "'﹢1"}, {"﹣1", "'﹣1"}, {"﹫x", "'﹫x"}, {"−1", "'−1"},
+		{" =1+1", "' =1+1"}, {"\u00a0=1", "'\u00a0=1"}, {"\u3000＝1", "'\u3000＝1"},
+		{"é=1", "é=1"}, {"Δ", "Δ"}, {"1-2", "1-2"},
 	} {
 		if got := Text(tc.in); got != tc.want {
 			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)

@@ -42,16 +42,46 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	return n, translate(err, "users")
 }
 
-// ReplaceUser stores u over the user with its id.
-func (s *Store) ReplaceUser(ctx context.Context, u *account.User) error {
-	res, err := s.users.ReplaceOne(ctx, byID(u.ID), u)
+// SetUser writes the given fields of a user and no others.
+func (s *Store) SetUser(ctx context.Context, id string, f account.UserFields) error {
+	set := bson.D{{Key: "updated_at", Value: f.UpdatedAt}}
+	if f.Role != nil {
+		set = append(set, bson.E{Key: "role", Value: *f.Role})
+	}
+	if f.Disabled != nil {
+		set = append(set, bson.E{Key: "disabled", Value: *f.Disabled})
+	}
+	if f.PasswordHash != nil {
+		set = append(set, bson.E{Key: "password_hash", Value: *f.PasswordHash})
+	}
+	res, err := s.users.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
-		return translate(err, "a user with this email")
+		return translate(err, "user")
 	}
 	if res.MatchedCount == 0 {
 		return survey.Errorf(survey.ENOTFOUND, "user not found")
 	}
 	return nil
+}
+
+func (s *Store) rosterColl() *mongo.Collection { return s.db.Collection("pi_roster") }
+
+// LatestRoster returns the roster entry with the highest revision. The
+// roster holds one entry per change of a PI's access: a few dozen.
+func (s *Store) LatestRoster(ctx context.Context) (*account.RosterEntry, error) {
+	var e account.RosterEntry
+	err := s.rosterColl().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&e)
+	if err != nil {
+		return nil, translate(err, "PI roster")
+	}
+	return &e, nil
+}
+
+// AppendRoster stores a roster entry under its revision; a revision
+// already taken, by this process or another, is ECONFLICT.
+func (s *Store) AppendRoster(ctx context.Context, e *account.RosterEntry) error {
+	_, err := s.rosterColl().InsertOne(ctx, e)
+	return translate(err, "this revision of the PI roster")
 }
 
 // InsertSession stores a new session.
@@ -69,6 +99,24 @@ func (s *Store) Session(ctx context.Context, id string) (*account.Session, error
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
 	_, err := s.sessions.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: at}}}})
 	return translate(err, "session")
+}
+
+// SetFlash stores the session's one-time notice, or removes it when f is nil.
+func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error {
+	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "flash", Value: ""}}}}
+	if f != nil {
+		update = bson.D{{Key: "$set", Value: bson.D{{Key: "flash", Value: f}}}}
+	}
+	_, err := s.sessions.UpdateOne(ctx, byID(id), update)
+	return translate(err, "session")
+}
+
+// ClaimOnce records that key has been used; a key used before, by this
+// process or another, is ECONFLICT. The store's unique _id makes exactly
+// one claim win, which is what "done once" needs across instances.
+func (s *Store) ClaimOnce(ctx context.Context, key string, at time.Time) error {
+	_, err := s.db.Collection("once").InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "at", Value: at}})
+	return translate(err, "this form")
 }
 
 // DeleteSession ends a session.
@@ -116,6 +164,18 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 		return survey.Errorf(survey.ENOTFOUND, "key not found")
 	}
 	return nil
+}
+
+// RevokeUserKeys revokes every key of a user not revoked yet, saying why,
+// and returns how many it revoked. Re-enabling the user later brings none
+// back: the owner makes new ones.
+func (s *Store) RevokeUserKeys(ctx context.Context, userID string, at time.Time, why string) (int, error) {
+	res, err := s.keys.UpdateMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "revoked_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoked_why", Value: why}}}})
+	if err != nil {
+		return 0, translate(err, "keys")
+	}
+	return int(res.ModifiedCount), nil
 }
 
 // TouchKey records a key's use.

@@ -67,20 +67,20 @@ func Parse(subject, text, html string) (*Templates, *survey.Error) {
 	fields := map[string]string{}
 	t := &Templates{}
 	var err error
-	if t.subject, err = ttemplate.New("subject").Parse(subject); err == nil {
-		err = checkTree(t.subject.Templates(), t.subject.Tree)
+	if err = checkSource(subject); err == nil {
+		t.subject, err = ttemplate.New("subject").Parse(subject)
 	}
 	if err != nil {
 		fields["subject"] = err.Error()
 	}
-	if t.text, err = ttemplate.New("text").Parse(text); err == nil {
-		err = checkTree(t.text.Templates(), t.text.Tree)
+	if err = checkSource(text); err == nil {
+		t.text, err = ttemplate.New("text").Parse(text)
 	}
 	if err != nil {
 		fields["text"] = err.Error()
 	}
-	if t.html, err = htemplate.New("html").Parse(html); err == nil {
-		err = checkTree(t.html.Templates(), t.html.Tree)
+	if err = checkSource(html); err == nil {
+		t.html, err = htemplate.New("html").Parse(html)
 	}
 	if err == nil {
 		// html/template finds some problems (a merge field where no value
@@ -107,13 +107,21 @@ var sampleFields = Fields{
 // SampleFields returns made-up merge fields, for a preview with no case.
 func SampleFields() Fields { return sampleFields }
 
-// checkTree allows one template (no {{define}}) made of text, merge
-// fields and conditions on merge fields.
-func checkTree[T any](all []T, tree *parse.Tree) error {
-	if len(all) > 1 {
+// checkSource allows one template (no {{define}}) made of text, merge
+// fields and conditions on merge fields. It parses the source itself, with
+// comments kept: the template packages drop {{/* … */}} silently, and a
+// comment is an action like any other that the README does not allow.
+func checkSource(src string) error {
+	tree := parse.New("check")
+	tree.Mode = parse.ParseComments | parse.SkipFuncCheck
+	set := map[string]*parse.Tree{}
+	if _, err := tree.Parse(src, "", "", set); err != nil {
+		return err
+	}
+	if len(set) > 1 {
 		return errOnly
 	}
-	if tree == nil || tree.Root == nil {
+	if tree.Root == nil {
 		return nil
 	}
 	return checkNode(tree.Root)

@@ -118,21 +118,28 @@ func orDefault(s, def string) string {
 // survey's time zone.
 const wallClock = "2006-01-02T15:04"
 
-// ParseSchedule reads a wave's start: empty is now; "YYYY-MM-DDTHH:MM" is
-// a wall-clock time in the survey's zone; RFC 3339 carries its own offset.
-// The result is in loc, so it shows as the survey's time.
+// ParseSchedule reads a wave's start: "now" or empty is now; "YYYY-MM-DDTHH:MM"
+// is a wall-clock time in the survey's zone; RFC 3339 carries its own
+// offset. A time before the current minute is refused: sending at once is
+// said with "now", never by a date that happens to be past (a typo in the
+// year would otherwise mail everyone at once). The result is in loc, so it
+// shows as the survey's time.
 func ParseSchedule(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	if s == "" || s == "now" {
 		return now.In(loc), nil
 	}
-	if t, err := time.ParseInLocation(wallClock, s, loc); err == nil {
-		return t, nil
+	t, err := time.ParseInLocation(wallClock, s, loc)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, survey.Errorf(survey.EINVALID, `want "now", or YYYY-MM-DDTHH:MM in the survey's time zone (%s), or RFC 3339`, loc)
+		}
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.In(loc), nil
+	if t.Before(now.Truncate(time.Minute)) {
+		return time.Time{}, survey.Errorf(survey.EINVALID, `%s is in the past (it is %s now in %s): give a later time, or "now" to send at once`,
+			t.In(loc).Format("2006-01-02 15:04"), now.In(loc).Format("2006-01-02 15:04"), loc)
 	}
-	return time.Time{}, survey.Errorf(survey.EINVALID, "want YYYY-MM-DDTHH:MM in the survey's time zone (%s), or RFC 3339", loc)
+	return t.In(loc), nil
 }
 
 // Selects reports whether a wave of the kind goes to the case: a reminder
@@ -161,7 +168,32 @@ func stillToAsk(c *survey.Case) bool {
 func NewID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
+	return idOf(b)
+}
+
+// IDFor is the id of the wave a client asked for with an idempotency key:
+// the same owner and key give the same id, so the store's unique _id lets
+// one of several requests with that key create the wave, on any instance.
+func IDFor(owner, key string) string {
+	sum := sha256.Sum256([]byte(owner + "\x00" + key))
+	return idOf(sum[:10])
+}
+
+func idOf(b []byte) string {
 	return "w" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// CheckIdempotencyKey says what is wrong with an Idempotency-Key header.
+func CheckIdempotencyKey(key string) error {
+	ok := len(key) >= 1 && len(key) <= 255
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] < 0x7f
+	}
+	if !ok {
+		return survey.FieldErrors("The Idempotency-Key header is not valid",
+			map[string]string{"Idempotency-Key": "1 to 255 visible ASCII characters, e.g. a UUID"})
+	}
+	return nil
 }
 
 // OutboxID is the id of the one outbox entry of a wave for a case, so

@@ -70,7 +70,11 @@ func TestParseSchedule(t *testing.T) {
 		{"", now, true},
 		{"2026-06-02T09:30", time.Date(2026, 6, 2, 16, 30, 0, 0, time.UTC), true}, // Phoenix is UTC-7
 		{"2026-06-02T09:30:00-04:00", time.Date(2026, 6, 2, 13, 30, 0, 0, time.UTC), true},
-		{"2020-01-01T00:00", time.Date(2020, 1, 1, 7, 0, 0, 0, time.UTC), true}, // the past: sends at once
+		{"now", now, true},
+		{"2026-06-01T08:00", now, true},              // this minute (15:00 UTC) is not the past
+		{"2020-01-01T00:00", time.Time{}, false},     // the past is refused: "now" says it
+		{"2026-06-01T07:59", time.Time{}, false},     // a minute ago
+		{"2026-06-01T14:59:00Z", time.Time{}, false}, // also with an offset
 		{"tomorrow", time.Time{}, false},
 		{"2026-06-02", time.Time{}, false},
 		{"2026-13-02T09:30", time.Time{}, false},
@@ -115,6 +119,9 @@ func TestDraftCheck(t *testing.T) {
 		{"range", Draft{Kind: KindInvitation, Text: "{{range 1000000000}}x{{end}}"}, []string{"text"}},
 		{"function", Draft{Kind: KindInvitation, HTML: `{{printf "%s" .Name}}`}, []string{"html"}},
 		{"define", Draft{Kind: KindInvitation, HTML: `{{define "x"}}y{{end}}`}, []string{"html"}},
+		{"comment", Draft{Kind: KindInvitation, Text: "Dear {{/* a note */}}{{.Name}}"}, []string{"text"}},
+		{"trimmed comment", Draft{Kind: KindInvitation, Subject: "{{- /* x */ -}} Hi"}, []string{"subject"}},
+		{"comment in if", Draft{Kind: KindInvitation, HTML: "{{if .Title}}{{/* x */}}{{end}}"}, []string{"html"}},
 		{"unfinished html", Draft{Kind: KindInvitation, HTML: `<a href="{{.Link}}`}, []string{"html"}},
 		{"schedule", Draft{Kind: KindInvitation, ScheduledAt: "next week"}, []string{"scheduled_at"}},
 		{"several", Draft{Kind: "x", Subject: "{{", ScheduledAt: "x"}, []string{"kind", "subject", "scheduled_at"}},

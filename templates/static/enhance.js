@@ -18,11 +18,37 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
-// A dashboard marked data-refresh="N" reloads itself every N seconds; without
-// scripts, its Refresh link does the same.
+// A region marked data-refresh="N" fetches its fresh content from its
+// data-refresh-url every N seconds and puts it in place, keeping which
+// disclosures are open and where the keyboard focus is; the request says it
+// is the page's own (X-Canvass-Background), so it does not keep the session
+// alive. Without scripts, the page's Refresh link does the same by hand.
 document.addEventListener("DOMContentLoaded", function () {
   var live = document.querySelector("[data-refresh]");
-  if (!live) return;
+  if (!live || !window.fetch) return;
   var seconds = parseInt(live.getAttribute("data-refresh"), 10);
-  if (seconds > 0) setTimeout(function () { location.reload(); }, seconds * 1000);
+  var url = live.getAttribute("data-refresh-url");
+  var status = document.getElementById("refresh-status");
+  if (!(seconds > 0) || !url) return;
+  function refresh() {
+    fetch(url, { credentials: "same-origin", headers: { "X-Canvass-Background": "refresh" } })
+      .then(function (res) {
+        if (!res.ok) throw new Error("status " + res.status);
+        return res.text();
+      })
+      .then(function (html) {
+        var open = {};
+        live.querySelectorAll("details[id]").forEach(function (d) { open[d.id] = d.open; });
+        var focused = live.contains(document.activeElement) ? document.activeElement.id : "";
+        live.innerHTML = html;
+        live.querySelectorAll("details[id]").forEach(function (d) { if (d.id in open) d.open = open[d.id]; });
+        if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+        if (status) status.textContent = "Figures updated at " + new Date().toLocaleTimeString() + "; they update every minute.";
+        setTimeout(refresh, seconds * 1000);
+      })
+      .catch(function () {
+        if (status) status.textContent = "The figures stopped updating (the session may have ended): use Refresh.";
+      });
+  }
+  setTimeout(refresh, seconds * 1000);
 });
