@@ -86,7 +86,7 @@ func answerPage(t *testing.T, ctx context.Context) int {
 	err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
 		const out = [];
 		for (const el of document.querySelectorAll('form [name]')) {
-			if (el.name === 'shown' || el.name === 'action' || el.closest('[data-conditional]')) continue;
+			if (el.name === 'shown' || el.name === 'action' || el.closest('.conditional')) continue;
 			let f = out.find(f => f.ID === el.name);
 			if (!f) { f = {ID: el.name, Type: el.type || el.tagName.toLowerCase(), Options: []}; out.push(f); }
 			if (el.type === 'radio' || el.type === 'checkbox') {
@@ -321,5 +321,43 @@ func TestBrowserMatrixAlignment(t *testing.T) {
 				t.Errorf("a click in the corner of the Disagree cell stored %v, want 2", got)
 			}
 		})
+	}
+}
+
+// With scripts, the follow-up on the Policies page shows only while "Yes"
+// is chosen, and the "Yes" radio says whether it is expanded.
+func TestBrowserConditionalReveal(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("reveal@example.org")
+	env.postForm("/s/"+tok+"/start", nil)
+	ctx := browser(t, 1280, 900, false)
+	open(t, ctx, env.http.URL+"/s/"+tok+"/page/policies")
+	state := func() (shown bool, expanded string) {
+		t.Helper()
+		if err := chromedp.Run(ctx,
+			chromedp.Evaluate(`document.querySelector('#conditional-open_data_policy_year').offsetParent !== null`, &shown),
+			chromedp.Evaluate(`document.querySelector('#open_data_policy-1').getAttribute('aria-expanded') + ' ' + document.querySelector('#open_data_policy-1').getAttribute('aria-controls')`, &expanded)); err != nil {
+			t.Fatal(err)
+		}
+		return shown, expanded
+	}
+	for _, step := range []struct {
+		click    string // "" for the page as loaded
+		shown    bool
+		expanded string
+	}{
+		{"", false, "false conditional-open_data_policy_year"},
+		{"#open_data_policy-1", true, "true conditional-open_data_policy_year"},
+		{"#open_data_policy-0", false, "false conditional-open_data_policy_year"},
+		{"#open_data_policy-dont_know", false, "false conditional-open_data_policy_year"},
+	} {
+		if step.click != "" {
+			if err := chromedp.Run(ctx, chromedp.Click(step.click, chromedp.ByQuery)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if shown, expanded := state(); shown != step.shown || expanded != step.expanded {
+			t.Errorf("after %q: shown %v, aria %q; want %v, %q", step.click, shown, expanded, step.shown, step.expanded)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,7 +36,7 @@ func (s *Server) handleWelcome(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, "welcome.html", welcomePage{
 		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent,
-		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible))})
+		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible)), About: s.pagesMayChange(-1)})
 }
 
 // statusPage returns the response for a case that takes no answers now
@@ -146,13 +148,15 @@ func (s *Server) handlePagePost(c echo.Context) error {
 		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, res.Raw, fieldsOf(err), "")
 	}
 	after := merged(v.Answers, res.Set, res.Clear)
-	s.Instrument.Clean(after)
-	missing := map[string]string{}
+	// An answer that the page's other answers make not apply is not kept
+	// (the store keeps no hidden answer), but never without a word: the
+	// page comes back saying which and why, whatever the action.
+	problems := s.notKept(v.Answers, res, s.Instrument.Clean(after))
 	if action == "next" {
-		missing = s.missingOnPage(after, page)
+		maps.Copy(problems, s.missingOnPage(after, page))
 	}
 	dest := s.Instrument.Pages[page].ID
-	if len(missing) == 0 {
+	if len(problems) == 0 {
 		dest = s.neighbour(after, page, action)
 	}
 	v, err = s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
@@ -166,8 +170,8 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	default:
 		return s.pageError(c, err)
 	}
-	if len(missing) > 0 {
-		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, nil, missing, "")
+	if len(problems) > 0 {
+		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, nil, problems, "")
 	}
 	if action == "save" {
 		return s.render(c, http.StatusOK, "message.html", messagePage{Base: s.base(c, "Your answers are saved"), Title: "Your answers are saved",
@@ -230,6 +234,21 @@ func (s *Server) missingOnPage(a instrument.Answers, page int) map[string]string
 		}
 	}
 	return missing
+}
+
+// notKept explains, for each answer just posted that cleared (the ids
+// the answers after the post hide) drops, that it was not kept and why.
+func (s *Server) notKept(before instrument.Answers, res *instrument.FormResult, cleared []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range cleared {
+		v, posted := res.Set[id]
+		if !posted {
+			continue
+		}
+		it, _ := s.Instrument.Item(id)
+		out[id] = fmt.Sprintf("Your answer %q was not kept: this question applies only if %s", answerText(it, v), s.conditionWords(it, before))
+	}
+	return out
 }
 
 func requiredMessage(it instrument.Item) string {

@@ -81,6 +81,11 @@ func TestPagesFlow(t *testing.T) {
 			if !ok {
 				t.Fatalf("page %s posts unknown field %q", pageID, id)
 			}
+			// A follow-up that the page's own answers do not reveal is left
+			// empty, as a person would (an answer there would not be kept).
+			if controller, values, ok := in.RevealedBy(id, nil); ok && !slices.Contains(values, form.Get(controller)) {
+				continue
+			}
 			form[id] = formAnswer(it)
 			posted[id] = form[id]
 		}
@@ -293,5 +298,73 @@ func TestPagesMatrixMarkup(t *testing.T) {
 	wantStatus(t, res, body, 200)
 	if !strings.Contains(body, `class="group matrix"`) || strings.Count(body, `class="group row"`) < 4 {
 		t.Errorf("matrix markup: %.1000s", body)
+	}
+}
+
+// A follow-up on the same page as the answer it depends on: shown with its
+// condition in words (for pages without scripts) and marked for the script
+// to reveal; an answer to it that the page's answers make not apply is not
+// kept, and the page comes back saying so.
+func TestPagesConditional(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("conditional@example.org")
+	page := "/s/" + tok + "/page/policies"
+	env.postForm("/s/"+tok+"/start", nil)
+
+	res, body := env.get(page)
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{
+		`<div class="conditional" id="conditional-open_data_policy_year" data-controller="open_data_policy" data-values="1">`,
+		`<p class="condition">If your city has a formal open data policy:</p>`,
+		`value="1" data-aria-controls="conditional-open_data_policy_year"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// "No" reveals nothing.
+	if strings.Contains(body, `value="0" data-aria-controls`) {
+		t.Error(`"No" is marked as revealing the follow-up`)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		res, body := env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"1"}, "open_data_policy_year": {"2015"}})
+		location(t, res, body)
+		if got := env.srv.Instrument.Normalize(env.storedCase(tok).Answers)["open_data_policy_year"]; got != 2015.0 {
+			t.Errorf("year stored as %v", got)
+		}
+	})
+	t.Run("ErrNotKept", func(t *testing.T) {
+		res, body := env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"0"}, "open_data_policy_year": {"2016"}, "comments": {"Kept"}})
+		wantStatus(t, res, body, 422)
+		for _, want := range []string{`href="#open_data_policy_year"`, `Your answer &#34;2016&#34; was not kept: this question applies only if your city has a formal open data policy`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		got := env.srv.Instrument.Normalize(env.storedCase(tok).Answers)
+		if _, kept := got["open_data_policy_year"]; kept || got["open_data_policy"] != 0 || got["comments"] != "Kept" {
+			t.Errorf("stored %v, want the other answers and no year", got)
+		}
+		// Posted again without the year, the page goes on.
+		res, body = env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"0"}, "comments": {"Kept"}})
+		if got := location(t, res, body); !strings.HasSuffix(got, "/review") {
+			t.Errorf("next leads to %q", got)
+		}
+	})
+}
+
+// The page count says "about" while a later page may still appear or go
+// with the answers, and is exact once none can.
+func TestPagesCountAbout(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("about@example.org")
+	env.postForm("/s/"+tok+"/start", nil)
+	for page, want := range map[string]string{"about_you": "Page 1 of about ", "policies": "Page 9 of 9<"} {
+		res, body := env.get("/s/" + tok + "/page/" + page)
+		wantStatus(t, res, body, 200)
+		if !strings.Contains(body, want) {
+			t.Errorf("page %s lacks %q", page, want)
+		}
 	}
 }

@@ -75,13 +75,15 @@ type welcomePage struct {
 	Base
 	Intro, Consent string
 	Minutes, Pages int
+	About          bool // Pages may still change with the answers
 }
 
 // questionPage is one page of the questionnaire.
 type questionPage struct {
 	Base
 	PageTitle, Intro string
-	Number, Of       int // progress: this is page Number of Of
+	Number, Of       int  // progress: this is page Number of Of
+	About            bool // Of may still change with the answers
 	Percent          int
 	Action           string
 	Shown            int64 // when the page was rendered, for paradata
@@ -104,13 +106,38 @@ type field struct {
 	Step                         string
 	MaxLength                    int
 	Rows                         []*field // matrix only
-	Conditional                  bool     // shown because its condition reads this page
+	// Condition is set on a follow-up whose condition reads an answer on
+	// this page: the condition in words, shown with it ("If …:").
+	Condition string
+	Reveal    *reveal // how scripts reveal it; nil: always shown
+}
+
+// Controls is every follow-up that some answer of f reveals: a select
+// list, unlike radio buttons, is one control for all of its answers.
+func (f *field) Controls() string {
+	var ids []string
+	for _, c := range slices.Concat(f.Options, f.Special) {
+		for _, id := range strings.Fields(c.Controls) {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return strings.Join(ids, " ")
+}
+
+// reveal is a follow-up that scripts show only while its controlling
+// answer is one of Values (the GOV.UK conditional reveal).
+type reveal struct {
+	Controller string // the controlling item's id, its inputs' name
+	Values     string // the answers that show it, space-separated
 }
 
 type choice struct {
 	Value, Label string
 	Checked      bool
 	Exclusive    bool
+	Controls     string // ids of the follow-ups this answer reveals, space-separated
 }
 
 var specialLabels = map[string]string{instrument.DontKnow: "Don't know", instrument.PreferNotToSay: "Prefer not to say"}
@@ -122,28 +149,31 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 	p := in.Pages[page]
 	pages := s.visiblePages(v.Answers, v.Visible)
 	number := slices.Index(pages, page) + 1
-	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages),
+	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages), About: s.pagesMayChange(page),
 		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1}
 	if qp.Of > 0 {
 		qp.Percent = 100 * (number - 1) / qp.Of
 	}
 	var matrix *field
+	byID := map[string]*field{}
 	for _, it := range in.PageItems(page) {
 		if !shownOnPage(it, v.Visible, in) {
 			continue
 		}
 		f := newField(it, v.Answers[it.ID], raw, errs[it.ID])
-		f.Conditional = !v.Visible[it.ID]
+		byID[it.ID] = f
 		if f.Error != "" {
 			qp.Errors = append(qp.Errors, fieldError{ID: f.ID, Label: it.Text, Message: f.Error})
 		}
 		if it.Group == "" {
+			s.conditional(f, it, v.Answers, byID)
 			qp.Fields = append(qp.Fields, f)
 			matrix = nil
 			continue
 		}
 		if matrix == nil || matrix.ID != it.Group {
 			matrix = &field{ID: it.Group, Type: instrument.Matrix, Label: it.GroupText, Required: it.Required}
+			s.conditional(matrix, it, v.Answers, byID)
 			if q := findQuestion(p, it.Group); q != nil {
 				matrix.Hint = q.Help
 			}
@@ -155,6 +185,58 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 		qp.Title = "Error: " + qp.Title
 	}
 	return s.render(c, status, "page.html", qp)
+}
+
+// conditional marks f, the field of item it (a matrix: of its first row),
+// as a follow-up when its condition reads an earlier answer on its page,
+// and the controlling answers that reveal it. byID holds the page's fields
+// so far; the controller comes before its follow-ups.
+func (s *Server) conditional(f *field, it instrument.Item, a instrument.Answers, byID map[string]*field) {
+	if !readsOwnPage(it, s.Instrument) {
+		return
+	}
+	f.Condition = "If " + s.conditionWords(it, a) + ":"
+	controller, values, ok := s.Instrument.RevealedBy(it.ID, a)
+	ctl := byID[controller]
+	if !ok || ctl == nil {
+		return
+	}
+	f.Reveal = &reveal{Controller: controller, Values: strings.Join(values, " ")}
+	for _, list := range [][]choice{ctl.Options, ctl.Special} {
+		for i := range list {
+			if slices.Contains(values, list[i].Value) {
+				list[i].Controls = strings.TrimSpace(list[i].Controls + " conditional-" + f.ID)
+			}
+		}
+	}
+}
+
+// conditionWords is the condition of item it in words, completing "If …":
+// the file's own words, else the answers that show it, else a general
+// phrase for a condition whose answers cannot be listed.
+func (s *Server) conditionWords(it instrument.Item, a instrument.Answers) string {
+	if it.ShowIfText != "" {
+		return it.ShowIfText
+	}
+	controller, values, ok := s.Instrument.RevealedBy(it.ID, a)
+	if !ok || len(values) == 0 {
+		return "it applies given your answers above"
+	}
+	c, _ := s.Instrument.Item(controller)
+	labels := make([]string, len(values))
+	for i, v := range values {
+		labels[i] = strconv.Quote(answerText(c, formCode(v)))
+	}
+	return fmt.Sprintf("you answered %s to %q", strings.Join(labels, " or "), c.Text)
+}
+
+// formCode is a posted choice as a stored answer: an option code, or a
+// special answer as it is.
+func formCode(v string) any {
+	if n, err := strconv.Atoi(v); err == nil {
+		return n
+	}
+	return v
 }
 
 func findQuestion(p instrument.Page, id string) *instrument.Question {

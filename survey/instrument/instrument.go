@@ -107,8 +107,11 @@ type Question struct {
 	Integer   bool     `yaml:"integer"`
 	MaxLength int      `yaml:"max_length" validate:"gte=0,lte=100000"`
 	ShowIf    string   `yaml:"show_if"`
-	DontKnow  bool     `yaml:"dont_know"`         // allows "don't know"
-	PreferNot bool     `yaml:"prefer_not_to_say"` // allows "prefer not to say"
+	// ShowIfText is show_if in words, completing "If …": the page shows it
+	// above a follow-up that depends on an answer on the same page.
+	ShowIfText string `yaml:"show_if_text"`
+	DontKnow   bool   `yaml:"dont_know"`         // allows "don't know"
+	PreferNot  bool   `yaml:"prefer_not_to_say"` // allows "prefer not to say"
 }
 
 // Row is one item of a matrix: its own question id and text.

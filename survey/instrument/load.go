@@ -410,11 +410,14 @@ func (c *checker) pages() {
 			q := &p.Questions[j]
 			qpath := fmt.Sprintf("%s.questions[%d]", path, j)
 			opts := c.question(qpath, q)
+			if strings.TrimSpace(q.ShowIfText) != "" && strings.TrimSpace(q.ShowIf) == "" {
+				c.addf(qpath+".show_if_text", "describes a condition, but the question has no show_if")
+			}
 			cond := pageCond.and(c.condition(qpath+".show_if", q.ShowIf, earlier))
 			item := Item{
 				ID: q.ID, Type: q.Type, Text: q.Text, Help: q.Help, Required: q.Required,
 				Options: opts, Min: q.Min, Max: q.Max, Integer: q.Integer, MaxLength: q.MaxLength,
-				ShowIf: cond.source, DontKnow: q.DontKnow, PreferNot: q.PreferNot, Page: i, Refs: cond.refs,
+				ShowIf: cond.source, ShowIfText: strings.TrimSpace(q.ShowIfText), DontKnow: q.DontKnow, PreferNot: q.PreferNot, Page: i, Refs: cond.refs,
 			}
 			if q.Type != Matrix {
 				c.addItem(item, cond)
