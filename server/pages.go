@@ -35,7 +35,7 @@ func (s *Server) handleWelcome(c echo.Context) error {
 		return s.redirectTo(c, s.resumePage(v))
 	}
 	return s.render(c, http.StatusOK, "welcome.html", welcomePage{
-		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent,
+		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent, Privacy: s.privacyText(),
 		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible)), About: s.pagesMayChange(-1)})
 }
 
@@ -74,6 +74,25 @@ func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 
 func formatDay(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Monday, January 2, 2006")
+}
+
+// privacyText is the instrument's privacy notice when it is a text, ""
+// when it is the address of one.
+func (s *Server) privacyText() string {
+	if s.Instrument.PrivacyURL() != "" {
+		return ""
+	}
+	return s.Instrument.Privacy
+}
+
+// handlePrivacy answers GET /privacy: the privacy notice, for an instrument
+// that gives it as a text (the footer of every page links here), else a
+// redirect to its address.
+func (s *Server) handlePrivacy(c echo.Context) error {
+	if u := s.Instrument.PrivacyURL(); u != "" {
+		return c.Redirect(http.StatusFound, u)
+	}
+	return s.render(c, http.StatusOK, "privacy.html", welcomePage{Base: s.plainBase("How we use your answers"), Privacy: s.privacyText()})
 }
 
 // handleStart answers POST /s/{token}/start: consent given, go to the first page.

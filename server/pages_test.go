@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -367,4 +368,45 @@ func TestPagesCountAbout(t *testing.T) {
 			t.Errorf("page %s lacks %q", page, want)
 		}
 	}
+}
+
+// Every respondent page names who runs the survey and whom to ask, and
+// links the privacy notice; the welcome page says it in full.
+func TestPagesWhoRunsTheSurvey(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	who := []string{in.Sponsor.Institution, in.Sponsor.PrincipalInvestigator, `href="mailto:` + in.Contact.Email + `"`, in.Contact.Phone,
+		in.Ethics.Reference, `href="/privacy"`, `rel="icon" href="/static/favicon.svg"`}
+	check := func(name, body string, extra ...string) {
+		t.Helper()
+		for _, want := range append(who, extra...) {
+			if !strings.Contains(html.UnescapeString(body), want) {
+				t.Errorf("%s page lacks %q", name, want)
+			}
+		}
+	}
+	tok := env.newCase("who@example.org")
+	link := "/s/" + tok
+	_, body := env.get(link)
+	check("welcome", body, "Who runs this survey", "deleted when the study ends")
+	env.postForm(link+"/start", nil)
+	_, body = env.get(link + "/page/about_you")
+	check("question", body)
+	_, body = env.get(link + "/review")
+	check("review", body)
+	_, body = env.get(link + "/optout")
+	check("opt-out", body)
+	_, body = env.get("/s/not-a-real-token")
+	check("unknown-link", body)
+	_, body = env.get("/privacy")
+	check("privacy", body, "deleted when the study ends")
+	env.postForm(link+"/optout", nil)
+	_, body = env.get(link)
+	check("opted-out", body)
+	env.now = time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)
+	_, body = env.get("/s/" + env.newCase("closed@example.org"))
+	check("closed", body)
+
+	res, body := env.get("/static/favicon.svg")
+	wantStatus(t, res, body, 200)
 }

@@ -48,16 +48,32 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// Base is what the layout of every respondent page needs.
+// Base is what the layout of every respondent page needs: the page, the
+// links of the case, and who runs the survey (the footer of every page).
 type Base struct {
 	Title       string
 	SurveyTitle string
 	Link        string // the respondent's link, /s/{token}
 	OptOutURL   string // empty: no opt-out link
+	Sponsor     instrument.Sponsor
+	Contact     instrument.Contact
+	Ethics      *instrument.Ethics
+	PrivacyURL  string // the instrument's own address, or /privacy
+}
+
+// plainBase is Base for a page that belongs to no case, or to a link that
+// is not valid.
+func (s *Server) plainBase(title string) Base {
+	in := s.Instrument
+	privacy := in.PrivacyURL()
+	if privacy == "" {
+		privacy = "/privacy"
+	}
+	return Base{Title: title, SurveyTitle: in.Title, Sponsor: in.Sponsor, Contact: in.Contact, Ethics: in.Ethics, PrivacyURL: privacy}
 }
 
 func (s *Server) base(c echo.Context, title string) Base {
-	b := Base{Title: title, SurveyTitle: s.Instrument.Title}
+	b := s.plainBase(title)
 	if c.Param("token") != "" {
 		b.Link = s.pageURL(c, "")
 		b.OptOutURL = b.Link + "/optout"
@@ -74,6 +90,7 @@ type messagePage struct {
 type welcomePage struct {
 	Base
 	Intro, Consent string
+	Privacy        string // the privacy notice's text; empty when it is an address
 	Minutes, Pages int
 	About          bool // Pages may still change with the answers
 }

@@ -128,6 +128,13 @@ func TestParse_Errors(t *testing.T) {
 			"frame.forms_of_government: must list at least 1",
 			`frame.departments[1]: " police" repeats frame.departments[0]`,
 		}},
+		{"sponsor.yaml", []string{
+			"sponsor.institution: is required",
+			`contact.email: "survey at example.edu" is not an email address`,
+			`contact.phone: "call us" is not a telephone number: digits, spaces, +, -, dots and brackets, at least seven digits`,
+			"privacy: is required",
+			"ethics.reference: is required",
+		}},
 		{"required_fields.yaml", []string{"title: is required", "pages[0].questions[2].text: is required"}},
 	}
 	for _, tt := range tests {
@@ -295,5 +302,31 @@ func TestRevealedBy(t *testing.T) {
 	// A condition on an earlier page is settled before the page shows.
 	if _, _, ok := Default().RevealedBy("social_media_policy", nil); ok {
 		t.Error("social_media_policy reads an earlier page, yet is revealed on its own")
+	}
+}
+
+func TestPhonePattern(t *testing.T) {
+	for phone, want := range map[string]bool{
+		"+1 480-965-0000": true, "(480) 965 0000": true, "480.965.0000 ext. 12": true, "+44 20 7946 0958": true,
+		"call us": false, "12345": false, "480-965-0000; DROP": false, "": false,
+	} {
+		if got := phonePattern.MatchString(phone); got != want {
+			t.Errorf("%q: got %v, want %v", phone, got, want)
+		}
+	}
+}
+
+func TestPrivacyURL(t *testing.T) {
+	for privacy, want := range map[string]string{
+		"https://example.edu/privacy":      "https://example.edu/privacy",
+		" http://example.edu/p \n":         "http://example.edu/p",
+		"Your answers are kept safe.":      "",
+		"javascript:alert(1)":              "",
+		"https://example.edu/a b":          "",
+		"See https://example.edu/privacy.": "",
+	} {
+		if got := (&Instrument{Privacy: privacy}).PrivacyURL(); got != want {
+			t.Errorf("%q: got %q, want %q", privacy, got, want)
+		}
 	}
 }
