@@ -175,7 +175,11 @@ func (s *Server) handlePagePost(c echo.Context) error {
 		maps.Copy(problems, s.missingOnPage(after, page))
 	}
 	dest := s.Instrument.Pages[page].ID
-	if len(problems) == 0 {
+	switch {
+	case len(problems) > 0:
+	case action == "next" && returning(c):
+		dest = "review"
+	default:
 		dest = s.neighbour(after, page, action)
 	}
 	v, err = s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
@@ -198,6 +202,10 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	}
 	return s.redirectTo(c, dest)
 }
+
+// returning reports whether the page was reached by "Change" from Review,
+// so that saving it goes back there rather than on through the pages.
+func returning(c echo.Context) bool { return c.QueryParam("return") == "review" }
 
 const notSaved = "We could not save your answers just now. They are still on this page: please try again in a moment."
 
@@ -270,6 +278,7 @@ func (s *Server) notKept(before instrument.Answers, res *instrument.FormResult, 
 	return out
 }
 
+// requiredMessage is what a required item left unanswered says beside it.
 func requiredMessage(it instrument.Item) string {
 	switch it.Type {
 	case instrument.Number, instrument.Text, instrument.Textarea:

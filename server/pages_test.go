@@ -203,8 +203,13 @@ func TestPagesValidation(t *testing.T) {
 	// The review refuses to submit while required answers are missing.
 	res, body = env.postForm(link+"/submit", nil)
 	wantStatus(t, res, body, 422)
-	if !strings.Contains(body, `href="#years_in_position"`) {
-		t.Errorf("review errors do not link the missing question")
+	// Review links the missing question on its own page, which returns to
+	// Review once saved.
+	for _, want := range []string{`href="` + first + `?return=review#years_in_position"`,
+		"Enter an answer for &#39;How many years have you worked in your current position?&#39;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review errors lack %q", want)
+		}
 	}
 }
 
@@ -409,4 +414,93 @@ func TestPagesWhoRunsTheSurvey(t *testing.T) {
 
 	res, body := env.get("/static/favicon.svg")
 	wantStatus(t, res, body, 200)
+}
+
+// Required and optional questions say so, as the consent text promises,
+// and the error summary names each question in a sentence.
+func TestPagesRequiredAndErrorSentences(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("sentences@example.org")
+	link := "/s/" + tok
+	_, body := env.get(link)
+	if !strings.Contains(strings.Join(strings.Fields(body), " "), "not marked as required") {
+		t.Error("the consent text no longer matches the marks")
+	}
+	env.postForm(link+"/start", nil)
+	_, body = env.get(link + "/page/about_you")
+	for _, want := range []string{`current position? <span class="required">(required)</span>`, `job title? <span class="optional">(optional)</span>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("about_you lacks %q", want)
+		}
+	}
+
+	form := url.Values{"action": {"next"}}
+	for _, id := range []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_4", "tech_capacity_5"} {
+		form.Set(id, "4")
+	}
+	res, body := env.postForm(link+"/page/technology", form)
+	wantStatus(t, res, body, 422)
+	if want := `<a href="#tech_capacity_3">Select an answer for &#39;Our software meets the needs of our work&#39;</a>`; !strings.Contains(body, want) {
+		t.Errorf("summary lacks %q", want)
+	}
+	// A matrix row's own marks would repeat the matrix's on every row.
+	if strings.Count(body, "(required)") != 1 {
+		t.Errorf("(required) shown %d times on the technology page, want once, on the matrix", strings.Count(body, "(required)"))
+	}
+}
+
+func TestSummarySentence(t *testing.T) {
+	in := instrument.Default()
+	item := func(id string) instrument.Item { it, _ := in.Item(id); return it }
+	for _, tt := range []struct {
+		it       instrument.Item
+		msg      string
+		sentence string
+	}{
+		{item("tech_capacity_3"), "Select an answer", "Select an answer for 'Our software meets the needs of our work'"},
+		{item("provide_city_depts"), "Select an answer", "Select an answer for 'How often does your department PROVIDE data to other departments in the city?'"},
+		{item("job_title"), "Enter at most 120 characters (this has 130)", "Enter at most 120 characters for 'What is your job title?' (this has 130)"},
+		{item("open_data_policy_year"), `Your answer "2016" was not kept: this question applies only if X`, `Your answer "2016" was not kept for 'In what year did your city adopt its open data policy?': this question applies only if X`},
+	} {
+		if got := summarySentence(tt.it, tt.msg); got != tt.sentence {
+			t.Errorf("got %q, want %q", got, tt.sentence)
+		}
+	}
+}
+
+// Review shows a matrix's stem once with its rows, and "Change" returns to
+// Review after the page is saved.
+func TestPagesReview(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("review@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	_, body := env.get(link + "/review")
+	stem := "How much do you agree or disagree with each statement about your department?"
+	if n := strings.Count(body, stem); n != 1 {
+		t.Errorf("the matrix stem shows %d times, want 1", n)
+	}
+	for _, want := range []string{"Our software meets the needs of our work.", `href="` + link + `/page/technology?return=review"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review lacks %q", want)
+		}
+	}
+	res, body := env.get(link + "/page/technology?return=review")
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{`action="` + link + `/page/technology?return=review"`, "Save and return to review"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page from Change lacks %q", want)
+		}
+	}
+	res, body = env.postForm(link+"/page/technology?return=review", url.Values{"action": {"next"}, "tech_adoption": {"3"}, "tech_capacity_1": {"1"},
+		"tech_capacity_2": {"1"}, "tech_capacity_3": {"1"}, "tech_capacity_4": {"1"}, "tech_capacity_5": {"1"}})
+	if got := location(t, res, body); got != link+"/review" {
+		t.Errorf("saving a changed page leads to %q, want the review", got)
+	}
+	// Without "return", Next goes on through the pages.
+	res, body = env.postForm(link+"/page/technology", url.Values{"action": {"next"}, "tech_capacity_1": {"1"},
+		"tech_capacity_2": {"1"}, "tech_capacity_3": {"1"}, "tech_capacity_4": {"1"}, "tech_capacity_5": {"1"}})
+	if got := location(t, res, body); got != link+"/page/social_media" {
+		t.Errorf("next leads to %q", got)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -108,9 +110,39 @@ type questionPage struct {
 	Errors           []fieldError
 	Problem          string // a problem not tied to a field, e.g. the store did not answer
 	First            bool
+	Returning        bool // reached by "Change" from Review: Next goes back there
 }
 
-type fieldError struct{ ID, Label, Message string }
+// fieldError is one line of an error summary: a sentence that names the
+// question, linking to it (on this page, or on its own page from Review).
+type fieldError struct{ Href, Summary string }
+
+// questionName is how a sentence names an item: its text without a final
+// full stop, and a matrix row that continues its stem ("other departments
+// in the city?") after the stem.
+func questionName(it instrument.Item) string {
+	name := strings.TrimSuffix(strings.TrimSpace(it.Text), ".")
+	if r, _ := utf8.DecodeRuneInString(name); it.Group != "" && unicode.IsLower(r) {
+		name = strings.TrimRight(strings.TrimSpace(it.GroupText), "…. ") + " " + name
+	}
+	return name
+}
+
+// summarySentence names the question in a message beside a field, so that
+// the error summary reads as a sentence: "Select an answer for 'Our
+// software meets the needs of our work'". The name goes before any
+// explanation (after ":" or in brackets) the message carries.
+func summarySentence(it instrument.Item, msg string) string {
+	name := " for '" + questionName(it) + "'"
+	if i := strings.IndexAny(msg, ":("); i > 0 {
+		sep := " "
+		if msg[i] == ':' {
+			sep = ""
+		}
+		return strings.TrimRight(msg[:i], " ") + name + sep + msg[i:]
+	}
+	return msg + name
+}
 
 // field is one question as the page shows it; a matrix holds its rows.
 type field struct {
@@ -123,6 +155,7 @@ type field struct {
 	Step                         string
 	MaxLength                    int
 	Rows                         []*field // matrix only
+	InMatrix                     bool     // a matrix row: the matrix says whether it is required
 	// Condition is set on a follow-up whose condition reads an answer on
 	// this page: the condition in words, shown with it ("If …:").
 	Condition string
@@ -167,7 +200,10 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 	pages := s.visiblePages(v.Answers, v.Visible)
 	number := slices.Index(pages, page) + 1
 	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages), About: s.pagesMayChange(page),
-		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1}
+		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1, Returning: returning(c)}
+	if qp.Returning {
+		qp.Action += "?return=review"
+	}
 	if qp.Of > 0 {
 		qp.Percent = 100 * (number - 1) / qp.Of
 	}
@@ -180,7 +216,7 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 		f := newField(it, v.Answers[it.ID], raw, errs[it.ID])
 		byID[it.ID] = f
 		if f.Error != "" {
-			qp.Errors = append(qp.Errors, fieldError{ID: f.ID, Label: it.Text, Message: f.Error})
+			qp.Errors = append(qp.Errors, fieldError{Href: "#" + f.ID, Summary: summarySentence(it, f.Error)})
 		}
 		if it.Group == "" {
 			s.conditional(f, it, v.Answers, byID)
@@ -196,6 +232,7 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 			}
 			qp.Fields = append(qp.Fields, matrix)
 		}
+		f.InMatrix = true
 		matrix.Rows = append(matrix.Rows, f)
 	}
 	if len(qp.Errors) > 0 || problem != "" {
@@ -335,9 +372,12 @@ type reviewSection struct {
 	Answers          []reviewAnswer
 }
 
+// reviewAnswer is one question and its answer; a matrix is its stem once,
+// with its rows and their answers.
 type reviewAnswer struct {
 	ID, Question, Answer string
 	Missing              bool
+	Rows                 []reviewAnswer
 }
 
 func (s *Server) renderReview(c echo.Context, status int, v *respond.View, errs map[string]string) error {
@@ -348,18 +388,24 @@ func (s *Server) renderReview(c echo.Context, status int, v *respond.View, errs 
 		missing[id] = true
 	}
 	for _, page := range s.visiblePages(v.Answers, v.Visible) {
-		sec := reviewSection{Title: in.Pages[page].Title, ChangeURL: s.pageURL(c, in.Pages[page].ID)}
+		// "Change" comes back here once the page is saved.
+		change := s.pageURL(c, in.Pages[page].ID) + "?return=review"
+		sec := reviewSection{Title: in.Pages[page].Title, ChangeURL: change}
 		for _, it := range in.PageItems(page) {
 			if !v.Visible[it.ID] {
 				continue
 			}
-			q := it.Text
-			if it.Group != "" {
-				q = it.GroupText + " — " + it.Text
+			a := reviewAnswer{ID: it.ID, Question: it.Text, Answer: answerText(it, v.Answers[it.ID]), Missing: missing[it.ID]}
+			switch last := len(sec.Answers) - 1; {
+			case it.Group == "":
+				sec.Answers = append(sec.Answers, a)
+			case last >= 0 && sec.Answers[last].ID == it.Group:
+				sec.Answers[last].Rows = append(sec.Answers[last].Rows, a)
+			default:
+				sec.Answers = append(sec.Answers, reviewAnswer{ID: it.Group, Question: it.GroupText, Rows: []reviewAnswer{a}})
 			}
-			sec.Answers = append(sec.Answers, reviewAnswer{ID: it.ID, Question: q, Answer: answerText(it, v.Answers[it.ID]), Missing: missing[it.ID]})
-			if msg, ok := errs[it.ID]; ok {
-				rp.Errors = append(rp.Errors, fieldError{ID: it.ID, Label: q, Message: msg})
+			if _, ok := errs[it.ID]; ok {
+				rp.Errors = append(rp.Errors, fieldError{Href: change + "#" + it.ID, Summary: summarySentence(it, requiredMessage(it))})
 			}
 		}
 		rp.Sections = append(rp.Sections, sec)
