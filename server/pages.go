@@ -45,7 +45,7 @@ func (s *Server) handleWelcome(c echo.Context) error {
 // request tried to change something.
 func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 	write := c.Request().Method != http.MethodGet
-	msg := func(title, text string) func() error {
+	page := func(m messagePage) func() error {
 		status := http.StatusOK
 		if write && v.Open {
 			status = http.StatusConflict
@@ -53,23 +53,45 @@ func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 			status = http.StatusForbidden
 		}
 		return func() error {
-			b := s.base(c, title)
-			b.OptOutURL = "" // nothing left to opt out of
-			return s.render(c, status, "message.html", messagePage{Base: b, Title: title, Message: text})
+			m.Base = s.base(c, m.Title)
+			m.OptOutURL = "" // nothing left to opt out of
+			return s.render(c, status, "message.html", m)
 		}
 	}
 	fp := s.Instrument.FieldPeriod
+	ref := reference(v.Case.ID)
 	switch {
 	case v.Case.Status == survey.StatusSubmitted:
-		return msg("Thank you", "Your answers have been submitted. Thank you for taking part. This link no longer accepts changes.")
+		m := messagePage{Title: "Thank you", Message: "Your answers have been submitted. Thank you for taking part.", Reference: ref,
+			Details: []string{
+				"What happens next: the research team analyses the answers of all the cities together once the survey closes on " +
+					formatDay(fp.Closes.Add(-time.Nanosecond), fp.Location()) + ", and reports them only in aggregate: no city, department or person is named. You will get no more reminders about this survey.",
+				"This link no longer accepts changes.",
+			},
+			Ask: "Questions, or want to change or withdraw your answers?"}
+		if at := v.Case.SubmittedAt; at != nil {
+			m.Details = append([]string{"Submitted on " + at.In(fp.Location()).Format("Monday, January 2, 2006 at 3:04 PM MST") + "."}, m.Details...)
+		}
+		return page(m)
 	case v.Case.Status == survey.StatusOptedOut:
-		return msg("You have opted out", "You will not receive further messages about this survey. Thank you for letting us know.")
+		return page(messagePage{Title: "You have opted out", Message: "You will not receive further messages about this survey. Thank you for letting us know.",
+			Reference: ref, Ask: "Opted out by mistake, or changed your mind?"})
 	case !v.Open && s.Now().Before(fp.Opens):
-		return msg("The survey is not open yet", "Thank you for your interest. The survey opens on "+formatDay(fp.Opens, fp.Location())+". Please come back then with the same link.")
+		return page(messagePage{Title: "The survey is not open yet", Message: "Thank you for your interest. The survey opens on " + formatDay(fp.Opens, fp.Location()) + ". Please come back then with the same link."})
 	case !v.Open:
-		return msg("The survey has closed", "Thank you for your interest. The survey closed on "+formatDay(fp.Closes, fp.Location())+" and no longer accepts answers.")
+		return page(messagePage{Title: "The survey has closed", Message: "Thank you for your interest. The survey closed on " + formatDay(fp.Closes, fp.Location()) + " and no longer accepts answers."})
 	}
 	return nil
+}
+
+// reference is what a respondent quotes when writing to the team: the
+// start of the case id, which staff find under Admin → Cases. It is not
+// the token and gives no access.
+func reference(caseID string) string {
+	if len(caseID) > 10 {
+		return caseID[:10]
+	}
+	return caseID
 }
 
 func formatDay(t time.Time, loc *time.Location) string {

@@ -504,3 +504,54 @@ func TestPagesReview(t *testing.T) {
 		t.Errorf("next leads to %q", got)
 	}
 }
+
+// The thank-you page says when the answers were submitted, gives a
+// reference to quote, what happens next and whom to ask; the opted-out
+// page says how to undo it.
+func TestPagesThankYouAndOptedOut(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("thanks@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	env.postForm(link+"/page/about_you", url.Values{"action": {"next"}, "years_in_position": {"3"}})
+	forms := map[string]url.Values{}
+	for _, p := range []string{"technology", "participation", "data_sharing", "culture"} {
+		forms[p] = url.Values{"action": {"next"}}
+	}
+	for _, id := range []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_3", "tech_capacity_4", "tech_capacity_5",
+		"participation_1", "participation_2", "participation_3", "participation_4",
+		"provide_city_depts", "provide_other_govs", "provide_private", "receive_city_depts", "receive_other_govs", "receive_private",
+		"shared_goals_1", "shared_goals_2", "shared_goals_3", "shared_goals_4", "political_trust_1", "political_trust_2", "political_trust_3"} {
+		it, _ := in.Item(id)
+		forms[in.Pages[it.Page].ID].Set(id, "dont_know")
+	}
+	for page, form := range forms {
+		res, body := env.postForm(link+"/page/"+page, form)
+		location(t, res, body)
+	}
+	env.postForm(link+"/page/social_media", url.Values{"action": {"next"}, "social_media_use": {"0"}})
+	res, body := env.postForm(link+"/submit", nil)
+	location(t, res, body)
+	_, body = env.get(link)
+	ref := env.storedCase(tok).ID[:10]
+	for _, want := range []string{"Submitted on Monday, June 1, 2026 at 8:00 AM MST.", "Your reference: <strong class=\"reference\">" + ref + "</strong>",
+		"What happens next", "Friday, December 31, 2027", `href="mailto:` + in.Contact.Email + `"`, "quoting your reference"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("thank-you page lacks %q", want)
+		}
+	}
+
+	tok = env.newCase("undo@example.org")
+	_, body = env.get("/s/" + tok + "/optout")
+	if !strings.Contains(body, "If you change your mind later, write to") {
+		t.Error("the opt-out confirmation does not say how to undo it")
+	}
+	env.postForm("/s/"+tok+"/optout", nil)
+	_, body = env.get("/s/" + tok)
+	for _, want := range []string{"Opted out by mistake, or changed your mind? Write to", `href="mailto:` + in.Contact.Email + `"`, env.storedCase(tok).ID[:10]} {
+		if !strings.Contains(body, want) {
+			t.Errorf("opted-out page lacks %q", want)
+		}
+	}
+}

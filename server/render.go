@@ -86,7 +86,10 @@ func (s *Server) base(c echo.Context, title string) Base {
 type messagePage struct {
 	Base
 	Title, Message string
-	Continue       string // a link to go on, if any
+	Continue       string   // a link to go on, if any
+	Details        []string // further paragraphs
+	Reference      string   // what the respondent quotes when writing, if anything
+	Ask            string   // the question that leads to the contact, if any
 }
 
 type welcomePage struct {
