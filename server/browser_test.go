@@ -61,7 +61,9 @@ func browser(t *testing.T, width, height int, mobile bool) context.Context {
 		cancelAlloc()
 		_ = os.RemoveAll(profile)
 	})
-	actions := []chromedp.Action{emulation.SetDeviceMetricsOverride(int64(width), int64(height), 2, mobile)}
+	// Focus emulation: a headless page does not have the window's focus,
+	// so :focus would never match and focus styles could not be measured.
+	actions := []chromedp.Action{emulation.SetDeviceMetricsOverride(int64(width), int64(height), 2, mobile), emulation.SetFocusEmulationEnabled(true)}
 	if mobile {
 		actions = append(actions, emulation.SetUserAgentOverride(
 			"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"))
@@ -325,39 +327,92 @@ func TestBrowserMatrixAlignment(t *testing.T) {
 }
 
 // With scripts, the follow-up on the Policies page shows only while "Yes"
-// is chosen, and the "Yes" radio says whether it is expanded.
+// is chosen; "Yes" controls it, and a live region says when it comes and
+// goes.
 func TestBrowserConditionalReveal(t *testing.T) {
 	env := newTestEnv(t)
 	tok := env.newCase("reveal@example.org")
 	env.postForm("/s/"+tok+"/start", nil)
 	ctx := browser(t, 1280, 900, false)
 	open(t, ctx, env.http.URL+"/s/"+tok+"/page/policies")
-	state := func() (shown bool, expanded string) {
-		t.Helper()
-		if err := chromedp.Run(ctx,
-			chromedp.Evaluate(`document.querySelector('#conditional-open_data_policy_year').offsetParent !== null`, &shown),
-			chromedp.Evaluate(`document.querySelector('#open_data_policy-1').getAttribute('aria-expanded') + ' ' + document.querySelector('#open_data_policy-1').getAttribute('aria-controls')`, &expanded)); err != nil {
-			t.Fatal(err)
-		}
-		return shown, expanded
+	var controls string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector('#open_data_policy-1').getAttribute('aria-controls')`, &controls)); err != nil {
+		t.Fatal(err)
 	}
+	if controls != "conditional-open_data_policy_year" {
+		t.Errorf("Yes has aria-controls %q", controls)
+	}
+	const year = "In what year did your city adopt its open data policy?"
 	for _, step := range []struct {
-		click    string // "" for the page as loaded
-		shown    bool
-		expanded string
+		click string // "" for the page as loaded
+		shown bool
+		said  string
 	}{
-		{"", false, "false conditional-open_data_policy_year"},
-		{"#open_data_policy-1", true, "true conditional-open_data_policy_year"},
-		{"#open_data_policy-0", false, "false conditional-open_data_policy_year"},
-		{"#open_data_policy-dont_know", false, "false conditional-open_data_policy_year"},
+		{"", false, ""},
+		{"#open_data_policy-1", true, "Follow-up question shown: " + year},
+		{"#open_data_policy-0", false, "Follow-up question hidden: " + year},
+		{"#open_data_policy-dont_know", false, "Follow-up question hidden: " + year}, // still hidden: nothing new to say
 	} {
 		if step.click != "" {
-			if err := chromedp.Run(ctx, chromedp.Click(step.click, chromedp.ByQuery)); err != nil {
-				t.Fatal(err)
-			}
+			click(t, ctx, step.click)
 		}
-		if shown, expanded := state(); shown != step.shown || expanded != step.expanded {
-			t.Errorf("after %q: shown %v, aria %q; want %v, %q", step.click, shown, expanded, step.shown, step.expanded)
+		var shown bool
+		var said string
+		if err := chromedp.Run(ctx,
+			chromedp.Evaluate(`document.querySelector('#conditional-open_data_policy_year').offsetParent !== null`, &shown),
+			chromedp.Evaluate(`document.querySelector('#reveal-status').textContent`, &said)); err != nil {
+			t.Fatal(err)
+		}
+		if shown != step.shown || !strings.HasPrefix(said, step.said) {
+			t.Errorf("after %q: shown %v, live region %q; want %v, %q", step.click, shown, said, step.shown, step.said)
+		}
+	}
+}
+
+// focusJS focuses each kind of control and measures its focus indicator:
+// the best contrast any part of it (outline, shadows, background) has
+// against each page background it can sit on, the worst of those; and the
+// focused skip link's text contrast. Colours follow WCAG's relative
+// luminance.
+const focusJS = `(() => {
+	const rgb = c => c.match(/[\d.]+/g).map(Number);
+	const lum = c => { const m = rgb(c); const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]); };
+	const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+	const opaque = c => { const m = rgb(c); return m.length < 4 || m[3] > 0; };
+	const out = {};
+	const skip = document.querySelector('.skip');
+	skip.focus();
+	out['skip link text'] = ratio(getComputedStyle(skip).color, getComputedStyle(skip).backgroundColor);
+	const backgrounds = ['rgb(255, 255, 255)', 'rgb(243, 242, 241)'];
+	for (const [name, sel] of [['link', 'footer a'], ['button', 'button[value=next]'], ['link-styled button', 'button.link'],
+			['radio button or check box', 'input[type=radio], input[type=checkbox]'], ['text field', 'input[type=text]'], ['select list', 'select']]) {
+		const el = document.querySelector(sel);
+		el.focus();
+		const st = getComputedStyle(el);
+		const parts = (st.boxShadow.match(/rgba?\([^)]*\)/g) || []).concat(st.outlineStyle === 'none' ? [] : [st.outlineColor], [st.backgroundColor]).filter(opaque);
+		out[name] = Math.min(...backgrounds.map(bg => Math.max(0, ...parts.map(c => ratio(c, bg)))));
+	}
+	out['main padding-top'] = parseFloat(getComputedStyle(document.querySelector('main')).paddingTop);
+	return out;
+})()`
+
+// Every focused control shows an indicator with at least 3:1 against the
+// page's backgrounds (WCAG 1.4.11), the focused skip link's text has at
+// least 4.5:1 (1.4.3), and the page keeps its space below the header.
+func TestBrowserFocusAndSpacing(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("focus@example.org")
+	env.postForm("/s/"+tok+"/start", nil)
+	ctx := browser(t, 1280, 900, false)
+	open(t, ctx, env.http.URL+"/s/"+tok+"/page/about_you")
+	var got map[string]float64
+	if err := chromedp.Run(ctx, chromedp.Evaluate(focusJS, &got)); err != nil {
+		t.Fatal(err)
+	}
+	for name, min := range map[string]float64{"skip link text": 4.5, "link": 3, "button": 3, "link-styled button": 3,
+		"radio button or check box": 3, "text field": 3, "select list": 3, "main padding-top": 16} {
+		if got[name] < min {
+			t.Errorf("%s: %.2f, want at least %g", name, got[name], min)
 		}
 	}
 }
