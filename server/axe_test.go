@@ -193,3 +193,31 @@ func TestBrowserAccessibility(t *testing.T) {
 	open(t, ctx, env.http.URL+"/privacy")
 	a.check("privacy")
 }
+
+// The admin pages, as a PI who sees them all, pass the same rules.
+func TestBrowserAccessibilityAdmin(t *testing.T) {
+	env := newTestEnv(t)
+	pi := env.addUser("pi@example.org", "pi")
+	env.newCase("someone@example.org")
+	ctx := browser(t, 1280, 900, false)
+	a := newAuditor(t, ctx, 320, 1280)
+	open(t, ctx, env.http.URL+"/admin/login")
+	a.check("admin-login")
+	if err := chromedp.Run(ctx, chromedp.SendKeys("#email", pi.user.Email, chromedp.ByQuery),
+		chromedp.SendKeys("#password", "a long enough password", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if status := clickTo(t, ctx, `form[action="/admin/login"] button`); status != 200 {
+		t.Fatalf("login gave %d", status)
+	}
+	for _, page := range []string{"progress", "cases", "waves", "codebook", "keys", "users", "audit", "results"} {
+		var at string
+		if status := open(t, ctx, env.http.URL+"/admin/"+page); status != 200 {
+			t.Fatalf("/admin/%s gave %d", page, status)
+		}
+		if err := chromedp.Run(ctx, chromedp.Location(&at)); err != nil || !strings.HasSuffix(at, "/admin/"+page) {
+			t.Fatalf("/admin/%s went to %s (%v)", page, at, err)
+		}
+		a.check("admin-" + page)
+	}
+}

@@ -298,7 +298,7 @@ func TestBrowserMatrixAlignment(t *testing.T) {
 			}
 			// The first row by a click in the top left corner of its "Disagree" cell.
 			var cell struct{ X, Y float64 }
-			if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => { const r = document.querySelector('#tech_capacity_1-2').closest('.choice').getBoundingClientRect(); return {X: r.left + 3, Y: r.top + 3}; })()`, &cell)); err != nil {
+			if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => { const cell = document.querySelector('#tech_capacity_1-2').closest('.choice'); cell.scrollIntoView({block: 'center'}); const r = cell.getBoundingClientRect(); return {X: r.left + 3, Y: r.top + 3}; })()`, &cell)); err != nil {
 				t.Fatal(err)
 			}
 			if err := chromedp.Run(ctx, chromedp.MouseClickXY(cell.X, cell.Y)); err != nil {
