@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
@@ -65,21 +66,31 @@ type axeViolation struct {
 const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
 	.then(r => JSON.stringify(r.violations.map(v => ({ID: v.id, Impact: v.impact, Help: v.help, Nodes: v.nodes.map(n => ({Target: n.target, FailureSummary: n.failureSummary}))}))))`
 
+// photographed holds the screenshots this process has written: a test run
+// again (-count=30) shows the same pages, and a full-page PNG is the
+// slowest step of a check.
+var photographed sync.Map
+
 // check audits the page the browser shows, at every width, as name.
 func (a *auditor) check(name string) {
 	a.t.Helper()
 	a.n++
 	for _, width := range a.widths {
 		var out string
-		var shot []byte
 		if err := chromedp.Run(a.ctx,
 			emulation.SetDeviceMetricsOverride(width, 900, 1, width < 768),
-			chromedp.Evaluate(axeRun, &out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
-			chromedp.FullScreenshot(&shot, 100)); err != nil {
+			chromedp.Evaluate(axeRun, &out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
 			a.t.Fatalf("%s at %d px: %v", name, width, err)
 		}
-		if err := os.WriteFile(filepath.Join(a.dir, fmt.Sprintf("%02d-%s-%d.png", a.n, name, width)), shot, 0o644); err != nil {
-			a.t.Fatal(err)
+		file := filepath.Join(a.dir, fmt.Sprintf("%02d-%s-%d.png", a.n, name, width))
+		if _, done := photographed.LoadOrStore(file, true); !done {
+			var shot []byte
+			if err := chromedp.Run(a.ctx, chromedp.FullScreenshot(&shot, 100)); err != nil {
+				a.t.Fatalf("%s at %d px: %v", name, width, err)
+			}
+			if err := os.WriteFile(file, shot, 0o644); err != nil {
+				a.t.Fatal(err)
+			}
 		}
 		var violations []axeViolation
 		if err := json.Unmarshal([]byte(out), &violations); err != nil {
