@@ -12,12 +12,18 @@ build:
 run: build
 	./bin/canvass serve --demo
 
-# The browser tests drive Debian's Chromium; install it if it is missing.
-deps:
+# The browser tests drive Debian's Chromium, and check every page with
+# axe-core from npm (package.json); install what is missing.
+deps: node_modules/axe-core/axe.min.js
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CANVASS_CHROMIUM" ] || { \
 	  echo "installing Chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "run as root, or: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# npm ci installs exactly what package-lock.json names, again whenever it changes.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 test: deps lint
 	$(GO) test -count=1 ./...

@@ -521,8 +521,7 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 	if err != nil {
 		return nil, errors.New("the case's personal link cannot be opened with this service's secret")
 	}
-	fp := m.Instrument.FieldPeriod
-	content, err := tpl.Render(waves.FieldsFor(c, m.BaseURL, tok, fp.Closes, fp.Location()))
+	content, err := tpl.Render(waves.FieldsFor(c, m.BaseURL, tok, m.Instrument))
 	if err != nil {
 		return nil, fmt.Errorf("rendering the message: %w", err)
 	}

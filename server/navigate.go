@@ -23,11 +23,15 @@ func merged(a, set instrument.Answers, clear []string) instrument.Answers {
 
 // shownOnPage reports whether the page should show item it: it is visible,
 // or its condition reads an item of the same page, whose answer the person
-// may be about to give (the server clears the answer if it ends up hidden).
+// may be about to give (an answer to it that does not apply once the page
+// is posted is not kept, and the page says so).
 func shownOnPage(it instrument.Item, visible map[string]bool, in *instrument.Instrument) bool {
-	if visible[it.ID] {
-		return true
-	}
+	return visible[it.ID] || readsOwnPage(it, in)
+}
+
+// readsOwnPage reports whether item it's condition reads an item of its
+// own page.
+func readsOwnPage(it instrument.Item, in *instrument.Instrument) bool {
 	for _, ref := range it.Refs {
 		if r, ok := in.Item(ref); ok && r.Page == it.Page {
 			return true
@@ -90,4 +94,26 @@ func (s *Server) resumePage(v *respond.View) string {
 		return "review"
 	}
 	return s.Instrument.Pages[pages[0]].ID
+}
+
+// pagesMayChange reports whether a page after page may still appear or
+// disappear with the answers (every item on it has a condition), so that a
+// page count can say "about" instead of a number that later jumps.
+func (s *Server) pagesMayChange(page int) bool {
+	conditional := map[int]bool{}
+	for _, it := range s.Instrument.Items() {
+		if it.Page <= page {
+			continue
+		}
+		if _, seen := conditional[it.Page]; !seen {
+			conditional[it.Page] = true
+		}
+		conditional[it.Page] = conditional[it.Page] && it.ShowIf != ""
+	}
+	for _, c := range conditional {
+		if c {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,8 +35,8 @@ func (s *Server) handleWelcome(c echo.Context) error {
 		return s.redirectTo(c, s.resumePage(v))
 	}
 	return s.render(c, http.StatusOK, "welcome.html", welcomePage{
-		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent,
-		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible))})
+		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent, Privacy: s.privacyText(),
+		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible)), About: s.pagesMayChange(-1)})
 }
 
 // statusPage returns the response for a case that takes no answers now
@@ -43,7 +45,7 @@ func (s *Server) handleWelcome(c echo.Context) error {
 // request tried to change something.
 func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 	write := c.Request().Method != http.MethodGet
-	msg := func(title, text string) func() error {
+	page := func(m messagePage) func() error {
 		status := http.StatusOK
 		if write && v.Open {
 			status = http.StatusConflict
@@ -51,27 +53,68 @@ func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 			status = http.StatusForbidden
 		}
 		return func() error {
-			b := s.base(c, title)
-			b.OptOutURL = "" // nothing left to opt out of
-			return s.render(c, status, "message.html", messagePage{Base: b, Title: title, Message: text})
+			m.Base = s.base(c, m.Title)
+			m.OptOutURL = "" // nothing left to opt out of
+			return s.render(c, status, "message.html", m)
 		}
 	}
 	fp := s.Instrument.FieldPeriod
+	ref := reference(v.Case.ID)
 	switch {
 	case v.Case.Status == survey.StatusSubmitted:
-		return msg("Thank you", "Your answers have been submitted. Thank you for taking part. This link no longer accepts changes.")
+		m := messagePage{Title: "Thank you", Message: "Your answers have been submitted. Thank you for taking part.", Reference: ref,
+			Details: []string{
+				"What happens next: the research team analyses the answers of all the cities together once the survey closes on " +
+					formatDay(fp.Closes.Add(-time.Nanosecond), fp.Location()) + ", and reports them only in aggregate: no city, department or person is named. You will get no more reminders about this survey.",
+				"This link no longer accepts changes.",
+			},
+			Ask: "Questions, or want to change or withdraw your answers?"}
+		if at := v.Case.SubmittedAt; at != nil {
+			m.Details = append([]string{"Submitted on " + at.In(fp.Location()).Format("Monday, January 2, 2006 at 3:04 PM MST") + "."}, m.Details...)
+		}
+		return page(m)
 	case v.Case.Status == survey.StatusOptedOut:
-		return msg("You have opted out", "You will not receive further messages about this survey. Thank you for letting us know.")
+		return page(messagePage{Title: "You have opted out", Message: "You will not receive further messages about this survey. Thank you for letting us know.",
+			Reference: ref, Ask: "Opted out by mistake, or changed your mind?"})
 	case !v.Open && s.Now().Before(fp.Opens):
-		return msg("The survey is not open yet", "Thank you for your interest. The survey opens on "+formatDay(fp.Opens, fp.Location())+". Please come back then with the same link.")
+		return page(messagePage{Title: "The survey is not open yet", Message: "Thank you for your interest. The survey opens on " + formatDay(fp.Opens, fp.Location()) + ". Please come back then with the same link."})
 	case !v.Open:
-		return msg("The survey has closed", "Thank you for your interest. The survey closed on "+formatDay(fp.Closes, fp.Location())+" and no longer accepts answers.")
+		return page(messagePage{Title: "The survey has closed", Message: "Thank you for your interest. The survey closed on " + formatDay(fp.Closes, fp.Location()) + " and no longer accepts answers."})
 	}
 	return nil
 }
 
+// reference is what a respondent quotes when writing to the team: the
+// start of the case id, which staff find under Admin → Cases. It is not
+// the token and gives no access.
+func reference(caseID string) string {
+	if len(caseID) > 10 {
+		return caseID[:10]
+	}
+	return caseID
+}
+
 func formatDay(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Monday, January 2, 2006")
+}
+
+// privacyText is the instrument's privacy notice when it is a text, ""
+// when it is the address of one.
+func (s *Server) privacyText() string {
+	if s.Instrument.PrivacyURL() != "" {
+		return ""
+	}
+	return s.Instrument.Privacy
+}
+
+// handlePrivacy answers GET /privacy: the privacy notice, for an instrument
+// that gives it as a text (the footer of every page links here), else a
+// redirect to its address.
+func (s *Server) handlePrivacy(c echo.Context) error {
+	if u := s.Instrument.PrivacyURL(); u != "" {
+		return c.Redirect(http.StatusFound, u)
+	}
+	return s.render(c, http.StatusOK, "privacy.html", welcomePage{Base: s.plainBase("How we use your answers"), Privacy: s.privacyText()})
 }
 
 // handleStart answers POST /s/{token}/start: consent given, go to the first page.
@@ -146,13 +189,19 @@ func (s *Server) handlePagePost(c echo.Context) error {
 		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, res.Raw, fieldsOf(err), "")
 	}
 	after := merged(v.Answers, res.Set, res.Clear)
-	s.Instrument.Clean(after)
-	missing := map[string]string{}
+	// An answer that the page's other answers make not apply is not kept
+	// (the store keeps no hidden answer), but never without a word: the
+	// page comes back saying which and why, whatever the action.
+	problems := s.notKept(v.Answers, res, s.Instrument.Clean(after))
 	if action == "next" {
-		missing = s.missingOnPage(after, page)
+		maps.Copy(problems, s.missingOnPage(after, page))
 	}
 	dest := s.Instrument.Pages[page].ID
-	if len(missing) == 0 {
+	switch {
+	case len(problems) > 0:
+	case action == "next" && returning(c):
+		dest = "review"
+	default:
 		dest = s.neighbour(after, page, action)
 	}
 	saved, err := s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
@@ -171,8 +220,8 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	default:
 		return s.pageError(c, err)
 	}
-	if len(missing) > 0 {
-		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, nil, missing, "")
+	if len(problems) > 0 {
+		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, nil, problems, "")
 	}
 	if action == "save" {
 		return s.render(c, http.StatusOK, "message.html", messagePage{Base: s.base(c, "Your answers are saved"), Title: "Your answers are saved",
@@ -180,6 +229,10 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	}
 	return s.redirectTo(c, dest)
 }
+
+// returning reports whether the page was reached by "Change" from Review,
+// so that saving it goes back there rather than on through the pages.
+func returning(c echo.Context) bool { return c.QueryParam("return") == "review" }
 
 // What a page says when a save fails: refused before the store was touched,
 // or sent to a store that did not confirm it.
@@ -242,6 +295,22 @@ func (s *Server) missingOnPage(a instrument.Answers, page int) map[string]string
 	return missing
 }
 
+// notKept explains, for each answer just posted that cleared (the ids
+// the answers after the post hide) drops, that it was not kept and why.
+func (s *Server) notKept(before instrument.Answers, res *instrument.FormResult, cleared []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range cleared {
+		v, posted := res.Set[id]
+		if !posted {
+			continue
+		}
+		it, _ := s.Instrument.Item(id)
+		out[id] = fmt.Sprintf("Your answer %q was not kept: this question applies only if %s", answerText(it, v), s.conditionWords(it, before))
+	}
+	return out
+}
+
+// requiredMessage is what a required item left unanswered says beside it.
 func requiredMessage(it instrument.Item) string {
 	switch it.Type {
 	case instrument.Number, instrument.Text, instrument.Textarea:

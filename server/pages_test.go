@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -80,6 +81,11 @@ func TestPagesFlow(t *testing.T) {
 			it, ok := in.Item(id)
 			if !ok {
 				t.Fatalf("page %s posts unknown field %q", pageID, id)
+			}
+			// A follow-up that the page's own answers do not reveal is left
+			// empty, as a person would (an answer there would not be kept).
+			if controller, values, ok := in.RevealedBy(id, nil); ok && !slices.Contains(values, form.Get(controller)) {
+				continue
 			}
 			form[id] = formAnswer(it)
 			posted[id] = form[id]
@@ -197,8 +203,13 @@ func TestPagesValidation(t *testing.T) {
 	// The review refuses to submit while required answers are missing.
 	res, body = env.postForm(link+"/submit", nil)
 	wantStatus(t, res, body, 422)
-	if !strings.Contains(body, `href="#years_in_position"`) {
-		t.Errorf("review errors do not link the missing question")
+	// Review links the missing question on its own page, which returns to
+	// Review once saved.
+	for _, want := range []string{`href="` + first + `?return=review#years_in_position"`,
+		"Enter an answer for &#39;How many years have you worked in your current position?&#39;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review errors lack %q", want)
+		}
 	}
 }
 
@@ -293,5 +304,254 @@ func TestPagesMatrixMarkup(t *testing.T) {
 	wantStatus(t, res, body, 200)
 	if !strings.Contains(body, `class="group matrix"`) || strings.Count(body, `class="group row"`) < 4 {
 		t.Errorf("matrix markup: %.1000s", body)
+	}
+}
+
+// A follow-up on the same page as the answer it depends on: shown with its
+// condition in words (for pages without scripts) and marked for the script
+// to reveal; an answer to it that the page's answers make not apply is not
+// kept, and the page comes back saying so.
+func TestPagesConditional(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("conditional@example.org")
+	page := "/s/" + tok + "/page/policies"
+	env.postForm("/s/"+tok+"/start", nil)
+
+	res, body := env.get(page)
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{
+		`<div class="conditional" id="conditional-open_data_policy_year" data-controller="open_data_policy" data-values="1">`,
+		`<p class="condition">If your city has a formal open data policy:</p>`,
+		`value="1" data-aria-controls="conditional-open_data_policy_year"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// "No" reveals nothing.
+	if strings.Contains(body, `value="0" data-aria-controls`) {
+		t.Error(`"No" is marked as revealing the follow-up`)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		res, body := env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"1"}, "open_data_policy_year": {"2015"}})
+		location(t, res, body)
+		if got := env.srv.Instrument.Normalize(env.storedCase(tok).Answers)["open_data_policy_year"]; got != 2015.0 {
+			t.Errorf("year stored as %v", got)
+		}
+	})
+	t.Run("ErrNotKept", func(t *testing.T) {
+		res, body := env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"0"}, "open_data_policy_year": {"2016"}, "comments": {"Kept"}})
+		wantStatus(t, res, body, 422)
+		for _, want := range []string{`href="#open_data_policy_year"`, `Your answer &#34;2016&#34; was not kept: this question applies only if your city has a formal open data policy`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		got := env.srv.Instrument.Normalize(env.storedCase(tok).Answers)
+		if _, kept := got["open_data_policy_year"]; kept || got["open_data_policy"] != 0 || got["comments"] != "Kept" {
+			t.Errorf("stored %v, want the other answers and no year", got)
+		}
+		// Posted again without the year, the page goes on.
+		res, body = env.postForm(page, url.Values{"action": {"next"}, "open_data_policy": {"0"}, "comments": {"Kept"}})
+		if got := location(t, res, body); !strings.HasSuffix(got, "/review") {
+			t.Errorf("next leads to %q", got)
+		}
+	})
+}
+
+// The page count says "about" while a later page may still appear or go
+// with the answers, and is exact once none can.
+func TestPagesCountAbout(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("about@example.org")
+	env.postForm("/s/"+tok+"/start", nil)
+	for page, want := range map[string]string{"about_you": "Page 1 of about ", "policies": "Page 9 of 9<"} {
+		res, body := env.get("/s/" + tok + "/page/" + page)
+		wantStatus(t, res, body, 200)
+		if !strings.Contains(body, want) {
+			t.Errorf("page %s lacks %q", page, want)
+		}
+	}
+}
+
+// Every respondent page names who runs the survey and whom to ask, and
+// links the privacy notice; the welcome page says it in full.
+func TestPagesWhoRunsTheSurvey(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	who := []string{in.Sponsor.Institution, in.Sponsor.PrincipalInvestigator, `href="mailto:` + in.Contact.Email + `"`, in.Contact.Phone,
+		in.Ethics.Reference, `href="/privacy"`, `rel="icon" href="/static/favicon.svg"`}
+	check := func(name, body string, extra ...string) {
+		t.Helper()
+		for _, want := range append(who, extra...) {
+			if !strings.Contains(html.UnescapeString(body), want) {
+				t.Errorf("%s page lacks %q", name, want)
+			}
+		}
+	}
+	tok := env.newCase("who@example.org")
+	link := "/s/" + tok
+	_, body := env.get(link)
+	check("welcome", body, "Who runs this survey", "deleted when the study ends")
+	env.postForm(link+"/start", nil)
+	_, body = env.get(link + "/page/about_you")
+	check("question", body)
+	_, body = env.get(link + "/review")
+	check("review", body)
+	_, body = env.get(link + "/optout")
+	check("opt-out", body)
+	_, body = env.get("/s/not-a-real-token")
+	check("unknown-link", body)
+	_, body = env.get("/privacy")
+	check("privacy", body, "deleted when the study ends")
+	env.postForm(link+"/optout", nil)
+	_, body = env.get(link)
+	check("opted-out", body)
+	env.now = time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)
+	_, body = env.get("/s/" + env.newCase("closed@example.org"))
+	check("closed", body)
+
+	res, body := env.get("/static/favicon.svg")
+	wantStatus(t, res, body, 200)
+}
+
+// Required and optional questions say so, as the consent text promises,
+// and the error summary names each question in a sentence.
+func TestPagesRequiredAndErrorSentences(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("sentences@example.org")
+	link := "/s/" + tok
+	_, body := env.get(link)
+	if !strings.Contains(strings.Join(strings.Fields(body), " "), "not marked as required") {
+		t.Error("the consent text no longer matches the marks")
+	}
+	env.postForm(link+"/start", nil)
+	_, body = env.get(link + "/page/about_you")
+	for _, want := range []string{`current position? <span class="required">(required)</span>`, `job title? <span class="optional">(optional)</span>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("about_you lacks %q", want)
+		}
+	}
+
+	form := url.Values{"action": {"next"}}
+	for _, id := range []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_4", "tech_capacity_5"} {
+		form.Set(id, "4")
+	}
+	res, body := env.postForm(link+"/page/technology", form)
+	wantStatus(t, res, body, 422)
+	if want := `<a href="#tech_capacity_3">Select an answer for &#39;Our software meets the needs of our work&#39;</a>`; !strings.Contains(body, want) {
+		t.Errorf("summary lacks %q", want)
+	}
+	// A matrix row's own marks would repeat the matrix's on every row.
+	if strings.Count(body, "(required)") != 1 {
+		t.Errorf("(required) shown %d times on the technology page, want once, on the matrix", strings.Count(body, "(required)"))
+	}
+}
+
+func TestSummarySentence(t *testing.T) {
+	in := instrument.Default()
+	item := func(id string) instrument.Item { it, _ := in.Item(id); return it }
+	for _, tt := range []struct {
+		it       instrument.Item
+		msg      string
+		sentence string
+	}{
+		{item("tech_capacity_3"), "Select an answer", "Select an answer for 'Our software meets the needs of our work'"},
+		{item("provide_city_depts"), "Select an answer", "Select an answer for 'How often does your department PROVIDE data to other departments in the city?'"},
+		{item("job_title"), "Enter at most 120 characters (this has 130)", "Enter at most 120 characters for 'What is your job title?' (this has 130)"},
+		{item("open_data_policy_year"), `Your answer "2016" was not kept: this question applies only if X`, `Your answer "2016" was not kept for 'In what year did your city adopt its open data policy?': this question applies only if X`},
+	} {
+		if got := summarySentence(tt.it, tt.msg); got != tt.sentence {
+			t.Errorf("got %q, want %q", got, tt.sentence)
+		}
+	}
+}
+
+// Review shows a matrix's stem once with its rows, and "Change" returns to
+// Review after the page is saved.
+func TestPagesReview(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("review@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	_, body := env.get(link + "/review")
+	stem := "How much do you agree or disagree with each statement about your department?"
+	if n := strings.Count(body, stem); n != 1 {
+		t.Errorf("the matrix stem shows %d times, want 1", n)
+	}
+	for _, want := range []string{"Our software meets the needs of our work.", `href="` + link + `/page/technology?return=review"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review lacks %q", want)
+		}
+	}
+	res, body := env.get(link + "/page/technology?return=review")
+	wantStatus(t, res, body, 200)
+	for _, want := range []string{`action="` + link + `/page/technology?return=review"`, "Save and return to review"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page from Change lacks %q", want)
+		}
+	}
+	res, body = env.postForm(link+"/page/technology?return=review", url.Values{"action": {"next"}, "tech_adoption": {"3"}, "tech_capacity_1": {"1"},
+		"tech_capacity_2": {"1"}, "tech_capacity_3": {"1"}, "tech_capacity_4": {"1"}, "tech_capacity_5": {"1"}})
+	if got := location(t, res, body); got != link+"/review" {
+		t.Errorf("saving a changed page leads to %q, want the review", got)
+	}
+	// Without "return", Next goes on through the pages.
+	res, body = env.postForm(link+"/page/technology", url.Values{"action": {"next"}, "tech_capacity_1": {"1"},
+		"tech_capacity_2": {"1"}, "tech_capacity_3": {"1"}, "tech_capacity_4": {"1"}, "tech_capacity_5": {"1"}})
+	if got := location(t, res, body); got != link+"/page/social_media" {
+		t.Errorf("next leads to %q", got)
+	}
+}
+
+// The thank-you page says when the answers were submitted, gives a
+// reference to quote, what happens next and whom to ask; the opted-out
+// page says how to undo it.
+func TestPagesThankYouAndOptedOut(t *testing.T) {
+	env := newTestEnv(t)
+	in := env.srv.Instrument
+	tok := env.newCase("thanks@example.org")
+	link := "/s/" + tok
+	env.postForm(link+"/start", nil)
+	env.postForm(link+"/page/about_you", url.Values{"action": {"next"}, "years_in_position": {"3"}})
+	forms := map[string]url.Values{}
+	for _, p := range []string{"technology", "participation", "data_sharing", "culture"} {
+		forms[p] = url.Values{"action": {"next"}}
+	}
+	for _, id := range []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_3", "tech_capacity_4", "tech_capacity_5",
+		"participation_1", "participation_2", "participation_3", "participation_4",
+		"provide_city_depts", "provide_other_govs", "provide_private", "receive_city_depts", "receive_other_govs", "receive_private",
+		"shared_goals_1", "shared_goals_2", "shared_goals_3", "shared_goals_4", "political_trust_1", "political_trust_2", "political_trust_3"} {
+		it, _ := in.Item(id)
+		forms[in.Pages[it.Page].ID].Set(id, "dont_know")
+	}
+	for page, form := range forms {
+		res, body := env.postForm(link+"/page/"+page, form)
+		location(t, res, body)
+	}
+	env.postForm(link+"/page/social_media", url.Values{"action": {"next"}, "social_media_use": {"0"}})
+	res, body := env.postForm(link+"/submit", nil)
+	location(t, res, body)
+	_, body = env.get(link)
+	ref := env.storedCase(tok).ID[:10]
+	for _, want := range []string{"Submitted on Monday, June 1, 2026 at 8:00 AM MST.", "Your reference: <strong class=\"reference\">" + ref + "</strong>",
+		"What happens next", "Friday, December 31, 2027", `href="mailto:` + in.Contact.Email + `"`, "quoting your reference"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("thank-you page lacks %q", want)
+		}
+	}
+
+	tok = env.newCase("undo@example.org")
+	_, body = env.get("/s/" + tok + "/optout")
+	if !strings.Contains(body, "If you change your mind later, write to") {
+		t.Error("the opt-out confirmation does not say how to undo it")
+	}
+	env.postForm("/s/"+tok+"/optout", nil)
+	_, body = env.get("/s/" + tok)
+	for _, want := range []string{"Opted out by mistake, or changed your mind? Write to", `href="mailto:` + in.Contact.Email + `"`, env.storedCase(tok).ID[:10]} {
+		if !strings.Contains(body, want) {
+			t.Errorf("opted-out page lacks %q", want)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,16 +51,32 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// Base is what the layout of every respondent page needs.
+// Base is what the layout of every respondent page needs: the page, the
+// links of the case, and who runs the survey (the footer of every page).
 type Base struct {
 	Title       string
 	SurveyTitle string
 	Link        string // the respondent's link, /s/{token}
 	OptOutURL   string // empty: no opt-out link
+	Sponsor     instrument.Sponsor
+	Contact     instrument.Contact
+	Ethics      *instrument.Ethics
+	PrivacyURL  string // the instrument's own address, or /privacy
+}
+
+// plainBase is Base for a page that belongs to no case, or to a link that
+// is not valid.
+func (s *Server) plainBase(title string) Base {
+	in := s.Instrument
+	privacy := in.PrivacyURL()
+	if privacy == "" {
+		privacy = "/privacy"
+	}
+	return Base{Title: title, SurveyTitle: in.Title, Sponsor: in.Sponsor, Contact: in.Contact, Ethics: in.Ethics, PrivacyURL: privacy}
 }
 
 func (s *Server) base(c echo.Context, title string) Base {
-	b := Base{Title: title, SurveyTitle: s.Instrument.Title}
+	b := s.plainBase(title)
 	if c.Param("token") != "" {
 		b.Link = s.pageURL(c, "")
 		b.OptOutURL = b.Link + "/optout"
@@ -69,20 +87,26 @@ func (s *Server) base(c echo.Context, title string) Base {
 type messagePage struct {
 	Base
 	Title, Message string
-	Continue       string // a link to go on, if any
+	Continue       string   // a link to go on, if any
+	Details        []string // further paragraphs
+	Reference      string   // what the respondent quotes when writing, if anything
+	Ask            string   // the question that leads to the contact, if any
 }
 
 type welcomePage struct {
 	Base
 	Intro, Consent string
+	Privacy        string // the privacy notice's text; empty when it is an address
 	Minutes, Pages int
+	About          bool // Pages may still change with the answers
 }
 
 // questionPage is one page of the questionnaire.
 type questionPage struct {
 	Base
 	PageTitle, Intro string
-	Number, Of       int // progress: this is page Number of Of
+	Number, Of       int  // progress: this is page Number of Of
+	About            bool // Of may still change with the answers
 	Percent          int
 	Action           string
 	Shown            int64 // when the page was rendered, for paradata
@@ -90,9 +114,39 @@ type questionPage struct {
 	Errors           []fieldError
 	Problem          string // a problem not tied to a field, e.g. the store did not answer
 	First            bool
+	Returning        bool // reached by "Change" from Review: Next goes back there
 }
 
-type fieldError struct{ ID, Label, Message string }
+// fieldError is one line of an error summary: a sentence that names the
+// question, linking to it (on this page, or on its own page from Review).
+type fieldError struct{ Href, Summary string }
+
+// questionName is how a sentence names an item: its text without a final
+// full stop, and a matrix row that continues its stem ("other departments
+// in the city?") after the stem.
+func questionName(it instrument.Item) string {
+	name := strings.TrimSuffix(strings.TrimSpace(it.Text), ".")
+	if r, _ := utf8.DecodeRuneInString(name); it.Group != "" && unicode.IsLower(r) {
+		name = strings.TrimRight(strings.TrimSpace(it.GroupText), "…. ") + " " + name
+	}
+	return name
+}
+
+// summarySentence names the question in a message beside a field, so that
+// the error summary reads as a sentence: "Select an answer for 'Our
+// software meets the needs of our work'". The name goes before any
+// explanation (after ":" or in brackets) the message carries.
+func summarySentence(it instrument.Item, msg string) string {
+	name := " for '" + questionName(it) + "'"
+	if i := strings.IndexAny(msg, ":("); i > 0 {
+		sep := " "
+		if msg[i] == ':' {
+			sep = ""
+		}
+		return strings.TrimRight(msg[:i], " ") + name + sep + msg[i:]
+	}
+	return msg + name
+}
 
 // field is one question as the page shows it; a matrix holds its rows.
 type field struct {
@@ -105,13 +159,39 @@ type field struct {
 	Step                         string
 	MaxLength                    int
 	Rows                         []*field // matrix only
-	Conditional                  bool     // shown because its condition reads this page
+	InMatrix                     bool     // a matrix row: the matrix says whether it is required
+	// Condition is set on a follow-up whose condition reads an answer on
+	// this page: the condition in words, shown with it ("If …:").
+	Condition string
+	Reveal    *reveal // how scripts reveal it; nil: always shown
+}
+
+// Controls is every follow-up that some answer of f reveals: a select
+// list, unlike radio buttons, is one control for all of its answers.
+func (f *field) Controls() string {
+	var ids []string
+	for _, c := range slices.Concat(f.Options, f.Special) {
+		for _, id := range strings.Fields(c.Controls) {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return strings.Join(ids, " ")
+}
+
+// reveal is a follow-up that scripts show only while its controlling
+// answer is one of Values (the GOV.UK conditional reveal).
+type reveal struct {
+	Controller string // the controlling item's id, its inputs' name
+	Values     string // the answers that show it, space-separated
 }
 
 type choice struct {
 	Value, Label string
 	Checked      bool
 	Exclusive    bool
+	Controls     string // ids of the follow-ups this answer reveals, space-separated
 }
 
 var specialLabels = map[string]string{instrument.DontKnow: "Don't know", instrument.PreferNotToSay: "Prefer not to say"}
@@ -123,39 +203,98 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 	p := in.Pages[page]
 	pages := s.visiblePages(v.Answers, v.Visible)
 	number := slices.Index(pages, page) + 1
-	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages),
-		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1}
+	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages), About: s.pagesMayChange(page),
+		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1, Returning: returning(c)}
+	if qp.Returning {
+		qp.Action += "?return=review"
+	}
 	if qp.Of > 0 {
 		qp.Percent = 100 * (number - 1) / qp.Of
 	}
 	var matrix *field
+	byID := map[string]*field{}
 	for _, it := range in.PageItems(page) {
 		if !shownOnPage(it, v.Visible, in) {
 			continue
 		}
 		f := newField(it, v.Answers[it.ID], raw, errs[it.ID])
-		f.Conditional = !v.Visible[it.ID]
+		byID[it.ID] = f
 		if f.Error != "" {
-			qp.Errors = append(qp.Errors, fieldError{ID: f.ID, Label: it.Text, Message: f.Error})
+			qp.Errors = append(qp.Errors, fieldError{Href: "#" + f.ID, Summary: summarySentence(it, f.Error)})
 		}
 		if it.Group == "" {
+			s.conditional(f, it, v.Answers, byID)
 			qp.Fields = append(qp.Fields, f)
 			matrix = nil
 			continue
 		}
 		if matrix == nil || matrix.ID != it.Group {
 			matrix = &field{ID: it.Group, Type: instrument.Matrix, Label: it.GroupText, Required: it.Required}
+			s.conditional(matrix, it, v.Answers, byID)
 			if q := findQuestion(p, it.Group); q != nil {
 				matrix.Hint = q.Help
 			}
 			qp.Fields = append(qp.Fields, matrix)
 		}
+		f.InMatrix = true
 		matrix.Rows = append(matrix.Rows, f)
 	}
 	if len(qp.Errors) > 0 || problem != "" {
 		qp.Title = "Error: " + qp.Title
 	}
 	return s.render(c, status, "page.html", qp)
+}
+
+// conditional marks f, the field of item it (a matrix: of its first row),
+// as a follow-up when its condition reads an earlier answer on its page,
+// and the controlling answers that reveal it. byID holds the page's fields
+// so far; the controller comes before its follow-ups.
+func (s *Server) conditional(f *field, it instrument.Item, a instrument.Answers, byID map[string]*field) {
+	if !readsOwnPage(it, s.Instrument) {
+		return
+	}
+	f.Condition = "If " + s.conditionWords(it, a) + ":"
+	controller, values, ok := s.Instrument.RevealedBy(it.ID, a)
+	ctl := byID[controller]
+	if !ok || ctl == nil {
+		return
+	}
+	f.Reveal = &reveal{Controller: controller, Values: strings.Join(values, " ")}
+	for _, list := range [][]choice{ctl.Options, ctl.Special} {
+		for i := range list {
+			if slices.Contains(values, list[i].Value) {
+				list[i].Controls = strings.TrimSpace(list[i].Controls + " conditional-" + f.ID)
+			}
+		}
+	}
+}
+
+// conditionWords is the condition of item it in words, completing "If …":
+// the file's own words, else the answers that show it, else a general
+// phrase for a condition whose answers cannot be listed.
+func (s *Server) conditionWords(it instrument.Item, a instrument.Answers) string {
+	if it.ShowIfText != "" {
+		return it.ShowIfText
+	}
+	controller, values, ok := s.Instrument.RevealedBy(it.ID, a)
+	if !ok || len(values) == 0 {
+		return "it applies given your answers above"
+	}
+	c, _ := s.Instrument.Item(controller)
+	labels := make([]string, len(values))
+	for i, v := range values {
+		labels[i] = strconv.Quote(answerText(c, formCode(v)))
+	}
+	return fmt.Sprintf("you answered %s to %q", strings.Join(labels, " or "), c.Text)
+}
+
+// formCode is a posted choice as a stored answer: an option code, or a
+// special answer as it is.
+func formCode(v string) any {
+	if n, err := strconv.Atoi(v); err == nil {
+		return n
+	}
+	return v
 }
 
 func findQuestion(p instrument.Page, id string) *instrument.Question {
@@ -237,9 +376,12 @@ type reviewSection struct {
 	Answers          []reviewAnswer
 }
 
+// reviewAnswer is one question and its answer; a matrix is its stem once,
+// with its rows and their answers.
 type reviewAnswer struct {
 	ID, Question, Answer string
 	Missing              bool
+	Rows                 []reviewAnswer
 }
 
 func (s *Server) renderReview(c echo.Context, status int, v *respond.View, errs map[string]string) error {
@@ -250,18 +392,24 @@ func (s *Server) renderReview(c echo.Context, status int, v *respond.View, errs 
 		missing[id] = true
 	}
 	for _, page := range s.visiblePages(v.Answers, v.Visible) {
-		sec := reviewSection{Title: in.Pages[page].Title, ChangeURL: s.pageURL(c, in.Pages[page].ID)}
+		// "Change" comes back here once the page is saved.
+		change := s.pageURL(c, in.Pages[page].ID) + "?return=review"
+		sec := reviewSection{Title: in.Pages[page].Title, ChangeURL: change}
 		for _, it := range in.PageItems(page) {
 			if !v.Visible[it.ID] {
 				continue
 			}
-			q := it.Text
-			if it.Group != "" {
-				q = it.GroupText + " — " + it.Text
+			a := reviewAnswer{ID: it.ID, Question: it.Text, Answer: answerText(it, v.Answers[it.ID]), Missing: missing[it.ID]}
+			switch last := len(sec.Answers) - 1; {
+			case it.Group == "":
+				sec.Answers = append(sec.Answers, a)
+			case last >= 0 && sec.Answers[last].ID == it.Group:
+				sec.Answers[last].Rows = append(sec.Answers[last].Rows, a)
+			default:
+				sec.Answers = append(sec.Answers, reviewAnswer{ID: it.Group, Question: it.GroupText, Rows: []reviewAnswer{a}})
 			}
-			sec.Answers = append(sec.Answers, reviewAnswer{ID: it.ID, Question: q, Answer: answerText(it, v.Answers[it.ID]), Missing: missing[it.ID]})
-			if msg, ok := errs[it.ID]; ok {
-				rp.Errors = append(rp.Errors, fieldError{ID: it.ID, Label: q, Message: msg})
+			if _, ok := errs[it.ID]; ok {
+				rp.Errors = append(rp.Errors, fieldError{Href: change + "#" + it.ID, Summary: summarySentence(it, requiredMessage(it))})
 			}
 		}
 		rp.Sections = append(rp.Sections, sec)

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(templates.Static()))))
+	e.GET("/privacy", s.handlePrivacy)
 
 	// The respondent's pages, complete without JavaScript.
 	r := e.Group("", s.limitRespondent)

@@ -184,7 +184,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.adminError(c, status, body.Error)
 		return
 	}
-	_ = s.render(c, status, "message.html", messagePage{Base: Base{Title: titleFor(status), SurveyTitle: s.Instrument.Title}, Title: titleFor(status), Message: body.Error})
+	_ = s.render(c, status, "message.html", messagePage{Base: s.plainBase(titleFor(status)), Title: titleFor(status), Message: body.Error})
 }
 
 func (s *Server) describe(err error, c echo.Context) (int, errorBody) {

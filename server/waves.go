@@ -85,13 +85,12 @@ func (s *Server) previewWave(c echo.Context, d waves.Draft) (*wavePreview, error
 	if err != nil {
 		return nil, err
 	}
-	fp := s.Instrument.FieldPeriod
 	sample := waves.SampleFields()
 	f := waves.FieldsFor(&survey.Case{Frame: survey.Frame{Name: sample.Name, Title: sample.Title, City: sample.City}},
-		s.BaseURL, waves.PreviewToken, fp.Closes, fp.Location())
+		s.BaseURL, waves.PreviewToken, s.Instrument)
 	to := netmail.Address{Name: sample.Name, Address: "alex.sample@example.org"}
 	if first != nil {
-		f = waves.FieldsFor(first, s.BaseURL, waves.PreviewToken, fp.Closes, fp.Location())
+		f = waves.FieldsFor(first, s.BaseURL, waves.PreviewToken, s.Instrument)
 		to = netmail.Address{Name: first.Frame.Name, Address: first.Frame.Email}
 	}
 	m, err := tpl.Render(f)

@@ -4,7 +4,11 @@
 // instrument file and knows nothing of HTTP or the store.
 package instrument
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Question types.
 const (
@@ -28,21 +32,59 @@ const (
 
 // Instrument is a loaded and checked questionnaire.
 type Instrument struct {
-	ID               string           `yaml:"id" validate:"required,id"`
-	Title            string           `yaml:"title" validate:"required"`
-	Version          string           `yaml:"version"`
-	Intro            string           `yaml:"intro"`                              // shown on the welcome page
-	Consent          string           `yaml:"consent" validate:"required"`        // the consent text the welcome page shows
-	EstimatedMinutes int              `yaml:"estimated_minutes" validate:"gte=0"` // shown on the welcome page
-	FieldPeriod      FieldPeriod      `yaml:"field_period"`
-	Frame            Frame            `yaml:"frame"` // what the sample frame may contain
-	Scales           map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
-	Pages            []Page           `yaml:"pages" validate:"min=1,dive"`
+	ID               string `yaml:"id" validate:"required,id"`
+	Title            string `yaml:"title" validate:"required"`
+	Version          string `yaml:"version"`
+	Intro            string `yaml:"intro"`                              // shown on the welcome page
+	Consent          string `yaml:"consent" validate:"required"`        // the consent text the welcome page shows
+	EstimatedMinutes int    `yaml:"estimated_minutes" validate:"gte=0"` // shown on the welcome page
+	// Who runs the survey, whom to ask, and what happens to the answers:
+	// shown on the welcome page, in every page's footer and in the default
+	// invitation's signature, so that a personal link does not read like
+	// phishing.
+	Sponsor     Sponsor          `yaml:"sponsor" validate:"required"`
+	Contact     Contact          `yaml:"contact" validate:"required"`
+	Privacy     string           `yaml:"privacy" validate:"required"` // a privacy notice, or the http(s) address of one
+	Ethics      *Ethics          `yaml:"ethics"`                      // the approving board, if any
+	FieldPeriod FieldPeriod      `yaml:"field_period"`
+	Frame       Frame            `yaml:"frame"` // what the sample frame may contain
+	Scales      map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
+	Pages       []Page           `yaml:"pages" validate:"min=1,dive"`
 
 	// Derived by Parse from the fields above.
 	items []Item         // answerable items in questionnaire order
 	index map[string]int // item id → position in items
 	conds []condition    // per item: the compiled show_if of its page and question
+}
+
+// Sponsor is the institution that runs the survey and the researcher
+// responsible for it.
+type Sponsor struct {
+	Institution           string `yaml:"institution" validate:"required"`
+	PrincipalInvestigator string `yaml:"principal_investigator" validate:"required"`
+}
+
+// Contact is whom respondents write to or call with questions.
+type Contact struct {
+	Name  string `yaml:"name" validate:"required"`
+	Email string `yaml:"email" validate:"required,email"`
+	Phone string `yaml:"phone" validate:"omitempty,phone"`
+}
+
+// Ethics is the board that approved the study and its reference, e.g. an
+// Institutional Review Board's protocol number.
+type Ethics struct {
+	Board     string `yaml:"board" validate:"required"`
+	Reference string `yaml:"reference" validate:"required"`
+}
+
+// PrivacyURL is the privacy notice's address when Privacy is one, else "".
+func (in *Instrument) PrivacyURL() string {
+	p := strings.TrimSpace(in.Privacy)
+	if u, err := url.Parse(p); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && !strings.ContainsAny(p, " \n") {
+		return p
+	}
+	return ""
 }
 
 // FieldPeriod is when the survey accepts answers. The file gives Opens and
@@ -107,8 +149,11 @@ type Question struct {
 	Integer   bool     `yaml:"integer"`
 	MaxLength int      `yaml:"max_length" validate:"gte=0,lte=100000"`
 	ShowIf    string   `yaml:"show_if"`
-	DontKnow  bool     `yaml:"dont_know"`         // allows "don't know"
-	PreferNot bool     `yaml:"prefer_not_to_say"` // allows "prefer not to say"
+	// ShowIfText is show_if in words, completing "If …": the page shows it
+	// above a follow-up that depends on an answer on the same page.
+	ShowIfText string `yaml:"show_if_text"`
+	DontKnow   bool   `yaml:"dont_know"`         // allows "don't know"
+	PreferNot  bool   `yaml:"prefer_not_to_say"` // allows "prefer not to say"
 }
 
 // Row is one item of a matrix: its own question id and text.

@@ -1,6 +1,9 @@
 package instrument
 
 import (
+	"maps"
+	"strconv"
+
 	"github.com/expr-lang/expr"
 )
 
@@ -17,12 +20,15 @@ type Item struct {
 	Integer   bool     // number only
 	MaxLength int      // text and textarea only, in characters
 	ShowIf    string   // the effective condition: the page's and the question's, joined by &&
-	DontKnow  bool
-	PreferNot bool
-	Group     string // a matrix row: the matrix's id
-	GroupText string // a matrix row: the matrix's text
-	Page      int    // index in Instrument.Pages
-	Refs      []string
+	// ShowIfText is the question's condition in words ("your city has a
+	// formal open data policy"), empty if the file gives none.
+	ShowIfText string
+	DontKnow   bool
+	PreferNot  bool
+	Group      string // a matrix row: the matrix's id
+	GroupText  string // a matrix row: the matrix's text
+	Page       int    // index in Instrument.Pages
+	Refs       []string
 }
 
 // Items returns every answerable item in questionnaire order. The slice is
@@ -137,4 +143,49 @@ func (in *Instrument) Completion(a Answers) (answered, applicable int) {
 		}
 	}
 	return answered, applicable
+}
+
+// RevealedBy tells, for an item whose condition reads exactly one other
+// item of its own page, which answers to that item show it, the other
+// answers being those in a: the controlling item's id and the answers as a
+// form posts them (option codes, special answers). It is what lets a page
+// reveal a follow-up as soon as the answer it depends on is chosen. ok is
+// false when the condition reads no item of the page or several, or one
+// whose answers cannot be listed (a number, a text, several check boxes).
+func (in *Instrument) RevealedBy(id string, a Answers) (controller string, values []string, ok bool) {
+	it, found := in.Item(id)
+	if !found {
+		return "", nil, false
+	}
+	for _, ref := range it.Refs {
+		if r, _ := in.Item(ref); r.Page == it.Page {
+			if controller != "" {
+				return "", nil, false
+			}
+			controller = ref
+		}
+	}
+	c, _ := in.Item(controller)
+	if controller == "" || (c.Type != Single && c.Type != Dropdown && c.Type != Matrix) {
+		return "", nil, false
+	}
+	try := maps.Clone(a)
+	if try == nil {
+		try = Answers{}
+	}
+	reveals := func(v any) bool {
+		try[controller] = v
+		return in.Visible(try)[id]
+	}
+	for _, o := range c.Options {
+		if reveals(o.Value) {
+			values = append(values, strconv.Itoa(o.Value))
+		}
+	}
+	for _, sp := range []string{DontKnow, PreferNotToSay} {
+		if c.allows(sp) && reveals(sp) {
+			values = append(values, sp)
+		}
+	}
+	return controller, values, true
 }

@@ -196,6 +196,11 @@ func firstLine(s string) string {
 // and as identifiers in show_if expressions.
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
+// phonePattern accepts a telephone number as people write it, national or
+// international ("+1 480-965-0000", "(480) 965 0000"): digits with spaces,
+// dots, dashes and brackets, at least seven digits, an optional extension.
+var phonePattern = regexp.MustCompile(`^\+?[0-9 ().-]*([0-9][ ().-]*){7,}( ?(ext\.?|x) ?[0-9]{1,6})?$`)
+
 // types are the question types, as the type field's oneof tag lists them.
 var types = []string{Single, Multi, Matrix, Number, Text, Textarea, Dropdown}
 
@@ -209,11 +214,13 @@ var validate = func() *validator.Validate {
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		return name
 	})
-	err := v.RegisterValidation("id", func(fl validator.FieldLevel) bool {
-		return idPattern.MatchString(fl.Field().String())
-	})
-	if err != nil {
-		panic(err)
+	for tag, pattern := range map[string]*regexp.Regexp{"id": idPattern, "phone": phonePattern} {
+		err := v.RegisterValidation(tag, func(fl validator.FieldLevel) bool {
+			return pattern.MatchString(fl.Field().String())
+		})
+		if err != nil {
+			panic(err)
+		}
 	}
 	return v
 }()
@@ -258,6 +265,10 @@ func tagMessage(fe validator.FieldError) string {
 		return "must be at least " + fe.Param()
 	case "lte":
 		return "must be at most " + fe.Param()
+	case "email":
+		return fmt.Sprintf("%q is not an email address", fe.Value())
+	case "phone":
+		return fmt.Sprintf("%q is not a telephone number: digits, spaces, +, -, dots and brackets, at least seven digits", fe.Value())
 	}
 	return "fails the " + fe.Tag() + " check"
 }
@@ -410,11 +421,14 @@ func (c *checker) pages() {
 			q := &p.Questions[j]
 			qpath := fmt.Sprintf("%s.questions[%d]", path, j)
 			opts := c.question(qpath, q)
+			if strings.TrimSpace(q.ShowIfText) != "" && strings.TrimSpace(q.ShowIf) == "" {
+				c.addf(qpath+".show_if_text", "describes a condition, but the question has no show_if")
+			}
 			cond := pageCond.and(c.condition(qpath+".show_if", q.ShowIf, earlier))
 			item := Item{
 				ID: q.ID, Type: q.Type, Text: q.Text, Help: q.Help, Required: q.Required,
 				Options: opts, Min: q.Min, Max: q.Max, Integer: q.Integer, MaxLength: q.MaxLength,
-				ShowIf: cond.source, DontKnow: q.DontKnow, PreferNot: q.PreferNot, Page: i, Refs: cond.refs,
+				ShowIf: cond.source, ShowIfText: strings.TrimSpace(q.ShowIfText), DontKnow: q.DontKnow, PreferNot: q.PreferNot, Page: i, Refs: cond.refs,
 			}
 			if q.Type != Matrix {
 				c.addItem(item, cond)

@@ -111,6 +111,8 @@ func TestParse_Errors(t *testing.T) {
 		}},
 		{"matrix_rows.yaml", []string{"pages[1].questions[0].rows: a matrix needs rows"}},
 		{"show_if.yaml", []string{
+			"pages[0].questions[2].show_if_text: describes a condition, but the question has no show_if",
+			`pages[0].questions[4].show_if: refers to "opinion_a", which does not come before it`,
 			`pages[1].show_if: refers to "name", which does not come before it`,
 			`pages[1].questions[1].show_if: refers to matrix "opinion"; refer to one of its rows`,
 			`pages[1].questions[2].show_if: refers to "colour", which is not a question`,
@@ -125,6 +127,13 @@ func TestParse_Errors(t *testing.T) {
 		{"frame.yaml", []string{
 			"frame.forms_of_government: must list at least 1",
 			`frame.departments[1]: " police" repeats frame.departments[0]`,
+		}},
+		{"sponsor.yaml", []string{
+			"sponsor.institution: is required",
+			`contact.email: "survey at example.edu" is not an email address`,
+			`contact.phone: "call us" is not a telephone number: digits, spaces, +, -, dots and brackets, at least seven digits`,
+			"privacy: is required",
+			"ethics.reference: is required",
 		}},
 		{"required_fields.yaml", []string{"title: is required", "pages[0].questions[2].text: is required"}},
 	}
@@ -254,6 +263,70 @@ func TestDefault_SkipLogic(t *testing.T) {
 		}
 		if got := shown["social_media_other"]; got != tt.otherText {
 			t.Errorf("use %v: other shown = %v, want %v", tt.use, got, tt.otherText)
+		}
+	}
+}
+
+// RevealedBy lists the answers of a same-page controlling item that show a
+// follow-up, and declines conditions whose answers cannot be listed.
+func TestRevealedBy(t *testing.T) {
+	data, err := os.ReadFile("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		showIf     string
+		controller string
+		values     []string
+		ok         bool
+	}{
+		{"color == 1", "color", []string{"1"}, true},
+		{`color == 2 || color == "dont_know"`, "color", []string{"2", "dont_know"}, true},
+		{"size == 20", "size", []string{"20"}, true},
+		{"3 in channels", "", nil, false},            // check boxes: too many combinations
+		{"years > 5", "", nil, false},                // a number
+		{"color == 1 && size == 10", "", nil, false}, // two controllers
+	} {
+		t.Run(tt.showIf, func(t *testing.T) {
+			src := strings.Replace(string(data), "        text: What share?\n", "        text: What share?\n        show_if: '"+tt.showIf+"'\n", 1)
+			in, err := Parse("x.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			controller, values, ok := in.RevealedBy("share", nil)
+			if controller != tt.controller || !slices.Equal(values, tt.values) || ok != tt.ok {
+				t.Errorf("got %q %v %v, want %q %v %v", controller, values, ok, tt.controller, tt.values, tt.ok)
+			}
+		})
+	}
+	// A condition on an earlier page is settled before the page shows.
+	if _, _, ok := Default().RevealedBy("social_media_policy", nil); ok {
+		t.Error("social_media_policy reads an earlier page, yet is revealed on its own")
+	}
+}
+
+func TestPhonePattern(t *testing.T) {
+	for phone, want := range map[string]bool{
+		"+1 480-965-0000": true, "(480) 965 0000": true, "480.965.0000 ext. 12": true, "+44 20 7946 0958": true,
+		"call us": false, "12345": false, "480-965-0000; DROP": false, "": false,
+	} {
+		if got := phonePattern.MatchString(phone); got != want {
+			t.Errorf("%q: got %v, want %v", phone, got, want)
+		}
+	}
+}
+
+func TestPrivacyURL(t *testing.T) {
+	for privacy, want := range map[string]string{
+		"https://example.edu/privacy":      "https://example.edu/privacy",
+		" http://example.edu/p \n":         "http://example.edu/p",
+		"Your answers are kept safe.":      "",
+		"javascript:alert(1)":              "",
+		"https://example.edu/a b":          "",
+		"See https://example.edu/privacy.": "",
+	} {
+		if got := (&Instrument{Privacy: privacy}).PrivacyURL(); got != want {
+			t.Errorf("%q: got %q, want %q", privacy, got, want)
 		}
 	}
 }

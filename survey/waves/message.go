@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
 // Fields are the merge fields a template may use, as {{.Name}} and so on.
@@ -21,24 +22,38 @@ type Fields struct {
 	Link        string // the personal link
 	OptOutLink  string // the personal link's opt-out page
 	ClosingDate string // the last day of the field period, in the survey's zone
+	// Who runs the survey and whom to ask, from the questionnaire: the
+	// signature that tells a reader the link is not phishing.
+	Institution  string
+	Investigator string
+	ContactName  string
+	ContactEmail string
+	ContactPhone string // may be empty
 }
 
 // mergeFields lists the names of Fields, for checking templates and for
 // saying what is allowed.
-var mergeFields = []string{"Name", "Title", "City", "Link", "OptOutLink", "ClosingDate"}
+var mergeFields = []string{"Name", "Title", "City", "Link", "OptOutLink", "ClosingDate",
+	"Institution", "Investigator", "ContactName", "ContactEmail", "ContactPhone"}
 
-// FieldsFor gives the merge fields of a case, whose personal token is tok.
-// closes is the end of the field period (excluded), so the closing date is
-// the day before when the period ends at midnight.
-func FieldsFor(c *survey.Case, baseURL, tok string, closes time.Time, loc *time.Location) Fields {
+// FieldsFor gives the merge fields of a case, whose personal token is tok,
+// in the survey in. The field period's end is excluded, so the closing
+// date is the day before when the period ends at midnight.
+func FieldsFor(c *survey.Case, baseURL, tok string, in *instrument.Instrument) Fields {
 	link := strings.TrimRight(baseURL, "/") + "/s/" + tok
+	fp := in.FieldPeriod
 	return Fields{
-		Name:        c.Frame.Name,
-		Title:       c.Frame.Title,
-		City:        c.Frame.City,
-		Link:        link,
-		OptOutLink:  link + "/optout",
-		ClosingDate: closes.Add(-time.Nanosecond).In(loc).Format("Monday, January 2, 2006"),
+		Name:         c.Frame.Name,
+		Title:        c.Frame.Title,
+		City:         c.Frame.City,
+		Link:         link,
+		OptOutLink:   link + "/optout",
+		ClosingDate:  fp.Closes.Add(-time.Nanosecond).In(fp.Location()).Format("Monday, January 2, 2006"),
+		Institution:  in.Sponsor.Institution,
+		Investigator: in.Sponsor.PrincipalInvestigator,
+		ContactName:  in.Contact.Name,
+		ContactEmail: in.Contact.Email,
+		ContactPhone: in.Contact.Phone,
 	}
 }
 
@@ -101,7 +116,8 @@ func Parse(subject, text, html string) (*Templates, *survey.Error) {
 var sampleFields = Fields{
 	Name: "Alex Sample", Title: "Director", City: "Springfield",
 	Link: "https://survey.example/s/" + PreviewToken, OptOutLink: "https://survey.example/s/" + PreviewToken + "/optout",
-	ClosingDate: "Friday, December 31, 2027",
+	ClosingDate: "Friday, December 31, 2027", Institution: "Example University", Investigator: "Dr. Sam Example",
+	ContactName: "Survey team", ContactEmail: "survey@example.edu", ContactPhone: "+1 480-555-0100",
 }
 
 // SampleFields returns made-up merge fields, for a preview with no case.
@@ -227,7 +243,10 @@ If you would rather not take part, tell us here and we will not write to you aga
 {{.OptOutLink}}
 
 Thank you for your time,
-The research team
+{{.Investigator}}, principal investigator
+{{.Institution}}
+
+Questions about the survey or your answers: {{.ContactName}}, {{.ContactEmail}}{{if .ContactPhone}}, {{.ContactPhone}}{{end}}
 `,
 	HTML: `<p>Dear {{.Name}},</p>
 <p>We are writing to ask for your help with a national study of how local governments work. You were chosen{{if .Title}} as {{.Title}}{{end}}{{if .City}} in {{.City}}{{end}}, one of a small number of public managers selected to represent cities across the United States, and no one else can answer in your place.</p>
@@ -235,7 +254,8 @@ The research team
 <p><a href="{{.Link}}">Take the survey</a></p>
 <p>Please answer by {{.ClosingDate}}. The link is yours alone, so please do not forward this message.</p>
 <p>If you would rather not take part, <a href="{{.OptOutLink}}">tell us here</a> and we will not write to you again.</p>
-<p>Thank you for your time,<br>The research team</p>
+<p>Thank you for your time,<br>{{.Investigator}}, principal investigator<br>{{.Institution}}</p>
+<p>Questions about the survey or your answers: {{.ContactName}}, <a href="mailto:{{.ContactEmail}}">{{.ContactEmail}}</a>{{if .ContactPhone}}, {{.ContactPhone}}{{end}}</p>
 `,
 }
 
@@ -256,7 +276,10 @@ If you would rather not take part, tell us here and we will not write to you aga
 {{.OptOutLink}}
 
 With thanks,
-The research team
+{{.Investigator}}, principal investigator
+{{.Institution}}
+
+Questions about the survey or your answers: {{.ContactName}}, {{.ContactEmail}}{{if .ContactPhone}}, {{.ContactPhone}}{{end}}
 `,
 	HTML: `<p>Dear {{.Name}},</p>
 <p>A little while ago we invited you to take part in a national survey of public managers. If you have already started, thank you: the link below takes you back to where you stopped.</p>
@@ -264,6 +287,7 @@ The research team
 <p><a href="{{.Link}}">Continue the survey</a></p>
 <p>The survey closes on {{.ClosingDate}}.</p>
 <p>If you would rather not take part, <a href="{{.OptOutLink}}">tell us here</a> and we will not write to you again.</p>
-<p>With thanks,<br>The research team</p>
+<p>With thanks,<br>{{.Investigator}}, principal investigator<br>{{.Institution}}</p>
+<p>Questions about the survey or your answers: {{.ContactName}}, <a href="mailto:{{.ContactEmail}}">{{.ContactEmail}}</a>{{if .ContactPhone}}, {{.ContactPhone}}{{end}}</p>
 `,
 }

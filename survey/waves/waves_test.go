@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
 var phoenix = mustZone("America/Phoenix")
@@ -147,7 +148,9 @@ func TestDraftCheck(t *testing.T) {
 
 func TestRender(t *testing.T) {
 	c := &survey.Case{Frame: survey.Frame{Name: "Dana <Q> Lee", Title: "Finance Director", City: "Tempe"}}
-	f := FieldsFor(c, "https://survey.example/", "TOKEN123", time.Date(2026, 7, 1, 0, 0, 0, 0, phoenix), phoenix)
+	in := *instrument.Default()
+	in.FieldPeriod.Closes = time.Date(2026, 7, 1, 0, 0, 0, 0, phoenix)
+	f := FieldsFor(c, "https://survey.example/", "TOKEN123", &in)
 	if f.Link != "https://survey.example/s/TOKEN123" || f.OptOutLink != "https://survey.example/s/TOKEN123/optout" {
 		t.Errorf("links %q %q", f.Link, f.OptOutLink)
 	}
@@ -164,12 +167,14 @@ func TestRender(t *testing.T) {
 		if rerr != nil {
 			t.Fatal(rerr)
 		}
-		for _, want := range []string{"Dear Dana <Q> Lee,", f.Link + "\n", f.OptOutLink + "\n", "Tuesday, June 30, 2026", "Tempe"} {
+		// Signed by who runs the survey, with whom to ask.
+		for _, want := range []string{"Dear Dana <Q> Lee,", f.Link + "\n", f.OptOutLink + "\n", "Tuesday, June 30, 2026", "Tempe",
+			"Center for Science, Technology and Environmental Policy Studies, Arizona State University", in.Sponsor.PrincipalInvestigator + ", principal investigator", in.Contact.Email} {
 			if !strings.Contains(m.Text, want) {
 				t.Errorf("%s text lacks %q:\n%s", kind, want, m.Text)
 			}
 		}
-		for _, want := range []string{"Dear Dana &lt;Q&gt; Lee,", `href="` + f.Link + `"`, `href="` + f.OptOutLink + `"`} {
+		for _, want := range []string{"Dear Dana &lt;Q&gt; Lee,", `href="` + f.Link + `"`, `href="` + f.OptOutLink + `"`, `href="mailto:` + in.Contact.Email + `"`} {
 			if !strings.Contains(m.HTML, want) {
 				t.Errorf("%s HTML lacks %q:\n%s", kind, want, m.HTML)
 			}

@@ -52,3 +52,36 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   setTimeout(refresh, seconds * 1000);
 });
+// A follow-up that depends on an answer on its own page is shown only while
+// that answer holds (the GOV.UK conditional reveal). Without scripts it is
+// always shown, with its condition in words. The answers that reveal it
+// name it in aria-controls; a polite live region says when one appears or
+// goes (aria-expanded, which GOV.UK once used, is not allowed on a radio
+// button in ARIA 1.2).
+function updateConditionals(announce) {
+  var said = [];
+  document.querySelectorAll(".conditional[data-controller]").forEach(function (box) {
+    var name = box.getAttribute("data-controller");
+    var values = box.getAttribute("data-values").split(" ");
+    var open = false;
+    document.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+      var chosen = input.tagName === "SELECT" ? input.value : (input.checked ? input.value : null);
+      if (chosen !== null && values.indexOf(chosen) >= 0) open = true;
+    });
+    var wasOpen = !box.classList.contains("conditional--hidden");
+    box.classList.toggle("conditional--hidden", !open);
+    if (announce && open !== wasOpen) {
+      var question = box.querySelector(".question");
+      said.push((open ? "Follow-up question shown: " : "Follow-up question hidden: ") + (question ? question.textContent.trim() : ""));
+    }
+  });
+  document.querySelectorAll("[data-aria-controls]").forEach(function (input) {
+    input.setAttribute("aria-controls", input.getAttribute("data-aria-controls"));
+  });
+  var status = document.getElementById("reveal-status");
+  if (status && said.length) status.textContent = said.join(". ");
+}
+document.addEventListener("DOMContentLoaded", function () { updateConditionals(false); });
+document.addEventListener("change", function (event) {
+  if (event.target.name) updateConditionals(true);
+});
