@@ -42,6 +42,11 @@ func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, er
 		emails[i] = ec.Frame.Email
 	}
 	rows, err := frame.Parse(body, s.Instrument, emails)
+	if _, problems := frameErrors(err); err != nil && !problems && !tooLarge(err) {
+		// The upload broke off (a stalled client, a dropped connection): the
+		// cause names addresses, so it goes to the log only.
+		return nil, &survey.Error{Code: survey.EINVALID, Message: "The sample frame could not be read; please send it again.", Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
