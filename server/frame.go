@@ -35,6 +35,11 @@ type importedCase struct {
 func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, error) {
 	ctx := c.Request().Context()
 	file, err := frame.Parse(body, s.Instrument)
+	if _, problems := frameErrors(err); err != nil && !problems && !tooLarge(err) {
+		// The upload broke off (a stalled client, a dropped connection): the
+		// cause names addresses, so it goes to the log only.
+		return nil, &survey.Error{Code: survey.EINVALID, Message: "The sample frame could not be read; please send it again.", Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -91,9 +91,15 @@ func TestErrorBodiesDiscloseNothing(t *testing.T) {
 	var logged bytes.Buffer
 	env.srv.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	tok := env.newCase("a@example.org")
-	for _, tc := range []struct{ method, path string }{{"POST", "/api/v1/session"}, {"PUT", "/api/v1/respond/" + tok + "/answers"}} {
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	for _, tc := range []struct{ method, path, contentType string }{
+		{"POST", "/api/v1/session", "application/json"},
+		{"PUT", "/api/v1/respond/" + tok + "/answers", "application/json"},
+		{"POST", "/api/v1/frame", "text/csv"},
+	} {
 		req := httptest.NewRequest(tc.method, tc.path, stalledBody{})
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Set("Authorization", "Bearer "+staff.key)
 		rec := httptest.NewRecorder()
 		env.srv.ServeHTTP(rec, req)
 		path := tc.path

@@ -37,10 +37,15 @@ func TestWaveCreateBadInput(t *testing.T) {
 	}
 }
 
-// A past schedule is allowed: the wave starts at once.
+// A past schedule is refused, naming the field; "now" starts the wave at once.
 func TestWaveCreatePastSchedule(t *testing.T) {
 	env := newMailEnv(t)
 	tokens := env.cases(1)
+	res, body := env.doAs(env.staff.key, "POST", "/api/v1/waves", "application/json", `{"kind":"invitation","scheduled_at":"2020-01-01T00:00:00Z"}`)
+	wantStatus(t, res, body, 422)
+	if !strings.Contains(body, `"scheduled_at"`) || !strings.Contains(body, "in the past") {
+		t.Errorf("the refusal does not name the field and the reason: %s", body)
+	}
 	env.createWave(`{"kind":"invitation","scheduled_at":"now"}`)
 	env.work(env.mailer(1000))
 	onceEach(t, env.sink.received(), tokens)

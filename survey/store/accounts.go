@@ -64,7 +64,7 @@ func (s *Store) SetUser(ctx context.Context, id string, f account.UserFields) er
 	return nil
 }
 
-func (s *Store) rosterColl() *mongo.Collection { return s.db.Collection("pi_roster") }
+func (s *Store) rosterColl() *mongo.Collection { return s.coll(collRoster) }
 
 // LatestRoster returns the roster entry with the highest revision. The
 // roster holds one entry per change of a PI's access: a few dozen.
@@ -115,7 +115,7 @@ func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error
 // process or another, is ECONFLICT. The store's unique _id makes exactly
 // one claim win, which is what "done once" needs across instances.
 func (s *Store) ClaimOnce(ctx context.Context, key string, at time.Time) error {
-	_, err := s.db.Collection("once").InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "at", Value: at}})
+	_, err := s.coll(collOnce).InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "at", Value: at}})
 	return translate(err, "this form")
 }
 

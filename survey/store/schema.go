@@ -25,6 +25,8 @@ const (
 	collLeases   = "leases"
 	collWaves    = "waves"
 	collOutbox   = "outbox"
+	collRoster   = "pi_roster" // one document per revision of the active PIs
+	collOnce     = "once"      // one document per form token or key used once
 )
 
 var schema = []struct {
@@ -42,6 +44,8 @@ var schema = []struct {
 	{collLeases, nil},
 	{collWaves, nil},
 	{collOutbox, nil},
+	{collRoster, nil},
+	{collOnce, nil},
 }
 
 // coll returns a collection of the schema. A name outside it is a bug: the
