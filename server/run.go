@@ -74,24 +74,19 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	}
 	defer stopMailer() // before the store closes: the message in flight is recorded
 	if o.Demo {
-		links, err := s.CreateDemoCases(ctx, cfg.Secret)
-		if err != nil {
+		if err := s.printDemo(ctx, cfg.Secret, o.Stdout); err != nil {
 			ln.Close()
-			return fmt.Errorf("demo cases: %w", err)
+			return err
 		}
-		fmt.Fprintln(o.Stdout, "demo respondents' personal links:")
-		for _, l := range links {
-			fmt.Fprintln(o.Stdout, "  "+l)
-		}
-		admin, err := s.CreateDemoPI(ctx, cfg.Secret)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("demo PI: %w", err)
-		}
-		fmt.Fprintln(o.Stdout, "the research team's pages:\n  "+admin)
 	}
+	return serveUntilDone(ctx, ln, s, cfg.ShutdownTimeout, logger)
+}
+
+// serveUntilDone serves on ln until ctx ends, then lets the requests in
+// flight finish within timeout.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, logger *slog.Logger) error {
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -107,7 +102,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -115,6 +110,24 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// printDemo creates the demo cases and PI, and prints their links and login.
+func (s *Server) printDemo(ctx context.Context, secret []byte, w io.Writer) error {
+	links, err := s.CreateDemoCases(ctx, secret)
+	if err != nil {
+		return fmt.Errorf("demo cases: %w", err)
+	}
+	fmt.Fprintln(w, "demo respondents' personal links:")
+	for _, l := range links {
+		fmt.Fprintln(w, "  "+l)
+	}
+	admin, err := s.CreateDemoPI(ctx, secret)
+	if err != nil {
+		return fmt.Errorf("demo PI: %w", err)
+	}
+	fmt.Fprintln(w, "the research team's pages:\n  "+admin)
 	return nil
 }
 
