@@ -32,11 +32,11 @@ func (s *Server) handleWelcome(c echo.Context) error {
 		return stop()
 	}
 	if v.Case.Status == survey.StatusStarted {
-		return s.redirectTo(c, s.resumePage(v))
+		return s.redirectTo(c, s.Respond.ResumePage(v))
 	}
 	return s.render(c, http.StatusOK, "welcome.html", welcomePage{
 		Base: s.base(c, "Welcome"), Intro: s.Instrument.Intro, Consent: s.Instrument.Consent, Privacy: s.privacyText(),
-		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.visiblePages(v.Answers, v.Visible)), About: s.pagesMayChange(-1)})
+		Minutes: s.Instrument.EstimatedMinutes, Pages: len(s.Respond.VisiblePages(v.Visible)), About: s.Respond.PagesMayChange(-1)})
 }
 
 // statusPage returns the response for a case that takes no answers now
@@ -123,7 +123,7 @@ func (s *Server) handleStart(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	return s.redirectTo(c, s.resumePage(v))
+	return s.redirectTo(c, s.Respond.ResumePage(v))
 }
 
 // handlePage answers GET /s/{token}/page/{page}.
@@ -158,7 +158,7 @@ func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
 	if err != nil || v == nil {
 		return nil, 0, err
 	}
-	page := s.pageIndex(c.Param("page"))
+	page := s.Respond.PageIndex(c.Param("page"))
 	if page < 0 {
 		return nil, 0, echo.NewHTTPError(http.StatusNotFound)
 	}
@@ -188,7 +188,7 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	if err != nil {
 		return s.renderPage(c, http.StatusUnprocessableEntity, v, page, res.Raw, fieldsOf(err), "")
 	}
-	after := merged(v.Answers, res.Set, res.Clear)
+	after := respond.Merged(v.Answers, res.Set, res.Clear)
 	// An answer that the page's other answers make not apply is not kept
 	// (the store keeps no hidden answer), but never without a word: the
 	// page comes back saying which and why, whatever the action.
@@ -200,9 +200,9 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	switch {
 	case len(problems) > 0:
 	case action == "next" && returning(c):
-		dest = "review"
+		dest = respond.Review
 	default:
-		dest = s.neighbour(after, page, action)
+		dest = s.Respond.Neighbour(after, page, action)
 	}
 	saved, err := s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{
 		Set: res.Set, Clear: res.Clear, Page: dest, Device: deviceClass(c),
@@ -232,7 +232,7 @@ func (s *Server) handlePagePost(c echo.Context) error {
 
 // returning reports whether the page was reached by "Change" from Review,
 // so that saving it goes back there rather than on through the pages.
-func returning(c echo.Context) bool { return c.QueryParam("return") == "review" }
+func returning(c echo.Context) bool { return c.QueryParam("return") == respond.Review }
 
 // What a page says when a save fails: refused before the store was touched,
 // or sent to a store that did not confirm it.
@@ -245,7 +245,7 @@ const (
 // even be read: the person must not lose what they wrote.
 func (s *Server) storeDown(c echo.Context, form url.Values, err error) error {
 	s.Logger.Error("store unavailable on a page post", "err", err)
-	page := s.pageIndex(c.Param("page"))
+	page := s.Respond.PageIndex(c.Param("page"))
 	if page < 0 {
 		return err
 	}
@@ -392,18 +392,8 @@ func (s *Server) pageURL(c echo.Context, where string) string {
 	switch where {
 	case "":
 		return base
-	case "review":
+	case respond.Review:
 		return base + "/review"
 	}
 	return base + "/page/" + url.PathEscape(where)
-}
-
-// pageIndex is the index of the page with the given id, or -1.
-func (s *Server) pageIndex(id string) int {
-	for i, p := range s.Instrument.Pages {
-		if p.ID == id {
-			return i
-		}
-	}
-	return -1
 }

@@ -201,9 +201,9 @@ var specialLabels = map[string]string{instrument.DontKnow: "Don't know", instrum
 func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page int, raw map[string][]string, errs map[string]string, problem string) error {
 	in := s.Instrument
 	p := in.Pages[page]
-	pages := s.visiblePages(v.Answers, v.Visible)
+	pages := s.Respond.VisiblePages(v.Visible)
 	number := slices.Index(pages, page) + 1
-	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages), About: s.pagesMayChange(page),
+	qp := questionPage{Base: s.base(c, p.Title), PageTitle: p.Title, Intro: p.Intro, Number: number, Of: len(pages), About: s.Respond.PagesMayChange(page),
 		Action: s.pageURL(c, p.ID), Shown: s.Now().UnixMilli(), Problem: problem, First: number <= 1, Returning: returning(c)}
 	if qp.Returning {
 		qp.Action += "?return=review"
@@ -214,7 +214,7 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 	var matrix *field
 	byID := map[string]*field{}
 	for _, it := range in.PageItems(page) {
-		if !shownOnPage(it, v.Visible, in) {
+		if !s.Respond.ShownOnPage(it, v.Visible) {
 			continue
 		}
 		f := newField(it, v.Answers[it.ID], raw, errs[it.ID])
@@ -250,7 +250,7 @@ func (s *Server) renderPage(c echo.Context, status int, v *respond.View, page in
 // and the controlling answers that reveal it. byID holds the page's fields
 // so far; the controller comes before its follow-ups.
 func (s *Server) conditional(f *field, it instrument.Item, a instrument.Answers, byID map[string]*field) {
-	if !readsOwnPage(it, s.Instrument) {
+	if !s.Respond.ReadsOwnPage(it) {
 		return
 	}
 	f.Condition = "If " + s.conditionWords(it, a) + ":"
@@ -391,7 +391,7 @@ func (s *Server) renderReview(c echo.Context, status int, v *respond.View, errs 
 	for _, id := range in.Missing(v.Answers) {
 		missing[id] = true
 	}
-	for _, page := range s.visiblePages(v.Answers, v.Visible) {
+	for _, page := range s.Respond.VisiblePages(v.Visible) {
 		// "Change" comes back here once the page is saved.
 		change := s.pageURL(c, in.Pages[page].ID) + "?return=review"
 		sec := reviewSection{Title: in.Pages[page].Title, ChangeURL: change}
