@@ -20,58 +20,6 @@ import (
 // they are counted, the cumulative response curve, a bar per stratum and
 // the least recently contacted nonrespondents.
 
-// rateInfo is an AAPOR rate with its formula and, for the rates shown
-// first, what it says in words.
-type rateInfo struct{ Name, Formula, Meaning string }
-
-// mainRates are the rates a manager watches, shown first, in words.
-var mainRates = []rateInfo{
-	{"RR2", "(I+P) / ((I+P) + (R+NC+O) + (UH+UO))", "Response rate: completes and partials among all cases that are or may be eligible."},
-	{"COOP2", "(I+P) / ((I+P) + R + O)", "Cooperation rate: completes and partials among the people reached."},
-	{"CON1", "((I+P) + R + O) / ((I+P) + (R+NC+O) + (UH+UO))", "Contact rate: people reached among all cases that are or may be eligible."},
-}
-
-// otherRates are the rest of the Standard Definitions, behind a disclosure.
-var otherRates = []rateInfo{
-	{"RR1", "I / ((I+P) + (R+NC+O) + (UH+UO))", ""},
-	{"RR3", "I / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
-	{"RR4", "(I+P) / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
-	{"RR5", "I / ((I+P) + (R+NC+O))", ""},
-	{"RR6", "(I+P) / ((I+P) + (R+NC+O))", ""},
-	{"COOP1", "I / ((I+P) + R + O)", ""},
-	{"COOP3", "I / ((I+P) + R)", ""},
-	{"COOP4", "(I+P) / ((I+P) + R)", ""},
-	{"REF1", "R / ((I+P) + (R+NC+O) + (UH+UO))", ""},
-	{"REF2", "R / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
-	{"REF3", "R / ((I+P) + (R+NC+O))", ""},
-	{"CON2", "((I+P) + R + O) / ((I+P) + (R+NC+O) + e(UH+UO))", ""},
-	{"CON3", "((I+P) + R + O) / ((I+P) + (R+NC+O))", ""},
-}
-
-// codeMeanings say how a case gets each AAPOR code here (DESIGN's mapping).
-var codeMeanings = []struct {
-	Code    aapor.Code
-	Name    string
-	Meaning string
-}{
-	{aapor.I, "complete", "submitted with at least 80% of the questions that apply answered"},
-	{aapor.P, "partial", "at least 50% answered, submitted or not"},
-	{aapor.R, "refusal or break-off", "opted out, or started with under 50% answered"},
-	{aapor.NC, "non-contact", "marked unavailable for the field period"},
-	{aapor.O, "other", "marked other"},
-	{aapor.UO, "unknown eligibility", "not invited yet, invited and never opened, or bounced"},
-	{aapor.NE, "not eligible", "marked ineligible; left out of every rate"},
-}
-
-// rateOf picks a rate by name.
-func rateOf(r aapor.Rates, name string) *float64 {
-	return map[string]*float64{
-		"RR1": r.RR1, "RR2": r.RR2, "RR3": r.RR3, "RR4": r.RR4, "RR5": r.RR5, "RR6": r.RR6,
-		"COOP1": r.COOP1, "COOP2": r.COOP2, "COOP3": r.COOP3, "COOP4": r.COOP4,
-		"REF1": r.REF1, "REF2": r.REF2, "REF3": r.REF3, "CON1": r.CON1, "CON2": r.CON2, "CON3": r.CON3,
-	}[name]
-}
-
 func percent(r *float64) string {
 	if r == nil {
 		return "—"
@@ -218,10 +166,10 @@ func bars(title string, groups map[string]aapor.Stratum, order []string) strataB
 	return t
 }
 
-func rateRows(infos []rateInfo, r aapor.Rates) []rateRow {
+func rateRows(infos []aapor.RateInfo, r aapor.Rates) []rateRow {
 	rows := make([]rateRow, len(infos))
 	for i, f := range infos {
-		rows[i] = rateRow{Name: f.Name, Value: percent(rateOf(r, f.Name)), Formula: f.Formula, Meaning: f.Meaning}
+		rows[i] = rateRow{Name: f.Name, Value: percent(r.Named(f.Name)), Formula: f.Formula, Meaning: f.Meaning}
 	}
 	return rows
 }
@@ -232,11 +180,11 @@ func (s *Server) live(p progressJSON, snap *progressSnapshot) dashboardLive {
 	l := dashboardLive{
 		AsOf: p.AsOf.In(loc).Format("15:04:05 MST"), Sampled: p.Sampled, SampledText: count(p.Sampled),
 		Complete: count(p.Counts.I), Partial: count(p.Counts.P), RR2: percent(p.Rates.RR2),
-		Main: rateRows(mainRates, p.Rates), Rest: rateRows(otherRates, p.Rates), E: fmt.Sprintf("%.3f", p.E),
+		Main: rateRows(aapor.MainRates, p.Rates), Rest: rateRows(aapor.OtherRates, p.Rates), E: fmt.Sprintf("%.3f", p.E),
 		Chart:          dailyChart(p.Daily, p.Sampled, p.Waves, loc),
 		Nonrespondents: count(snap.nonrespondents), Oldest: snap.oldest,
 	}
-	for _, m := range codeMeanings {
+	for _, m := range aapor.CodeMeanings {
 		n := map[aapor.Code]int{aapor.I: p.Counts.I, aapor.P: p.Counts.P, aapor.R: p.Counts.R, aapor.NC: p.Counts.NC,
 			aapor.O: p.Counts.O, aapor.UO: p.Counts.UO + p.Counts.UH, aapor.NE: p.Counts.NE}[m.Code]
 		l.Codes = append(l.Codes, codeRow{Code: m.Code, Name: m.Name, Meaning: m.Meaning, Count: count(n)})

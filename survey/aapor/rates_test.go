@@ -3,24 +3,16 @@ package aapor
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// rateValues lists the rates by name, nil where absent.
-func rateValues(r Rates) map[string]*float64 {
-	return map[string]*float64{
-		"RR1": r.RR1, "RR2": r.RR2, "RR3": r.RR3, "RR4": r.RR4, "RR5": r.RR5, "RR6": r.RR6,
-		"COOP1": r.COOP1, "COOP2": r.COOP2, "COOP3": r.COOP3, "COOP4": r.COOP4,
-		"REF1": r.REF1, "REF2": r.REF2, "REF3": r.REF3,
-		"CON1": r.CON1, "CON2": r.CON2, "CON3": r.CON3,
-	}
-}
-
 // checkRates compares got with want; a name missing from want must be nil.
 func checkRates(t *testing.T, got Rates, want map[string]float64) {
 	t.Helper()
-	for name, g := range rateValues(got) {
+	for _, info := range slices.Concat(MainRates, OtherRates) {
+		name, g := info.Name, got.Named(info.Name)
 		w, present := want[name]
 		switch {
 		case !present && g != nil:
