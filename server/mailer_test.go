@@ -22,6 +22,7 @@ import (
 	smtp "github.com/emersion/go-smtp"
 
 	"github.com/canvass-survey/canvass/server/config"
+	"github.com/canvass-survey/canvass/server/mailer"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -222,9 +223,9 @@ func newMailEnv(t *testing.T) *mailEnv {
 	return &mailEnv{testEnv: env, sink: newSink(t, clock.Now), clock: clock, staff: env.addUser("staff@example.org", account.RoleStaff)}
 }
 
-func (e *mailEnv) mailer(rate float64) *Mailer {
+func (e *mailEnv) mailer(rate float64) *mailer.Mailer {
 	e.t.Helper()
-	m, err := NewMailer(e.store, e.srv.Instrument, testSecret, e.srv.BaseURL,
+	m, err := mailer.New(e.store, e.srv.Instrument, testSecret, e.srv.BaseURL,
 		config.SMTP{Host: "127.0.0.1", Port: e.sink.port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -269,7 +270,7 @@ func (e *mailEnv) createWave(body string) waves.Wave {
 	return w
 }
 
-func (e *mailEnv) work(m *Mailer) {
+func (e *mailEnv) work(m *mailer.Mailer) {
 	e.t.Helper()
 	if err := m.Work(context.Background()); err != nil {
 		e.t.Fatal(err)
@@ -480,7 +481,7 @@ func TestMailerLease(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	for _, m := range []*Mailer{a, b} {
+	for _, m := range []*mailer.Mailer{a, b} {
 		wg.Go(func() {
 			if err := m.Work(ctx); err != nil {
 				t.Error(err)
@@ -548,7 +549,7 @@ func TestMailerRecoverAfterCrash(t *testing.T) {
 	tokens := env.cases(3)
 	w := env.createWave(`{"kind":"invitation"}`)
 	m := env.mailer(1000)
-	if _, err := m.start(ctx, &w); err != nil {
+	if _, err := m.StartWave(ctx, &w); err != nil {
 		t.Fatal(err)
 	}
 	hasher := token.NewHasher(testSecret)
@@ -747,7 +748,7 @@ func TestMailerSkipsAndCancels(t *testing.T) {
 	tokens := env.cases(3)
 	w := env.createWave(`{"kind":"reminder"}`)
 	m := env.mailer(1000)
-	if _, err := m.start(ctx, &w); err != nil {
+	if _, err := m.StartWave(ctx, &w); err != nil {
 		t.Fatal(err)
 	}
 	done := token.NewHasher(testSecret).CaseID(tokens["person00@city.example"])
@@ -810,7 +811,7 @@ func TestMailerInvitationSkipsAnswered(t *testing.T) {
 		t.Errorf("the invitation selects %d, want 2: not the cases that submitted or opted out", w.Selected)
 	}
 	m := env.mailer(1000)
-	if _, err := m.start(ctx, &w); err != nil {
+	if _, err := m.StartWave(ctx, &w); err != nil {
 		t.Fatal(err)
 	}
 	optOut("person02@city.example") // after the outbox was filled
@@ -847,7 +848,7 @@ func BenchmarkMailer(b *testing.B) {
 			if err := st.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: in.ID, Kind: waves.KindInvitation, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Status: waves.StatusScheduled}); err != nil {
 				b.Fatal(err)
 			}
-			m, err := NewMailer(st, in, testSecret, "https://survey.example", config.SMTP{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
+			m, err := mailer.New(st, in, testSecret, "https://survey.example", config.SMTP{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
 				slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)

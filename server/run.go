@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/server/config"
+	"github.com/canvass-survey/canvass/server/mailer"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
 )
@@ -52,7 +53,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
-		MailServer: mailServer(cfg.SMTP)})
+		MailServer: cfg.SMTP.Server()})
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		s.BaseURL = "http://" + ln.Addr().String()
 	}
 	fmt.Fprintf(o.Stdout, "canvass: serving %q on %s\n", in.Title, s.BaseURL)
-	stopMailer, err := startMailer(st, in, cfg, s.BaseURL, logger)
+	stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger)
 	if err != nil {
 		ln.Close()
 		return err

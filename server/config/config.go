@@ -54,6 +54,14 @@ type SMTP struct {
 	Rate     float64 // messages per second
 }
 
+// Server is host:port of the mail server that sends the waves, "" for none.
+func (c SMTP) Server() string {
+	if c.Host == "" {
+		return ""
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
 // Setting is one environment variable as --help and the README show it.
 type Setting struct {
 	Name    string // with "NAME / NAME_FILE" for those that can come from a file

@@ -1,13 +1,13 @@
-package server
+// Package mailer sends the waves: the outbox worker and its SMTP sender.
+// It knows nothing of HTTP; what it needs of the store is its Store.
+package mailer
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	netmail "net/mail"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +37,7 @@ import (
 // it may have gone out. Its Message-ID, derived from the entry's id, lets
 // staff look it up in the mail server's log.
 type Mailer struct {
-	Store      *store.Store
+	Store      Store
 	Instrument *instrument.Instrument
 	Sealer     token.Sealer
 	BaseURL    string
@@ -68,9 +68,24 @@ type Mailer struct {
 	domain  string // of From, for Message-IDs
 }
 
-// NewMailer returns a Mailer for the SMTP settings, with production
-// defaults for the rest.
-func NewMailer(st *store.Store, in *instrument.Instrument, secret []byte, baseURL string, cfg config.SMTP, logger *slog.Logger) (*Mailer, error) {
+// Store is what the mailer needs of the store: cases, waves and the outbox,
+// each written by _id.
+type Store interface {
+	Case(ctx context.Context, id string) (*survey.Case, error)
+	Cases(ctx context.Context, surveyID string) ([]survey.Case, error)
+	UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error)
+	Wave(ctx context.Context, id string) (*waves.Wave, error)
+	Waves(ctx context.Context, surveyID string) ([]waves.Wave, error)
+	UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error)
+	FillOutbox(ctx context.Context, entries []waves.Entry) (int, error)
+	Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error)
+	EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error)
+	PutEntry(ctx context.Context, e *waves.Entry) error
+}
+
+// New returns a Mailer for the SMTP settings, with production defaults for
+// the rest.
+func New(st *store.Store, in *instrument.Instrument, secret []byte, baseURL string, cfg config.SMTP, logger *slog.Logger) (*Mailer, error) {
 	opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTimeout(30 * time.Second)}
 	switch cfg.TLS {
 	case "tls":
@@ -207,7 +222,7 @@ func (m *Mailer) Work(ctx context.Context) error {
 		w := &ws[i]
 		now := m.Now()
 		if w.Status == waves.StatusScheduled && !now.Before(w.ScheduledAt) {
-			if w, err = m.start(ctx, w); err != nil {
+			if w, err = m.StartWave(ctx, w); err != nil {
 				return err
 			}
 		}
@@ -222,10 +237,10 @@ func (m *Mailer) Work(ctx context.Context) error {
 	return nil
 }
 
-// start fills a wave's outbox from the cases it selects now, then marks
+// StartWave fills a wave's outbox from the cases it selects now, then marks
 // it sending. A crash in between leaves it scheduled, and filling again
 // adds no entry twice.
-func (m *Mailer) start(ctx context.Context, w *waves.Wave) (*waves.Wave, error) {
+func (m *Mailer) StartWave(ctx context.Context, w *waves.Wave) (*waves.Wave, error) {
 	cases, err := m.Store.Cases(ctx, w.Survey)
 	if err != nil {
 		return nil, err
@@ -540,23 +555,15 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 	return msg, nil
 }
 
-// startMailer runs a Mailer in the background when a mail server is
-// configured, and returns what stops it: that waits for the message in
-// flight to be finished and recorded.
-// mailServer says which mail server sends the waves, "" for none.
-func mailServer(c config.SMTP) string {
-	if c.Host == "" {
-		return ""
-	}
-	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
-}
-
-func startMailer(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
+// Start runs a Mailer in the background when a mail server is configured,
+// and returns what stops it: that waits for the message in flight to be
+// finished and recorded.
+func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
 	if cfg.SMTP.Host == "" {
 		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")
 		return func() {}, nil
 	}
-	m, err := NewMailer(st, in, cfg.Secret, baseURL, cfg.SMTP, logger)
+	m, err := New(st, in, cfg.Secret, baseURL, cfg.SMTP, logger)
 	if err != nil {
 		return nil, err
 	}
