@@ -36,6 +36,9 @@ func chromium(t *testing.T) string {
 // browser starts a headless Chromium with the given window size.
 func browser(t *testing.T, width, height int, mobile bool) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
 	// Not t.TempDir: Chromium's helpers may still write the profile for a
 	// moment after the browser exits, which would fail that cleanup.
 	profile, err := os.MkdirTemp("", "canvass-chromium-")
