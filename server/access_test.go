@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -77,35 +76,6 @@ var access = map[string]string{
 	"POST /admin/keys":                     staffRole,
 	"POST /admin/keys/:id/revoke":          staffRole,
 	"GET /admin/audit":                     piRole,
-}
-
-// teamMember is a user with an API key, made straight in the store.
-type teamMember struct {
-	user *account.User
-	key  string
-}
-
-func (env *testEnv) addUser(email, role string) teamMember {
-	env.t.Helper()
-	u, err := account.NewUser(email, "a long enough password", role)
-	if err != nil {
-		env.t.Fatal(err)
-	}
-	if err := env.store.InsertUser(context.Background(), u); err != nil {
-		env.t.Fatal(err)
-	}
-	return teamMember{user: u, key: env.addKey(u.ID)}
-}
-
-// addKey stores a new API key of the user and returns it in full.
-func (env *testEnv) addKey(userID string) string {
-	env.t.Helper()
-	id, secret, full := account.NewKeySecret()
-	k := &account.Key{ID: id, UserID: userID, Name: "test", Hash: env.srv.secrets.Hash(secret), CreatedAt: env.now}
-	if err := env.store.InsertKey(context.Background(), k); err != nil {
-		env.t.Fatal(err)
-	}
-	return full
 }
 
 // Every route, with no credentials, a staff key and a PI key, gets exactly

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,54 +15,6 @@ import (
 
 	"github.com/canvass-survey/canvass/survey/account"
 )
-
-// fakeWall is a settable clock for sessions and rate limits.
-type fakeWall struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (w *fakeWall) now() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.t }
-func (w *fakeWall) add(d time.Duration) {
-	w.mu.Lock()
-	w.t = w.t.Add(d)
-	w.mu.Unlock()
-}
-
-func (env *testEnv) useFakeWall() *fakeWall {
-	w := &fakeWall{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
-	env.srv.wall = w.now
-	return w
-}
-
-// loginJSON logs in through the API and returns the session cookie and
-// the CSRF token.
-func (env *testEnv) loginJSON(email, password string) (*http.Response, string, *http.Cookie, string) {
-	env.t.Helper()
-	res, body := env.json("POST", "/api/v1/session", `{"email": "`+email+`", "password": "`+password+`"}`)
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == sessionCookie {
-			cookie = c
-		}
-	}
-	var got struct{ CSRF string }
-	_ = json.Unmarshal([]byte(body), &got)
-	return res, body, cookie, got.CSRF
-}
-
-// withCookie sends a request carrying a session cookie and, if not empty,
-// a CSRF header.
-func (env *testEnv) withCookie(cookie *http.Cookie, csrf, method, path, contentType, body string) (*http.Response, string) {
-	env.t.Helper()
-	h := http.Header{"Content-Type": {contentType}, "Cookie": {cookie.Name + "=" + cookie.Value}}
-	if csrf != "" {
-		h.Set("X-CSRF-Token", csrf)
-	}
-	return env.doWith(h, method, path, body)
-}
-
-const goodPassword = "a long enough password"
 
 func TestSessionLoginLogout(t *testing.T) {
 	env := newTestEnv(t)

@@ -5,7 +5,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,34 +13,6 @@ import (
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
-
-// loginPage logs in through the form and returns the cookie and the CSRF
-// token the admin pages carry.
-func (env *testEnv) loginPage(email string) (*http.Cookie, string) {
-	env.t.Helper()
-	res, body := env.postForm("/admin/login", url.Values{"email": {email}, "password": {goodPassword}})
-	location(env.t, res, body)
-	cookie := res.Cookies()[0]
-	res, body = env.withCookie(cookie, "", "GET", "/admin/keys", "", "")
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		env.t.Fatal("no CSRF field")
-	}
-	return cookie, m[1]
-}
-
-// formToken opens the page at path and returns the one-time token its
-// forms carry.
-func (env *testEnv) formToken(cookie *http.Cookie, path string) string {
-	env.t.Helper()
-	res, body := env.withCookie(cookie, "", "GET", path, "", "")
-	wantStatus(env.t, res, body, 200)
-	m := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		env.t.Fatalf("%s has no form token", path)
-	}
-	return m[1]
-}
 
 // Staff import the frame in the page, mark a case, and watch the dashboard.
 func TestAdminFieldPeriodPages(t *testing.T) {

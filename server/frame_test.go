@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,36 +11,9 @@ import (
 	"testing"
 
 	"github.com/canvass-survey/canvass/survey/account"
-	"github.com/canvass-survey/canvass/survey/frame"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
-
-func syntheticCSV(t testing.TB, n int, seed int64) string {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := frame.WriteCSV(&buf, frame.Synthetic(n, seed, instrument.Default())); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
-}
-
-type importAnswer struct {
-	Imported int
-	Cases    []importedCase
-	Error    string
-	Rows     []frame.RowError
-}
-
-func (env *testEnv) importFrame(key, csv string) (*http.Response, importAnswer) {
-	env.t.Helper()
-	res, body := env.doAs(key, "POST", "/api/v1/frame", "text/csv", csv)
-	var got importAnswer
-	if err := json.Unmarshal([]byte(body), &got); err != nil {
-		env.t.Fatalf("import answer %.300s: %v", body, err)
-	}
-	return res, got
-}
 
 func TestFrameImport(t *testing.T) {
 	env := newTestEnv(t)

@@ -12,18 +12,6 @@ import (
 	"github.com/canvass-survey/canvass/survey/respond"
 )
 
-// fullGate replaces the server's gate with one whose only place the test
-// holds, so that every respondent request is refused after a short wait.
-func (env *testEnv) fullGate() (leave func()) {
-	env.t.Helper()
-	env.srv.Respond.Gate = respond.NewGate(1, 10*time.Millisecond)
-	leave, err := env.srv.Respond.Gate.Enter(env.t.Context())
-	if err != nil {
-		env.t.Fatal(err)
-	}
-	return leave
-}
-
 // A save refused at a full gate answers 503 with Retry-After, says the
 // answers were not saved, and writes nothing; once the gate has room the
 // same save goes through.

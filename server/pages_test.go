@@ -2,7 +2,6 @@ package server
 
 import (
 	"html"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -26,13 +25,6 @@ func postedFields(body string) []string {
 		}
 	}
 	return ids
-}
-
-// location follows one redirect and says where it pointed.
-func location(t testing.TB, res *http.Response, body string) string {
-	t.Helper()
-	wantStatus(t, res, body, http.StatusSeeOther)
-	return res.Header.Get("Location")
 }
 
 // The whole questionnaire without JavaScript: consent, every page with

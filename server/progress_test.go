@@ -10,28 +10,6 @@ import (
 	"github.com/canvass-survey/canvass/survey/account"
 )
 
-// answer saves answers to the required questions of the case behind tok,
-// or to every question when all is set (the social-media follow-up stays
-// hidden), and submits when asked.
-func (env *testEnv) answer(tok string, all, submit bool) {
-	env.t.Helper()
-	answers := map[string]any{}
-	for _, it := range env.srv.Instrument.Items() {
-		if it.ID == "social_media_use" {
-			answers[it.ID] = []int{0} // "None of these": hides the follow-up page
-		} else if it.Required || all {
-			answers[it.ID] = validAnswer(it)
-		}
-	}
-	b, _ := json.Marshal(map[string]any{"answers": answers})
-	res, body := env.json("PUT", "/api/v1/respond/"+tok+"/answers", string(b))
-	wantStatus(env.t, res, body, 200)
-	if submit {
-		res, body = env.json("POST", "/api/v1/respond/"+tok+"/submit", "")
-		wantStatus(env.t, res, body, 200)
-	}
-}
-
 // The progress report against counts made independently here: cases are
 // imported, answered, opted out and marked, and each stratum's counts and
 // the headline rates must match.
@@ -133,12 +111,6 @@ func TestProgress(t *testing.T) {
 		res, body = env.doAs(staff.key, "GET", "/api/v1/progress?e="+bad, "", "")
 		wantStatus(t, res, body, 422)
 	}
-}
-
-func (env *testEnv) mark(key, caseID, code string) {
-	env.t.Helper()
-	res, body := env.doAs(key, "POST", "/api/v1/cases/"+caseID+"/disposition", "application/json", `{"code": "`+code+`", "note": "by the test"}`)
-	wantStatus(env.t, res, body, 200)
 }
 
 func TestDispositions(t *testing.T) {

@@ -14,30 +14,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/canvass-survey/canvass/survey"
-	"github.com/canvass-survey/canvass/survey/frame"
-	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 	"github.com/canvass-survey/canvass/survey/token"
 )
-
-// newCases stores n cases of a synthetic frame with one InsertCases and
-// returns their tokens.
-func (env *testEnv) newCases(n int) []string {
-	env.t.Helper()
-	hasher := token.NewHasher(testSecret)
-	tokens := make([]string, n)
-	cases := make([]*survey.Case, n)
-	for i, f := range frame.Synthetic(n, 1, instrument.Default()) {
-		tokens[i] = token.New()
-		cases[i] = &survey.Case{ID: hasher.CaseID(tokens[i]), Survey: env.srv.Instrument.ID, Frame: f,
-			Status: survey.StatusNew, CreatedAt: env.now, UpdatedAt: env.now}
-	}
-	if err := env.store.InsertCases(context.Background(), "bench", cases); err != nil {
-		env.t.Fatal(err)
-	}
-	return tokens
-}
 
 // load runs requests on a number of clients at once and keeps what each
 // took and whether it failed.
