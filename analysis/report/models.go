@@ -46,10 +46,7 @@ func OrderedLogit(y model.Factor, p model.Predictors) (*Model, *model.OrderedLog
 	out := &Model{Model: "ologit", N: fit.N, LogLik: &loglik, Clusters: fit.Clusters,
 		Warnings: append([]string{}, fit.Warnings...)}
 	for _, c := range fit.Coefficients {
-		z := Number(c.Statistic)
-		co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), Z: &z, P: Number(c.P)}
-		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
-		out.Coefficients = append(out.Coefficients, co)
+		out.Coefficients = append(out.Coefficients, coefficient(c, fit.Clusters, "z"))
 	}
 	for _, t := range fit.Thresholds {
 		out.Thresholds = append(out.Thresholds, Threshold{Term: t.Term, Estimate: Number(t.Estimate), SE: Number(t.SE),
@@ -68,12 +65,22 @@ func OLS(y model.Variable, p model.Predictors) (*Model, *model.OLSFit, error) {
 	out := &Model{Model: "ols", N: fit.N, R2: &r2, AdjR2: &adj, Clusters: fit.Clusters,
 		Warnings: append([]string{}, fit.Warnings...)}
 	for _, c := range fit.Coefficients {
-		t := Number(c.Statistic)
-		co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), T: &t, P: Number(c.P)}
-		co.ClusterSE = clusterSE(fit.Clusters, c.ClusterSE)
-		out.Coefficients = append(out.Coefficients, co)
+		out.Coefficients = append(out.Coefficients, coefficient(c, fit.Clusters, "t"))
 	}
 	return out, fit, nil
+}
+
+// coefficient converts a fitted coefficient whose statistic is z or t.
+func coefficient(c model.Coefficient, clusters int, statistic string) Coefficient {
+	co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), P: Number(c.P),
+		ClusterSE: clusterSE(clusters, c.ClusterSE)}
+	value := Number(c.Statistic)
+	if statistic == "z" {
+		co.Z = &value
+	} else {
+		co.T = &value
+	}
+	return co
 }
 
 // clusterSE is the cluster-robust standard error when the model had clusters.

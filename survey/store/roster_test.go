@@ -15,16 +15,7 @@ import (
 // revisions are unique in the store, where a filtered update is not atomic.
 func TestLastPIAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DataDir: t.TempDir(), Database: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	b, err := Open(ctx, Config{URI: a.embedded.uri, Database: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close(ctx)
+	a, b := openShared(t)
 	svcA, svcB := &account.Service{Store: a}, &account.Service{Store: b}
 	by := account.Actor{Email: "test", IP: "local"}
 	x, err := svcA.Create(ctx, by, "x@example.org", "a long enough password", account.RolePI)

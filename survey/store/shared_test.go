@@ -9,26 +9,35 @@ import (
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
-// Two processes on one store: one reads a case, the other submits it, then
-// the first writes. Without the compare-and-set the answer would land after
-// the submission; with it the first decides again on the submitted case.
-func TestUpdateCaseSharedStore(t *testing.T) {
+// openShared opens an embedded store and a second client of it, as two
+// instances of the service on one MongoDB would be.
+func openShared(t *testing.T) (a, b *Store) {
+	t.Helper()
 	ctx := context.Background()
 	a, err := Open(ctx, Config{DataDir: t.TempDir(), Database: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close(ctx)
-	b, err := Open(ctx, Config{URI: a.embedded.uri, Database: "t"}) // another instance, as on a shared MongoDB
+	t.Cleanup(func() { _ = a.Close(ctx) })
+	b, err = Open(ctx, Config{URI: a.embedded.uri, Database: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close(ctx)
+	t.Cleanup(func() { _ = b.Close(ctx) })
+	return a, b
+}
+
+// Two processes on one store: one reads a case, the other submits it, then
+// the first writes. Without the compare-and-set the answer would land after
+// the submission; with it the first decides again on the submitted case.
+func TestUpdateCaseSharedStore(t *testing.T) {
+	ctx := context.Background()
+	a, b := openShared(t)
 	if err := a.InsertCase(ctx, &survey.Case{ID: "c1", Survey: "s", Status: survey.StatusStarted, Frame: survey.Frame{Email: "a@example.org"}}); err != nil {
 		t.Fatal(err)
 	}
 	decisions := 0
-	_, err = b.UpdateCase(ctx, "c1", func(c *survey.Case) (*survey.Change, error) {
+	_, err := b.UpdateCase(ctx, "c1", func(c *survey.Case) (*survey.Change, error) {
 		decisions++
 		if decisions == 1 { // meanwhile, the other instance submits
 			if _, err := a.UpdateCase(ctx, "c1", func(*survey.Case) (*survey.Change, error) {
@@ -58,21 +67,12 @@ func TestUpdateCaseSharedStore(t *testing.T) {
 // the same wave that read it before.
 func TestUpdateWaveSharedStore(t *testing.T) {
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DataDir: t.TempDir(), Database: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	b, err := Open(ctx, Config{URI: a.embedded.uri, Database: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close(ctx)
+	a, b := openShared(t)
 	if err := a.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: "s", Kind: waves.KindInvitation, Status: waves.StatusPaused}); err != nil {
 		t.Fatal(err)
 	}
 	changes := 0
-	_, err = b.UpdateWave(ctx, "w1", func(w *waves.Wave) error {
+	_, err := b.UpdateWave(ctx, "w1", func(w *waves.Wave) error {
 		changes++
 		if changes == 1 { // meanwhile, staff cancel it on the other instance
 			if _, err := a.UpdateWave(ctx, "w1", func(w *waves.Wave) error { w.Status = waves.StatusCancelled; return nil }); err != nil {
