@@ -162,7 +162,7 @@ func (s *Server) handleCaseMarkPost(c echo.Context) error {
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, notice)
 	}
-	updated, err := s.markCase(c, c.Param("id"), code, note)
+	updated, err := s.Fieldwork.Mark(c.Request().Context(), s.actor(c), c.Param("id"), code, note)
 	if err != nil {
 		return s.adminFormError(c, err, notice)
 	}

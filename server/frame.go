@@ -6,17 +6,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/canvass-survey/canvass/survey"
-	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/frame"
-	"github.com/canvass-survey/canvass/survey/store"
-	"github.com/canvass-survey/canvass/survey/token"
 )
 
 // maxFrame bounds a sample-frame upload: 100,000 rows of a few hundred bytes.
@@ -29,13 +25,11 @@ type importedCase struct {
 	URL   string `json:"url"`
 }
 
-// importFrame validates a sample-frame CSV against the survey, then creates
-// a case with a fresh token for every row — all of them or, on any problem,
-// none. The store finds rows already in the sample, without reading it.
+// importFrame imports the uploaded frame and makes each new case's
+// personal link.
 func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, error) {
-	ctx := c.Request().Context()
-	file, err := frame.Parse(body, s.Instrument)
-	if _, problems := frameErrors(err); err != nil && !problems && !tooLarge(err) {
+	imported, err := s.Fieldwork.ImportFrame(c.Request().Context(), s.actor(c), body)
+	if _, problems := frameErrors(err); err != nil && !problems && !tooLarge(err) && survey.ErrorCode(err) == survey.EINTERNAL {
 		// The upload broke off (a stalled client, a dropped connection): the
 		// cause names addresses, so it goes to the log only.
 		return nil, &survey.Error{Code: survey.EINVALID, Message: "The sample frame could not be read; please send it again.", Err: err}
@@ -43,25 +37,10 @@ func (s *Server) importFrame(c echo.Context, body io.Reader) ([]importedCase, er
 	if err != nil {
 		return nil, err
 	}
-	rows := file.Rows
-	now := s.Now().UTC() // the survey's clock, like every timestamp on a case
-	importID := account.NewID()
-	cases := make([]*survey.Case, len(rows))
-	out := make([]importedCase, len(rows))
-	for i, f := range rows {
-		tok := token.New()
-		f.Email = strings.ToLower(f.Email) // the unique index compares exactly
-		cases[i] = &survey.Case{ID: s.Respond.Hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew,
-			CreatedAt: now, UpdatedAt: now, SealedToken: s.sealer.Seal(tok)}
-		out[i] = importedCase{ID: cases[i].ID, Email: f.Email, URL: s.BaseURL + "/s/" + tok}
+	out := make([]importedCase, len(imported))
+	for i, ic := range imported {
+		out[i] = importedCase{ID: ic.ID, Email: ic.Email, URL: s.BaseURL + "/s/" + ic.Token}
 	}
-	var inSample *store.DuplicateError
-	if err := s.Store.InsertCases(ctx, importID, cases); errors.As(err, &inSample) {
-		return nil, file.InSample(inSample.Indexes)
-	} else if err != nil {
-		return nil, err
-	}
-	s.record(c, "frame.import", importID, "", map[string]string{"cases": strconv.Itoa(len(cases))})
 	return out, nil
 }
 

@@ -172,41 +172,6 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-// markCase records or removes a staff mark, with its history and audit.
-func (s *Server) markCase(c echo.Context, id, code, note string) (*survey.Case, error) {
-	who := principalOf(c).User.Email
-	now := s.Now().UTC() // the survey's clock, like every timestamp on a case
-	var ch *survey.Change
-	if code == "" {
-		ch = &survey.Change{ClearMark: true, Event: &survey.Event{At: now, By: who, What: "unmark"}, At: now}
-	} else {
-		mark, err := aapor.ParseMark(code)
-		if err != nil {
-			return nil, err
-		}
-		if len(note) > 1000 {
-			return nil, survey.FieldErrors("The note is too long", map[string]string{"note": "at most 1,000 characters"})
-		}
-		m := &survey.Mark{Code: string(mark), Note: note, At: now, By: who}
-		ch = &survey.Change{Mark: m, Event: &survey.Event{At: now, By: who, What: "mark", Code: m.Code, Note: note}, At: now}
-	}
-	updated, err := s.Store.UpdateCase(c.Request().Context(), id, func(cur *survey.Case) (*survey.Change, error) {
-		if code == "" && cur.Mark == nil {
-			return nil, survey.Errorf(survey.ECONFLICT, "The case has no recorded disposition to undo.")
-		}
-		return ch, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	action, detail := "case.mark", map[string]string{"code": code}
-	if code == "" {
-		action, detail = "case.unmark", nil
-	}
-	s.record(c, action, "", id, detail)
-	return updated, nil
-}
-
 // handleDispositionSet answers POST /api/v1/cases/{id}/disposition:
 // {"code": "bounced"|"ineligible"|"unavailable"|"other", "note"}.
 func (s *Server) handleDispositionSet(c echo.Context) error {
@@ -217,7 +182,7 @@ func (s *Server) handleDispositionSet(c echo.Context) error {
 	if body.Code == "" {
 		return survey.FieldErrors("A disposition code is required", map[string]string{"code": "bounced, ineligible, unavailable or other"})
 	}
-	updated, err := s.markCase(c, c.Param("id"), body.Code, body.Note)
+	updated, err := s.Fieldwork.Mark(c.Request().Context(), s.actor(c), c.Param("id"), body.Code, body.Note)
 	if err != nil {
 		return err
 	}
@@ -226,7 +191,7 @@ func (s *Server) handleDispositionSet(c echo.Context) error {
 
 // handleDispositionDelete answers DELETE /api/v1/cases/{id}/disposition.
 func (s *Server) handleDispositionDelete(c echo.Context) error {
-	updated, err := s.markCase(c, c.Param("id"), "", "")
+	updated, err := s.Fieldwork.Mark(c.Request().Context(), s.actor(c), c.Param("id"), "", "")
 	if err != nil {
 		return err
 	}

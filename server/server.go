@@ -16,6 +16,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/fieldwork"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/respond"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -31,6 +32,7 @@ type Server struct {
 	Instrument *instrument.Instrument
 	Respond    *respond.Service
 	Accounts   *account.Service
+	Fieldwork  *fieldwork.Service
 	Logger     *slog.Logger
 	Now        func() time.Time
 	BaseURL    string
@@ -42,7 +44,6 @@ type Server struct {
 	limits          limits
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
-	mailServer      string
 	progressCache   progressCache
 	progressRefresh time.Duration // how often an open Progress page updates its figures
 	// wall is the real clock of sessions, keys, rate limits and the audit
@@ -104,7 +105,6 @@ func New(o Options) (*Server, error) {
 		limits:          defaultLimits(),
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,
-		mailServer:      o.MailServer,
 		progressRefresh: time.Minute,
 		wall:            time.Now,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
@@ -112,6 +112,8 @@ func New(o Options) (*Server, error) {
 		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
 	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
+	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
+		MailServer: o.MailServer, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
 	s.echo = echo.New()
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

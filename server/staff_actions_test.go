@@ -69,7 +69,7 @@ func TestWavesWithoutMailServer(t *testing.T) {
 	if !strings.Contains(body, "mail.example.test:587") {
 		t.Error("the page does not name the mail server")
 	}
-	env.srv.mailServer = ""
+	env.srv.Fieldwork.MailServer = ""
 	res, body = env.doAs(staff.key, "GET", "/admin/waves", "", "")
 	wantStatus(t, res, body, 200)
 	if !strings.Contains(body, "No mail server is configured") || strings.Contains(body, `value="create"`) {
