@@ -12,6 +12,7 @@ import (
 
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/mailer"
+	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
 )
@@ -74,6 +75,12 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		return err
 	}
 	defer stopMailer() // before the store closes: the message in flight is recorded
+	stopJobs, err := startJobs(st, in, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopJobs() // before the store closes: a job in progress finishes
 	if o.Demo {
 		if err := s.printDemo(ctx, cfg.Secret, o.Stdout); err != nil {
 			ln.Close()
@@ -112,6 +119,24 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeou
 		return err
 	}
 	return nil
+}
+
+// startJobs schedules the periodic jobs: for now the hourly sweep of what
+// can no longer be used — sessions past their idle time or lifetime, and
+// the once-claims of forms from them.
+func startJobs(st *store.Store, in *instrument.Instrument, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+	jobs := scheduler.New(st, in.FieldPeriod.Location(), logger)
+	err = jobs.Add(scheduler.Job{Name: "sweep", Spec: "@hourly", Run: func(ctx context.Context) error {
+		now := time.Now()
+		swept, err := st.Sweep(ctx, now.Add(-cfg.SessionIdle), now.Add(-cfg.SessionLifetime), now.Add(-cfg.SessionLifetime))
+		logger.Info("swept expired sessions and form claims", "sessions", swept.Sessions, "once", swept.Once)
+		return err
+	}})
+	if err != nil {
+		return nil, err
+	}
+	jobs.Start()
+	return jobs.Stop, nil
 }
 
 // printDemo creates the demo cases and PI, and prints their links and login.

@@ -219,3 +219,27 @@ func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.D, 
 	}
 	return out, nil
 }
+
+// Swept counts what Sweep removed.
+type Swept struct{ Sessions, Once int64 }
+
+// Sweep removes sessions idle since before idleBefore or opened before
+// openedBefore — they can no longer be used — and once-claims made before
+// onceBefore, whose forms can no longer be sent. The embedded store scans
+// both collections for it: a periodic job, never on a request's path.
+func (s *Store) Sweep(ctx context.Context, idleBefore, openedBefore, onceBefore time.Time) (Swept, error) {
+	var out Swept
+	res, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "last_seen", Value: bson.D{{Key: "$lt", Value: idleBefore}}}},
+		bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: openedBefore}}}},
+	}}})
+	if err != nil {
+		return out, translate(err, "sessions")
+	}
+	out.Sessions = res.DeletedCount
+	if res, err = s.coll(collOnce).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: onceBefore}}}}); err != nil {
+		return out, translate(err, "once")
+	}
+	out.Once = res.DeletedCount
+	return out, nil
+}
