@@ -100,10 +100,21 @@ func (s *Server) handleRespondAnswers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{Set: set, Clear: clear, Device: deviceClass(c)}); err != nil {
+	v, err := s.Respond.Save(c.Request().Context(), c.Param("token"), respond.Save{Set: set, Clear: clear, Device: deviceClass(c)})
+	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]int{"saved": len(set) + len(clear)})
+	// An answer the other answers make not apply is not kept, and the
+	// answer says so rather than dropping it without a word.
+	notKept := map[string]string{}
+	for _, id := range v.NotKept {
+		it, _ := s.Instrument.Item(id)
+		notKept[id] = "not kept: this question applies only if " + s.conditionWords(it, v.Answers)
+	}
+	return c.JSON(http.StatusOK, struct {
+		Saved   int               `json:"saved"`
+		NotKept map[string]string `json:"not_kept,omitempty"`
+	}{len(set) + len(clear) - len(notKept), notKept})
 }
 
 // handleRespondSubmit answers POST /api/v1/respond/{token}/submit.

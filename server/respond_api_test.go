@@ -289,3 +289,25 @@ func TestRespondGetFields(t *testing.T) {
 		}
 	}
 }
+
+// An answer the other answers in the same save make not apply is not kept,
+// and the answer says which and why.
+func TestRespondAnswersNotKept(t *testing.T) {
+	env := newTestEnv(t)
+	tok := env.newCase("notkept@example.org")
+	res, body := env.json("PUT", "/api/v1/respond/"+tok+"/answers", `{"answers": {"social_media_use": [0], "social_media_frequency": 3}}`)
+	wantStatus(t, res, body, 200)
+	var got struct {
+		Saved   int               `json:"saved"`
+		NotKept map[string]string `json:"not_kept"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Saved != 1 || !strings.Contains(got.NotKept["social_media_frequency"], "not kept: this question applies only if") {
+		t.Errorf("got %s", body)
+	}
+	if _, kept := env.storedCase(tok).Answers["social_media_frequency"]; kept {
+		t.Error("the answer that does not apply was stored")
+	}
+}

@@ -34,6 +34,9 @@ type View struct {
 	Visible map[string]bool
 	// Open reports whether the field period is on, so answers are accepted.
 	Open bool
+	// NotKept lists, after a save, the answers it was given that the other
+	// answers make not apply, so that were not kept; sorted.
+	NotKept []string
 }
 
 // errUnknownToken is the same for every unknown or malformed token, so the
@@ -84,7 +87,8 @@ type Save struct {
 
 // Save applies sv to the case behind tok.
 func (s *Service) Save(ctx context.Context, tok string, sv Save) (*View, error) {
-	return s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
+	var notKept []string
+	v, err := s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
 		a := s.Instrument.Normalize(c.Answers)
 		for id, v := range sv.Set {
 			a[id] = v
@@ -95,9 +99,12 @@ func (s *Service) Save(ctx context.Context, tok string, sv Save) (*View, error) 
 		hidden := s.Instrument.Clean(a)
 		ch := &survey.Change{At: now, Page: sv.Page, PageSeconds: sv.PageSeconds, Device: sv.Device,
 			SetAnswers: map[string]any{}}
+		notKept = notKept[:0]
 		for id, v := range sv.Set {
 			if _, kept := a[id]; kept {
 				ch.SetAnswers[id] = v
+			} else {
+				notKept = append(notKept, id)
 			}
 		}
 		ch.ClearAnswers = clearList(c.Answers, sv.Clear, hidden)
@@ -106,6 +113,12 @@ func (s *Service) Save(ctx context.Context, tok string, sv Save) (*View, error) 
 		}
 		return ch, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(notKept)
+	v.NotKept = notKept
+	return v, nil
 }
 
 // clearList is the ids to remove from the stored answers: those asked for

@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,6 +68,11 @@ func TestSaveStartsAndClearsHidden(t *testing.T) {
 	}
 	if _, kept := stored.Answers["social_media_frequency"]; kept || v.Visible["social_media_frequency"] {
 		t.Errorf("a follow-up of a medium no longer used is kept: %v", stored.Answers)
+	}
+	// Given in the same save as the answer that hides it, it is reported.
+	v, err = s.Save(ctx, tok, Save{Set: instrument.Answers{"social_media_use": []int{0}, "social_media_frequency": 2}})
+	if err != nil || !slices.Equal(v.NotKept, []string{"social_media_frequency"}) {
+		t.Errorf("not kept %v, %v", v.NotKept, err)
 	}
 }
 
