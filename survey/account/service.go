@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,9 +272,12 @@ func (s *Service) changeRoster(ctx context.Context, u *User, active bool) error 
 }
 
 // latestRoster returns the newest roster entry, after making sure its user
-// has the role it records (a process that appended it may have stopped
-// before writing the user). Before the first entry, the roster is the
-// active PIs among the users, at revision 0.
+// has the role it records: a process that appended it may have stopped
+// before writing the user. Only such a user is repaired — one whose being
+// an active PI disagrees with the entry and who was not changed since; a
+// later change that touched no roster (disabling a former PI, say) stands.
+// Before the first entry, the roster is the active PIs among the users, at
+// revision 0.
 func (s *Service) latestRoster(ctx context.Context) (*RosterEntry, error) {
 	latest, err := s.Store.LatestRoster(ctx)
 	if survey.ErrorCode(err) == survey.ENOTFOUND {
@@ -296,7 +300,7 @@ func (s *Service) latestRoster(ctx context.Context) (*RosterEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Role != latest.Role || u.Disabled != latest.Disabled {
+	if u.activePI() != slices.Contains(latest.PIs, u.ID) && u.UpdatedAt.Before(latest.At) {
 		if err := s.Store.SetUser(ctx, u.ID, UserFields{Role: &latest.Role, Disabled: &latest.Disabled, UpdatedAt: latest.At}); err != nil {
 			return nil, err
 		}

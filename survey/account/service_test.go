@@ -88,3 +88,34 @@ func TestServiceRules(t *testing.T) {
 		}
 	})
 }
+
+// A former PI disabled later stays disabled when the roster next changes:
+// the roster repairs only a change a stopped process left half-written.
+func TestRosterDoesNotReviveDisabledUser(t *testing.T) {
+	ctx := t.Context()
+	st := storetest.MustOpen(t)
+	at := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	svc := &account.Service{Store: st, Now: func() time.Time { at = at.Add(time.Second); return at }}
+	by := account.Actor{Email: "pi@example.org", Role: account.RolePI, IP: "192.0.2.1"}
+	if _, err := svc.Create(ctx, by, "pi@example.org", "a long enough password", account.RolePI); err != nil {
+		t.Fatal(err)
+	}
+	x, err := svc.Create(ctx, by, "x@example.org", "a long enough password", account.RolePI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffRole, yes := account.RoleStaff, true
+	if _, err := svc.Update(ctx, by, x.ID, account.Change{Role: &staffRole}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Update(ctx, by, x.ID, account.Change{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Create(ctx, by, "y@example.org", "a long enough password", account.RolePI); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.User(ctx, x.ID)
+	if err != nil || !got.Disabled || got.Role != account.RoleStaff {
+		t.Errorf("x after a later roster change: %+v, %v", got, err)
+	}
+}

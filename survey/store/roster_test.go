@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
@@ -91,7 +92,7 @@ func TestRosterRollsForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	// x was demoted on the roster; the process died before writing x.
-	if err := s.AppendRoster(ctx, &account.RosterEntry{Rev: latest.Rev + 1, PIs: []string{y.ID}, UserID: x.ID, Role: account.RoleStaff}); err != nil {
+	if err := s.AppendRoster(ctx, &account.RosterEntry{Rev: latest.Rev + 1, PIs: []string{y.ID}, UserID: x.ID, Role: account.RoleStaff, At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	disabled := true
