@@ -88,9 +88,15 @@ func (s *Scheduler) RunOnce(ctx context.Context, j Job) (ran bool, err error) {
 		}
 	}()
 	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go s.keep(runCtx, stop, lease, j.Name)
-	return true, j.Run(runCtx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		s.keep(runCtx, stop, lease, j.Name)
+	}()
+	err = j.Run(runCtx)
+	stop()
+	<-kept // the lease is one goroutine's: renewals end before the release
+	return true, err
 }
 
 // keep renews the lease until ctx ends; if the lease is lost (this

@@ -97,12 +97,16 @@ func (s *Store) Session(ctx context.Context, id string) (*account.Session, error
 
 // TouchSession records activity on a session.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	unlock := s.locks.lock("session/"+id)
+	defer unlock()
 	_, err := s.sessions.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: at}}}})
 	return translate(err, "session")
 }
 
 // SetFlash stores the session's one-time notice, or removes it when f is nil.
 func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error {
+	unlock := s.locks.lock("session/"+id)
+	defer unlock()
 	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "flash", Value: ""}}}}
 	if f != nil {
 		update = bson.D{{Key: "$set", Value: bson.D{{Key: "flash", Value: f}}}}
@@ -156,6 +160,8 @@ func (s *Store) Keys(ctx context.Context, userID string) ([]account.Key, error) 
 
 // RevokeKey marks a key revoked; it stops working at once.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	unlock := s.locks.lock(keysLock)
+	defer unlock()
 	res, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}}}})
 	if err != nil {
 		return translate(err, "key")
@@ -168,8 +174,11 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 
 // RevokeUserKeys revokes every key of a user not revoked yet, saying why,
 // and returns how many it revoked. Re-enabling the user later brings none
-// back: the owner makes new ones.
+// back: the owner makes new ones. The embedded store finds them by
+// scanning the keys: a staff action, never on a request's hot path.
 func (s *Store) RevokeUserKeys(ctx context.Context, userID string, at time.Time, why string) (int, error) {
+	unlock := s.locks.lock(keysLock)
+	defer unlock()
 	res, err := s.keys.UpdateMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "revoked_at", Value: bson.D{{Key: "$exists", Value: false}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoked_why", Value: why}}}})
 	if err != nil {
@@ -178,8 +187,17 @@ func (s *Store) RevokeUserKeys(ctx context.Context, userID string, at time.Time,
 	return int(res.ModifiedCount), nil
 }
 
+// keysLock orders every write to API keys within this process. The embedded
+// store applies an update by rewriting the document, so a key's use
+// recorded at the moment it is revoked could undo the revocation; the few
+// keys make one lock for all of them cheap. Sessions lock one by one, for
+// the same reason (activity against a one-time notice).
+const keysLock = "keys"
+
 // TouchKey records a key's use.
 func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
+	unlock := s.locks.lock(keysLock)
+	defer unlock()
 	_, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_used", Value: at}}}})
 	return translate(err, "key")
 }

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,5 +49,34 @@ func TestSweep(t *testing.T) {
 	}
 	if err := s.ClaimOnce(ctx, "recent", now); survey.ErrorCode(err) != survey.ECONFLICT {
 		t.Errorf("a recent claim was swept: %v", err)
+	}
+}
+
+// A key's use recorded at the moment it is revoked does not undo the
+// revocation: the embedded store rewrites a document whole on update.
+func TestRevokeKeyWhileInUse(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for round := range 20 {
+		id := fmt.Sprintf("k%d", round)
+		if err := s.InsertKey(ctx, &account.Key{ID: id, UserID: "u", Name: "script"}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for range 5 {
+				if err := s.TouchKey(ctx, id, now); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if err := s.RevokeKey(ctx, id, now); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if k, err := s.Key(ctx, id); err != nil || k.RevokedAt == nil {
+			t.Fatalf("round %d: the revocation was lost: %+v %v", round, k, err)
+		}
 	}
 }
