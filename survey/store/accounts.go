@@ -97,7 +97,7 @@ func (s *Store) Session(ctx context.Context, id string) (*account.Session, error
 
 // TouchSession records activity on a session.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
-	unlock := s.locks.lock("session/"+id)
+	unlock := s.locks.lock("session/" + id)
 	defer unlock()
 	_, err := s.sessions.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: at}}}})
 	return translate(err, "session")
@@ -105,7 +105,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 
 // SetFlash stores the session's one-time notice, or removes it when f is nil.
 func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error {
-	unlock := s.locks.lock("session/"+id)
+	unlock := s.locks.lock("session/" + id)
 	defer unlock()
 	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "flash", Value: ""}}}}
 	if f != nil {
