@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -55,8 +56,10 @@ var errStaleForm = survey.Errorf(survey.EINVALID, "The form is out of date: relo
 // sentBefore reports whether this form, as rendered on one page (its
 // form_token) and sent to this action, was already sent in this session:
 // a double click or a reload of the answer. The first sending claims it in
-// the store; every later one is told so and changes nothing. Requests
-// with an API key carry no form token and are not forms.
+// the store; every later one is told so and changes nothing. A sending
+// whose action fails (any answer but a redirect to the outcome) gives its
+// claim back, so the same form may be sent again. Requests with an API key
+// carry no form token and are not forms.
 func (s *Server) sentBefore(c echo.Context) (bool, error) {
 	p := principalOf(c)
 	if p == nil || p.Session == nil {
@@ -70,6 +73,15 @@ func (s *Server) sentBefore(c echo.Context) (bool, error) {
 	err := s.Store.ClaimOnce(c.Request().Context(), key, s.wall().UTC())
 	if survey.ErrorCode(err) == survey.ECONFLICT {
 		return true, nil
+	}
+	if err == nil {
+		c.Response().Before(func() {
+			if c.Response().Status >= http.StatusBadRequest {
+				if err := s.Store.ReleaseOnce(context.WithoutCancel(c.Request().Context()), key); err != nil {
+					s.Logger.Error("a failed form's claim was not given back", "err", err)
+				}
+			}
+		})
 	}
 	return false, err
 }

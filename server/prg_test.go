@@ -150,3 +150,25 @@ func TestWaveIdempotencyKey(t *testing.T) {
 		t.Errorf("%d waves from two keys, want 2", len(ws))
 	}
 }
+
+// A form whose action failed gives its claim back: sent again (corrected,
+// or once the store is back), it is done, not reported as done before.
+func TestFailedFormCanBeSentAgain(t *testing.T) {
+	env := newTestEnv(t)
+	env.addUser("pi@example.org", account.RolePI)
+	caseID := env.storedCase(env.newCase("case@example.org")).ID
+	cookie, csrf := env.loginPage("pi@example.org")
+	token := env.formToken(cookie, "/admin/cases")
+	send := func(code string) (*http.Response, string) {
+		form := url.Values{"csrf": {csrf}, "form_token": {token}, "code": {code}, "confirm": {"yes"}}
+		return env.withCookie(cookie, "", "POST", "/admin/cases/"+caseID+"/disposition", "application/x-www-form-urlencoded", form.Encode())
+	}
+	if res, body := send("lost"); res.StatusCode < 400 {
+		t.Fatalf("an unknown code: status %d: %.300s", res.StatusCode, body)
+	}
+	res, body := send("other")
+	location(t, res, body)
+	if got, _ := env.store.Case(t.Context(), caseID); got.Mark == nil || got.Mark.Code != "other" {
+		t.Errorf("the corrected form was not done: %+v", got.Mark)
+	}
+}

@@ -115,6 +115,12 @@ func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error
 	return translate(err, "session")
 }
 
+// ReleaseOnce gives back a claim whose action failed.
+func (s *Store) ReleaseOnce(ctx context.Context, key string) error {
+	_, err := s.coll(collOnce).DeleteOne(ctx, byID(key))
+	return translate(err, "once")
+}
+
 // ClaimOnce records that key has been used; a key used before, by this
 // process or another, is ECONFLICT. The store's unique _id makes exactly
 // one claim win, which is what "done once" needs across instances.
