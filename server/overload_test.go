@@ -24,7 +24,7 @@ func TestRespondBusyWritesNothing(t *testing.T) {
 
 	res, body := env.json("PUT", "/api/v1/respond/"+tok+"/answers", `{"answers": {"years_in_position": 7}}`)
 	wantStatus(t, res, body, 503)
-	if res.Header.Get("Retry-After") != "2" || !strings.Contains(body, "were not saved") {
+	if res.Header.Get("Retry-After") != "2" || !strings.Contains(body, "nothing was saved") {
 		t.Errorf("Retry-After %q, body %s", res.Header.Get("Retry-After"), body)
 	}
 	page := env.srv.Instrument.Pages[0].ID
@@ -63,7 +63,7 @@ func TestRespondOverloadIsHonest(t *testing.T) {
 		wg.Go(func() {
 			res, body := env.json("PUT", "/api/v1/respond/"+tok+"/answers", fmt.Sprintf(`{"answers": {"years_in_position": %d}}`, i%40+1))
 			statuses[i] = res.StatusCode
-			if res.StatusCode == http.StatusServiceUnavailable && !strings.Contains(body, "were not saved") {
+			if res.StatusCode == http.StatusServiceUnavailable && !strings.Contains(body, "nothing was saved") {
 				t.Errorf("a 503 that does not say the answers were not saved: %s", body)
 			}
 		})

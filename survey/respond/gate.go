@@ -30,7 +30,7 @@ const RetryAfter = 2 * time.Second
 
 // errBusy is the refusal: nothing was written.
 func errBusy() error {
-	return survey.Errorf(survey.EBUSY, "The survey is very busy right now, and your answers were not saved. Please try again in a few seconds.")
+	return survey.Errorf(survey.EBUSY, "The survey is very busy right now: nothing was saved. Please try again in a few seconds.")
 }
 
 // Enter takes a slot, or refuses with EBUSY once the wait is over or ctx is

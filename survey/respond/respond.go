@@ -163,12 +163,16 @@ func (s *Service) Submit(ctx context.Context, tok string) (*View, error) {
 // OptOut records that the person declines. Opting out twice is harmless;
 // after submitting it is a conflict: the answers stay.
 func (s *Service) OptOut(ctx context.Context, tok string) (*View, error) {
+	v, err := s.Open(ctx, tok)
+	if err != nil || v.Case.Status == survey.StatusOptedOut {
+		return v, err // opted out already: nothing to write
+	}
 	return s.write(ctx, tok, func(c *survey.Case) (*survey.Change, error) {
 		switch c.Status {
 		case survey.StatusSubmitted:
 			return nil, survey.Errorf(survey.ECONFLICT, "These answers have already been submitted.")
 		case survey.StatusOptedOut:
-			return &survey.Change{At: c.UpdatedAt}, nil
+			return &survey.Change{At: c.UpdatedAt}, nil // meanwhile, from another tab
 		}
 		return &survey.Change{At: s.Now(), Status: survey.StatusOptedOut}, nil
 	})
@@ -224,7 +228,7 @@ func (s *Service) write(ctx context.Context, tok string, decide func(*survey.Cas
 		return nil, errUnknownToken()
 	case survey.EUNAVAILABLE:
 		return nil, &survey.Error{Code: survey.EUNAVAILABLE, Err: err,
-			Message: "We could not confirm that your answers were saved. Sending them again is safe: nothing is recorded twice."}
+			Message: "We could not confirm that this was saved. Sending it again is safe: nothing is recorded twice."}
 	}
 	return nil, err
 }
