@@ -54,49 +54,7 @@ func TestPagesFlow(t *testing.T) {
 		t.Fatalf("start leads to %q", next)
 	}
 
-	posted := map[string][]string{}
-	visited := []string{}
-	var lastForm url.Values
-	for step := 0; !strings.HasSuffix(next, "/review"); step++ {
-		if step > len(in.Pages) {
-			t.Fatalf("no review after %d pages: %v", step, visited)
-		}
-		res, body = env.get(next)
-		wantStatus(t, res, body, 200)
-		pageID := next[strings.LastIndex(next, "/")+1:]
-		visited = append(visited, pageID)
-		if !strings.Contains(body, "Page "+strconv.Itoa(len(visited))+" of ") {
-			t.Errorf("page %s lacks its progress indicator", pageID)
-		}
-		form := url.Values{"action": {"next"}}
-		for _, id := range postedFields(body) {
-			it, ok := in.Item(id)
-			if !ok {
-				t.Fatalf("page %s posts unknown field %q", pageID, id)
-			}
-			// A follow-up that the page's own answers do not reveal is left
-			// empty, as a person would (an answer there would not be kept).
-			if controller, values, ok := in.RevealedBy(id, nil); ok && !slices.Contains(values, form.Get(controller)) {
-				continue
-			}
-			form[id] = formAnswer(it)
-			posted[id] = form[id]
-		}
-		if step == 1 { // resume: the link goes back to the page saved last
-			res, body = env.postForm(next, url.Values{"action": {"save"}})
-			wantStatus(t, res, body, 200)
-			if !strings.Contains(body, "Your answers are saved") {
-				t.Errorf("save and continue later: %.300s", body)
-			}
-			res, body = env.get(link)
-			if got := location(t, res, body); got != next {
-				t.Errorf("resume goes to %q, want %q", got, next)
-			}
-		}
-		res, body = env.postForm(next, form)
-		next = location(t, res, body)
-		lastForm = form
-	}
+	visited, posted, lastForm := walkPages(t, env, link, next)
 	// Every page of the default instrument is reached when the social-media
 	// answers show the follow-up page.
 	if len(visited) != len(in.Pages) {
@@ -132,6 +90,73 @@ func TestPagesFlow(t *testing.T) {
 		t.Errorf("after submit the link shows %.500s", body)
 	}
 
+	checkStored(t, env, tok, posted)
+
+	// After submission the link accepts no changes.
+	res, body = env.postForm(link+"/page/"+visited[0], url.Values{"action": {"next"}, "years_in_position": {"9"}})
+	wantStatus(t, res, body, 409)
+	res, body = env.postForm(link+"/submit", nil)
+	wantStatus(t, res, body, 409)
+	if v := in.Normalize(env.storedCase(tok).Answers)["years_in_position"]; v == 9.0 {
+		t.Error("an answer changed after submission")
+	}
+}
+
+// walkPages answers every page from next on as a person would, saving and
+// resuming once on the second, until the review; it returns the pages
+// visited, every answer posted and the last page's form.
+func walkPages(t *testing.T, env *testEnv, link, next string) (visited []string, posted map[string][]string, lastForm url.Values) {
+	t.Helper()
+	in := env.srv.Instrument
+	posted = map[string][]string{}
+	for step := 0; !strings.HasSuffix(next, "/review"); step++ {
+		if step > len(in.Pages) {
+			t.Fatalf("no review after %d pages: %v", step, visited)
+		}
+		res, body := env.get(next)
+		wantStatus(t, res, body, 200)
+		pageID := next[strings.LastIndex(next, "/")+1:]
+		visited = append(visited, pageID)
+		if !strings.Contains(body, "Page "+strconv.Itoa(len(visited))+" of ") {
+			t.Errorf("page %s lacks its progress indicator", pageID)
+		}
+		form := url.Values{"action": {"next"}}
+		for _, id := range postedFields(body) {
+			it, ok := in.Item(id)
+			if !ok {
+				t.Fatalf("page %s posts unknown field %q", pageID, id)
+			}
+			// A follow-up that the page's own answers do not reveal is left
+			// empty, as a person would (an answer there would not be kept).
+			if controller, values, ok := in.RevealedBy(id, nil); ok && !slices.Contains(values, form.Get(controller)) {
+				continue
+			}
+			form[id] = formAnswer(it)
+			posted[id] = form[id]
+		}
+		if step == 1 { // resume: the link goes back to the page saved last
+			res, body = env.postForm(next, url.Values{"action": {"save"}})
+			wantStatus(t, res, body, 200)
+			if !strings.Contains(body, "Your answers are saved") {
+				t.Errorf("save and continue later: %.300s", body)
+			}
+			res, body = env.get(link)
+			if got := location(t, res, body); got != next {
+				t.Errorf("resume goes to %q, want %q", got, next)
+			}
+		}
+		res, body = env.postForm(next, form)
+		next = location(t, res, body)
+		lastForm = form
+	}
+	return visited, posted, lastForm
+}
+
+// checkStored checks a submitted case holds every posted answer that
+// applies and none that does not.
+func checkStored(t *testing.T, env *testEnv, tok string, posted map[string][]string) {
+	t.Helper()
+	in := env.srv.Instrument
 	c := env.storedCase(tok)
 	if c.Status != survey.StatusSubmitted {
 		t.Fatalf("status %q", c.Status)
@@ -151,14 +176,6 @@ func TestPagesFlow(t *testing.T) {
 		t.Errorf("completion %d of %d", answered, applicable)
 	}
 
-	// After submission the link accepts no changes.
-	res, body = env.postForm(link+"/page/"+visited[0], url.Values{"action": {"next"}, "years_in_position": {"9"}})
-	wantStatus(t, res, body, 409)
-	res, body = env.postForm(link+"/submit", nil)
-	wantStatus(t, res, body, 409)
-	if v := in.Normalize(env.storedCase(tok).Answers)["years_in_position"]; v == 9.0 {
-		t.Error("an answer changed after submission")
-	}
 }
 
 // A page with a wrong answer comes back with the error summary, the message

@@ -20,43 +20,7 @@ func TestProgress(t *testing.T) {
 	if imported.Imported != 60 {
 		t.Fatalf("imported %d", imported.Imported)
 	}
-	want := map[string]*aapor.Counts{} // by department
-	overall := &aapor.Counts{}
-	count := func(dept string, code aapor.Code) {
-		if want[dept] == nil {
-			want[dept] = &aapor.Counts{}
-		}
-		want[dept].Add(code, 1)
-		overall.Add(code, 1)
-	}
-	for i, ic := range imported.Cases {
-		tok := ic.URL[strings.LastIndex(ic.URL, "/")+1:]
-		c := env.storedCase(tok)
-		dept := c.Frame.Department
-		switch i % 8 {
-		case 0, 1: // complete: every applicable question answered
-			env.answer(tok, true, true)
-			count(dept, aapor.I)
-		case 2: // a partial: the required questions, over half of those applicable
-			env.answer(tok, false, false)
-			count(dept, aapor.P)
-		case 3: // opted out without answering: a refusal
-			res, body := env.json("POST", "/api/v1/respond/"+tok+"/optout", "")
-			wantStatus(t, res, body, 200)
-			count(dept, aapor.R)
-		case 4:
-			env.mark(staff.key, ic.ID, "ineligible")
-			count(dept, aapor.NE)
-		case 5:
-			env.mark(staff.key, ic.ID, "unavailable")
-			count(dept, aapor.NC)
-		case 6:
-			env.mark(staff.key, ic.ID, "other")
-			count(dept, aapor.O)
-		default: // never heard from
-			count(dept, aapor.UO)
-		}
-	}
+	want, overall := actOnCases(t, env, staff, imported.Cases)
 	res, body := env.doAs(staff.key, "GET", "/api/v1/progress", "", "")
 	wantStatus(t, res, body, 200)
 	var got struct {
@@ -111,6 +75,51 @@ func TestProgress(t *testing.T) {
 		res, body = env.doAs(staff.key, "GET", "/api/v1/progress?e="+bad, "", "")
 		wantStatus(t, res, body, 422)
 	}
+}
+
+// actOnCases gives the cases a mix of outcomes through the API — completes,
+// partials, opt-outs, marks, silence — and returns the AAPOR counts they
+// should make, by department and overall.
+func actOnCases(t *testing.T, env *testEnv, staff teamMember, cases []importedCase) (map[string]*aapor.Counts, *aapor.Counts) {
+	t.Helper()
+	want := map[string]*aapor.Counts{} // by department
+	overall := &aapor.Counts{}
+	count := func(dept string, code aapor.Code) {
+		if want[dept] == nil {
+			want[dept] = &aapor.Counts{}
+		}
+		want[dept].Add(code, 1)
+		overall.Add(code, 1)
+	}
+	for i, ic := range cases {
+		tok := ic.URL[strings.LastIndex(ic.URL, "/")+1:]
+		c := env.storedCase(tok)
+		dept := c.Frame.Department
+		switch i % 8 {
+		case 0, 1: // complete: every applicable question answered
+			env.answer(tok, true, true)
+			count(dept, aapor.I)
+		case 2: // a partial: the required questions, over half of those applicable
+			env.answer(tok, false, false)
+			count(dept, aapor.P)
+		case 3: // opted out without answering: a refusal
+			res, body := env.json("POST", "/api/v1/respond/"+tok+"/optout", "")
+			wantStatus(t, res, body, 200)
+			count(dept, aapor.R)
+		case 4:
+			env.mark(staff.key, ic.ID, "ineligible")
+			count(dept, aapor.NE)
+		case 5:
+			env.mark(staff.key, ic.ID, "unavailable")
+			count(dept, aapor.NC)
+		case 6:
+			env.mark(staff.key, ic.ID, "other")
+			count(dept, aapor.O)
+		default: // never heard from
+			count(dept, aapor.UO)
+		}
+	}
+	return want, overall
 }
 
 func TestDispositions(t *testing.T) {

@@ -102,6 +102,11 @@ func TestRespondAnswers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Bad answers are refused, named, and change nothing.
+func TestRespondAnswersRefused(t *testing.T) {
+	env := newTestEnv(t)
 	t.Run("ErrInvalid", func(t *testing.T) {
 		tok := env.newCase("bad@example.org")
 		for _, tc := range []struct {

@@ -104,63 +104,65 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
+// decodeFormCases are pages posted to good.yaml and what they decode to.
+var decodeFormCases = []struct {
+	name      string
+	page      int
+	form      url.Values
+	set       Answers
+	clear     []string
+	badFields map[string]string
+}{
+	{
+		name: "whole page",
+		form: url.Values{"color": {"1"}, "channels": {"1", "3"}, "size": {"10"}, "years": {" 7 "}, "share": {"0.5"}, "csrf": {"x"}},
+		set:  Answers{"color": 1, "channels": []int{1, 3}, "size": 10, "years": 7.0, "share": 0.5},
+	},
+	{
+		name:  "absent and blank clear",
+		form:  url.Values{"color": {"2"}, "years": {" "}},
+		set:   Answers{"color": 2},
+		clear: []string{"channels", "size", "years", "share"},
+	},
+	{
+		name:  "special wins over a typed value",
+		form:  url.Values{"years": {"12", DontKnow}, "channels": {"1", PreferNotToSay}},
+		set:   Answers{"years": DontKnow, "channels": PreferNotToSay},
+		clear: []string{"color", "size", "share"},
+	},
+	{
+		name:      "bad values",
+		form:      url.Values{"color": {"red"}, "channels": {"0", "1"}, "size": {"10", "20"}, "years": {"seven"}, "share": {"2"}},
+		badFields: map[string]string{"color": "Choose one of the options", "channels": `"None of these" cannot be combined with other answers`, "size": "Choose one of the options", "years": "Enter a number", "share": "Enter a number between 0 and 1"},
+	},
+	{
+		name:      "special not allowed",
+		form:      url.Values{"size": {DontKnow}},
+		badFields: map[string]string{"size": "This question does not offer that answer"},
+	},
+	{
+		name:      "not a finite number",
+		form:      url.Values{"share": {"NaN"}, "years": {"Inf"}},
+		badFields: map[string]string{"share": "Enter a number", "years": "Enter a number"},
+	},
+	{
+		name:  "second page",
+		page:  1,
+		form:  url.Values{"opinion_a": {"3"}, "name": {" Bo "}, "note": {"line one\nline two"}, "color": {"2"}},
+		set:   Answers{"opinion_a": 3, "name": "Bo", "note": "line one\nline two"},
+		clear: []string{"opinion_b", "veteran"},
+	},
+	{
+		name:      "text too long",
+		page:      1,
+		form:      url.Values{"name": {"Annabel"}},
+		badFields: map[string]string{"name": "Enter at most 5 characters (this has 7)"},
+	},
+}
+
 func TestDecodeForm(t *testing.T) {
 	in := mustLoad(t, "good.yaml")
-	tests := []struct {
-		name      string
-		page      int
-		form      url.Values
-		set       Answers
-		clear     []string
-		badFields map[string]string
-	}{
-		{
-			name: "whole page",
-			form: url.Values{"color": {"1"}, "channels": {"1", "3"}, "size": {"10"}, "years": {" 7 "}, "share": {"0.5"}, "csrf": {"x"}},
-			set:  Answers{"color": 1, "channels": []int{1, 3}, "size": 10, "years": 7.0, "share": 0.5},
-		},
-		{
-			name:  "absent and blank clear",
-			form:  url.Values{"color": {"2"}, "years": {" "}},
-			set:   Answers{"color": 2},
-			clear: []string{"channels", "size", "years", "share"},
-		},
-		{
-			name:  "special wins over a typed value",
-			form:  url.Values{"years": {"12", DontKnow}, "channels": {"1", PreferNotToSay}},
-			set:   Answers{"years": DontKnow, "channels": PreferNotToSay},
-			clear: []string{"color", "size", "share"},
-		},
-		{
-			name:      "bad values",
-			form:      url.Values{"color": {"red"}, "channels": {"0", "1"}, "size": {"10", "20"}, "years": {"seven"}, "share": {"2"}},
-			badFields: map[string]string{"color": "Choose one of the options", "channels": `"None of these" cannot be combined with other answers`, "size": "Choose one of the options", "years": "Enter a number", "share": "Enter a number between 0 and 1"},
-		},
-		{
-			name:      "special not allowed",
-			form:      url.Values{"size": {DontKnow}},
-			badFields: map[string]string{"size": "This question does not offer that answer"},
-		},
-		{
-			name:      "not a finite number",
-			form:      url.Values{"share": {"NaN"}, "years": {"Inf"}},
-			badFields: map[string]string{"share": "Enter a number", "years": "Enter a number"},
-		},
-		{
-			name:  "second page",
-			page:  1,
-			form:  url.Values{"opinion_a": {"3"}, "name": {" Bo "}, "note": {"line one\nline two"}, "color": {"2"}},
-			set:   Answers{"opinion_a": 3, "name": "Bo", "note": "line one\nline two"},
-			clear: []string{"opinion_b", "veteran"},
-		},
-		{
-			name:      "text too long",
-			page:      1,
-			form:      url.Values{"name": {"Annabel"}},
-			badFields: map[string]string{"name": "Enter at most 5 characters (this has 7)"},
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range decodeFormCases {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := in.DecodeForm(tt.page, tt.form)
 			if res == nil {

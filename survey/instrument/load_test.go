@@ -76,68 +76,72 @@ func TestParse_OK(t *testing.T) {
 	}
 }
 
+// idRule is the message of an id outside [a-z][a-z0-9_]*.
+const idRule = "is not a valid id: start with a lowercase letter, then at most 62 lowercase letters, digits or underscores"
+
+// parseErrorCases are broken instrument files and the errors they give.
+var parseErrorCases = []struct {
+	file string
+	want []string // the error's lines, without the leading "testdata/<file>: "
+}{
+	{"syntax.yaml", []string{"value is not allowed in this context (line 21, column 4)"}},
+	{"yaml_panic.yaml", []string{"the file is not valid YAML for an instrument (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"}},
+	{"unknown_field.yaml", []string{`pages[1].questions[2].show-if: unknown field "show-if" (line 78, column 9)`}},
+	{"bad_type.yaml", []string{`pages[0].questions[2].type: "select" is not one of: single multi matrix number text textarea dropdown`}},
+	{"bad_id.yaml", []string{
+		`pages[1].id: "$where" ` + idRule,
+		`pages[1].questions[0].rows[0].id: "opinion.a" ` + idRule,
+	}},
+	{"duplicate_id.yaml", []string{`pages[1].questions[1].id: duplicate id "first" (first at pages[0].id)`}},
+	{"unknown_scale.yaml", []string{`pages[1].questions[0].scale: unknown scale "agree5"`}},
+	{"scale_and_options.yaml", []string{"pages[1].questions[0].options: give a scale or options, not both"}},
+	{"no_options.yaml", []string{"pages[0].questions[2]: a dropdown question needs a scale or options"}},
+	{"duplicate_options.yaml", []string{
+		"pages[0].questions[1].options[1].value: value 1 repeats pages[0].questions[1].options[0]",
+		`pages[0].questions[1].options[2].label: label "web" repeats pages[0].questions[1].options[0]`,
+	}},
+	{"exclusive.yaml", []string{
+		"pages[0].questions[0]: only a multi question may have an exclusive option",
+		"pages[0].questions[1].options[3].exclusive: only one option may be exclusive",
+	}},
+	{"reserved_code.yaml", []string{"pages[0].questions[2].options[1].value: value -8 is reserved for special answers in exports"}},
+	{"min_max.yaml", []string{"pages[0].questions[3].max: max 0 is less than min 60"}},
+	{"wrong_fields.yaml", []string{
+		"pages[1].questions[1].max_length: must be at least 0",
+		"pages[0].questions[2].min: is not allowed in a dropdown question",
+		"pages[0].questions[2].max_length: is not allowed in a dropdown question",
+	}},
+	{"matrix_rows.yaml", []string{"pages[1].questions[0].rows: a matrix needs rows"}},
+	{"show_if.yaml", []string{
+		"pages[0].questions[2].show_if_text: describes a condition, but the question has no show_if",
+		`pages[0].questions[4].show_if: refers to "opinion_a", which does not come before it`,
+		`pages[1].show_if: refers to "name", which does not come before it`,
+		`pages[1].questions[1].show_if: refers to matrix "opinion"; refer to one of its rows`,
+		`pages[1].questions[2].show_if: refers to "colour", which is not a question`,
+		"pages[1].questions[3].show_if: is not a condition: compare an answer, e.g. years == 1",
+	}},
+	{"show_if_syntax.yaml", []string{"pages[1].questions[3].show_if: does not parse: unexpected token EOF (1:7)"}},
+	{"field_period.yaml", []string{
+		"field_period.closes: must be after opens",
+		`field_period.time_zone: unknown time zone "Mars/Olympus"`,
+	}},
+	{"field_period_offset.yaml", []string{`field_period.closes: "2026-12-31T23:59:59+02:00" is not a date (2026-01-01) or a date and time (2026-01-01T08:00) without an offset`}},
+	{"frame.yaml", []string{
+		"frame.forms_of_government: must list at least 1",
+		`frame.departments[1]: " police" repeats frame.departments[0]`,
+	}},
+	{"sponsor.yaml", []string{
+		"sponsor.institution: is required",
+		`contact.email: "survey at example.edu" is not an email address`,
+		`contact.phone: "call us" is not a telephone number: digits, spaces, +, -, dots and brackets, at least seven digits`,
+		"privacy: is required",
+		"ethics.reference: is required",
+	}},
+	{"required_fields.yaml", []string{"title: is required", "pages[0].questions[2].text: is required"}},
+}
+
 func TestParse_Errors(t *testing.T) {
-	const idRule = "is not a valid id: start with a lowercase letter, then at most 62 lowercase letters, digits or underscores"
-	tests := []struct {
-		file string
-		want []string // the error's lines, without the leading "testdata/<file>: "
-	}{
-		{"syntax.yaml", []string{"value is not allowed in this context (line 21, column 4)"}},
-		{"yaml_panic.yaml", []string{"the file is not valid YAML for an instrument (the YAML reader failed: runtime error: invalid memory address or nil pointer dereference)"}},
-		{"unknown_field.yaml", []string{`pages[1].questions[2].show-if: unknown field "show-if" (line 78, column 9)`}},
-		{"bad_type.yaml", []string{`pages[0].questions[2].type: "select" is not one of: single multi matrix number text textarea dropdown`}},
-		{"bad_id.yaml", []string{
-			`pages[1].id: "$where" ` + idRule,
-			`pages[1].questions[0].rows[0].id: "opinion.a" ` + idRule,
-		}},
-		{"duplicate_id.yaml", []string{`pages[1].questions[1].id: duplicate id "first" (first at pages[0].id)`}},
-		{"unknown_scale.yaml", []string{`pages[1].questions[0].scale: unknown scale "agree5"`}},
-		{"scale_and_options.yaml", []string{"pages[1].questions[0].options: give a scale or options, not both"}},
-		{"no_options.yaml", []string{"pages[0].questions[2]: a dropdown question needs a scale or options"}},
-		{"duplicate_options.yaml", []string{
-			"pages[0].questions[1].options[1].value: value 1 repeats pages[0].questions[1].options[0]",
-			`pages[0].questions[1].options[2].label: label "web" repeats pages[0].questions[1].options[0]`,
-		}},
-		{"exclusive.yaml", []string{
-			"pages[0].questions[0]: only a multi question may have an exclusive option",
-			"pages[0].questions[1].options[3].exclusive: only one option may be exclusive",
-		}},
-		{"reserved_code.yaml", []string{"pages[0].questions[2].options[1].value: value -8 is reserved for special answers in exports"}},
-		{"min_max.yaml", []string{"pages[0].questions[3].max: max 0 is less than min 60"}},
-		{"wrong_fields.yaml", []string{
-			"pages[1].questions[1].max_length: must be at least 0",
-			"pages[0].questions[2].min: is not allowed in a dropdown question",
-			"pages[0].questions[2].max_length: is not allowed in a dropdown question",
-		}},
-		{"matrix_rows.yaml", []string{"pages[1].questions[0].rows: a matrix needs rows"}},
-		{"show_if.yaml", []string{
-			"pages[0].questions[2].show_if_text: describes a condition, but the question has no show_if",
-			`pages[0].questions[4].show_if: refers to "opinion_a", which does not come before it`,
-			`pages[1].show_if: refers to "name", which does not come before it`,
-			`pages[1].questions[1].show_if: refers to matrix "opinion"; refer to one of its rows`,
-			`pages[1].questions[2].show_if: refers to "colour", which is not a question`,
-			"pages[1].questions[3].show_if: is not a condition: compare an answer, e.g. years == 1",
-		}},
-		{"show_if_syntax.yaml", []string{"pages[1].questions[3].show_if: does not parse: unexpected token EOF (1:7)"}},
-		{"field_period.yaml", []string{
-			"field_period.closes: must be after opens",
-			`field_period.time_zone: unknown time zone "Mars/Olympus"`,
-		}},
-		{"field_period_offset.yaml", []string{`field_period.closes: "2026-12-31T23:59:59+02:00" is not a date (2026-01-01) or a date and time (2026-01-01T08:00) without an offset`}},
-		{"frame.yaml", []string{
-			"frame.forms_of_government: must list at least 1",
-			`frame.departments[1]: " police" repeats frame.departments[0]`,
-		}},
-		{"sponsor.yaml", []string{
-			"sponsor.institution: is required",
-			`contact.email: "survey at example.edu" is not an email address`,
-			`contact.phone: "call us" is not a telephone number: digits, spaces, +, -, dots and brackets, at least seven digits`,
-			"privacy: is required",
-			"ethics.reference: is required",
-		}},
-		{"required_fields.yaml", []string{"title: is required", "pages[0].questions[2].text: is required"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range parseErrorCases {
 		t.Run(tt.file, func(t *testing.T) {
 			path := "testdata/" + tt.file
 			in, err := LoadFile(path)
