@@ -36,3 +36,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckIdempotencyKey: a header the check accepts is 1 to 255 visible
+// ASCII characters, which may go into an id; everything else is refused
+// with the header named.
+func FuzzCheckIdempotencyKey(f *testing.F) {
+	for _, seed := range []string{"", "3f2b8c1e-9d4a-4e57-b1c2-7a8d9e0f1a2b", "a b", "ключ", strings.Repeat("k", 256), "$where", "a.b"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		err := CheckIdempotencyKey(key)
+		visible := len(key) >= 1 && len(key) <= 255 && strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r >= 0x7f }) < 0
+		if (err == nil) != visible {
+			t.Fatalf("key %q: error %v", key, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "Idempotency-Key") {
+			t.Fatalf("the error does not name the header: %v", err)
+		}
+	})
+}
