@@ -287,8 +287,7 @@ const misalignedJS = `(() => {
 // anywhere in a cell (not only on the radio) chooses that cell's option.
 func TestBrowserMatrixAlignment(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("align@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("align@example.org")
 	page := env.http.URL + "/s/" + tok + "/page/technology"
 	ctx := browser(t, 1280, 900, false)
 	for _, width := range []int64{768, 1280} {
@@ -338,8 +337,7 @@ func TestBrowserMatrixAlignment(t *testing.T) {
 // goes.
 func TestBrowserConditionalReveal(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("reveal@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("reveal@example.org")
 	ctx := browser(t, 1280, 900, false)
 	open(t, ctx, env.http.URL+"/s/"+tok+"/page/policies")
 	var controls string
@@ -408,8 +406,7 @@ const focusJS = `(() => {
 // least 4.5:1 (1.4.3), and the page keeps its space below the header.
 func TestBrowserFocusAndSpacing(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("focus@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("focus@example.org")
 	ctx := browser(t, 1280, 900, false)
 	open(t, ctx, env.http.URL+"/s/"+tok+"/page/about_you")
 	var got map[string]float64

@@ -74,6 +74,15 @@ func (env *testEnv) newCase(email string) string {
 	return tok
 }
 
+// startedCase stores a new case, gives consent through its welcome page,
+// and returns its token.
+func (env *testEnv) startedCase(email string) string {
+	env.t.Helper()
+	tok := env.newCase(email)
+	env.postForm("/s/"+tok+"/start", nil)
+	return tok
+}
+
 // storedCase reads the case behind tok straight from the store.
 func (env *testEnv) storedCase(tok string) *survey.Case {
 	env.t.Helper()

@@ -17,8 +17,7 @@ import (
 // same save goes through.
 func TestRespondBusyWritesNothing(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("busy@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("busy@example.org")
 	before := env.storedCase(tok)
 	leave := env.fullGate()
 

@@ -183,9 +183,8 @@ func checkStored(t *testing.T, env *testEnv, tok string, posted map[string][]str
 func TestPagesValidation(t *testing.T) {
 	env := newTestEnv(t)
 	in := env.srv.Instrument
-	tok := env.newCase("errors@example.org")
+	tok := env.startedCase("errors@example.org")
 	link := "/s/" + tok
-	env.postForm(link+"/start", nil)
 	first := link + "/page/" + in.Pages[0].ID
 
 	res, body := env.postForm(first, url.Values{"action": {"next"}, "years_in_position": {"seventy"}, "job_title": {"Clerk"}})
@@ -227,9 +226,8 @@ func TestPagesValidation(t *testing.T) {
 func TestPagesStoreDown(t *testing.T) {
 	env := newTestEnv(t)
 	in := env.srv.Instrument
-	tok := env.newCase("down@example.org")
+	tok := env.startedCase("down@example.org")
 	link := "/s/" + tok
-	env.postForm(link+"/start", nil)
 	if err := env.store.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -300,8 +298,7 @@ func TestPagesUnknownLink(t *testing.T) {
 func TestPagesMatrixMarkup(t *testing.T) {
 	env := newTestEnv(t)
 	in := env.srv.Instrument
-	tok := env.newCase("matrix@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("matrix@example.org")
 	var page string
 	for _, it := range in.Items() {
 		if it.Type == instrument.Matrix {
@@ -373,8 +370,7 @@ func TestPagesConditional(t *testing.T) {
 // with the answers, and is exact once none can.
 func TestPagesCountAbout(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("about@example.org")
-	env.postForm("/s/"+tok+"/start", nil)
+	tok := env.startedCase("about@example.org")
 	for page, want := range map[string]string{"about_you": "Page 1 of about ", "policies": "Page 9 of 9<"} {
 		res, body := env.get("/s/" + tok + "/page/" + page)
 		wantStatus(t, res, body, 200)
@@ -481,9 +477,8 @@ func TestSummarySentence(t *testing.T) {
 // Review after the page is saved.
 func TestPagesReview(t *testing.T) {
 	env := newTestEnv(t)
-	tok := env.newCase("review@example.org")
+	tok := env.startedCase("review@example.org")
 	link := "/s/" + tok
-	env.postForm(link+"/start", nil)
 	_, body := env.get(link + "/review")
 	stem := "How much do you agree or disagree with each statement about your department?"
 	if n := strings.Count(body, stem); n != 1 {
@@ -520,9 +515,8 @@ func TestPagesReview(t *testing.T) {
 func TestPagesThankYouAndOptedOut(t *testing.T) {
 	env := newTestEnv(t)
 	in := env.srv.Instrument
-	tok := env.newCase("thanks@example.org")
+	tok := env.startedCase("thanks@example.org")
 	link := "/s/" + tok
-	env.postForm(link+"/start", nil)
 	env.postForm(link+"/page/about_you", url.Values{"action": {"next"}, "years_in_position": {"3"}})
 	forms := map[string]url.Values{}
 	for _, p := range []string{"technology", "participation", "data_sharing", "culture"} {
