@@ -50,6 +50,7 @@ type Instrument struct {
 	Frame       Frame            `yaml:"frame"` // what the sample frame may contain
 	Scales      map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
 	Pages       []Page           `yaml:"pages" validate:"min=1,dive"`
+	Analysis    *Analysis        `yaml:"analysis"` // what the nightly run computes; none: no nightly analysis
 
 	// Derived by Parse from the fields above.
 	items []Item         // answerable items in questionnaire order
