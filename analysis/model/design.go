@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/floats"
@@ -111,7 +112,10 @@ func buildDesign(p Predictors, responsePresent []bool, intercept bool) (*design,
 // used: one 0/1 column per level but the first, the reference.
 func treatmentColumns(f Factor, rows []int) (terms []string, columns [][]float64, err error) {
 	labels := used(f.Labels, rows)
-	levels := category.Levels(labels)
+	levels, err := f.levels(labels)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(levels) == 1 {
 		return nil, nil, fmt.Errorf("factor %q has only one level (%s) in the %d rows used", f.Name, levels[0], len(rows))
 	}
@@ -208,4 +212,29 @@ func combination(earlier [][]float64, target []float64, terms []string) []string
 		}
 	}
 	return names
+}
+
+// levels are the factor's levels present in labels, in the factor's own
+// order when it gives one; then its reference must be among them, or the
+// contrasts would silently change meaning.
+func (f Factor) levels(labels []string) ([]string, error) {
+	present := category.Levels(labels)
+	if f.Levels == nil {
+		return present, nil
+	}
+	var out []string
+	for _, level := range f.Levels {
+		if slices.Contains(present, level) {
+			out = append(out, level)
+		}
+	}
+	for _, label := range present {
+		if !slices.Contains(f.Levels, label) {
+			return nil, fmt.Errorf("factor %q: %q is not one of its levels", f.Name, label)
+		}
+	}
+	if len(out) > 0 && out[0] != f.Levels[0] {
+		return nil, fmt.Errorf("factor %q: the reference level %q has no rows among the %d used", f.Name, f.Levels[0], len(labels))
+	}
+	return out, nil
 }

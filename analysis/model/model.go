@@ -15,6 +15,10 @@ type Variable struct {
 type Factor struct {
 	Name   string
 	Labels []string
+	// Levels, when set, is the order of the levels, the first being the
+	// reference of treatment contrasts; every label must be one of them.
+	// Unset, the levels are in package category's order.
+	Levels []string
 }
 
 // Predictors are the right-hand side of a model. Categorical predictors enter

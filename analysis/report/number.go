@@ -6,6 +6,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 
@@ -23,6 +24,21 @@ func (n Number) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler: null reads back as NaN, so a
+// stored document decodes to the numbers it was made from.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Number(math.NaN())
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %s", b)
+	}
+	*n = Number(f)
+	return nil
 }
 
 // Numbers converts a slice.

@@ -13,6 +13,12 @@ import (
 func FactsOf(c *survey.Case, in *instrument.Instrument) Facts {
 	a := in.Normalize(c.Answers)
 	in.Clean(a)
+	return FactsWith(c, a, in)
+}
+
+// FactsWith is FactsOf for a caller that has already normalized and
+// cleaned the case's answers into a.
+func FactsWith(c *survey.Case, a instrument.Answers, in *instrument.Instrument) Facts {
 	answered, applicable := in.Completion(a)
 	f := Facts{Status: c.Status, Answered: answered, Applicable: applicable}
 	switch {

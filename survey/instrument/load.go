@@ -1,6 +1,7 @@
 package instrument
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -627,3 +628,7 @@ func (v *identifiers) Visit(n *exprast.Node) {
 		v.names = append(v.names, id.Value)
 	}
 }
+
+// DefaultYAML is the default questionnaire's file, for tools and tests that
+// start from it.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }

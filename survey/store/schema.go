@@ -27,6 +27,10 @@ const (
 	collOutbox   = "outbox"
 	collRoster   = "pi_roster" // one document per revision of the active PIs
 	collOnce     = "once"      // one document per form token or key used once
+
+	collResults      = "results"       // one document per run of the nightly analysis
+	collResultLatest = "result_latest" // one pointer to the latest ok result
+	collResultScores = "result_scores" // each result's per-case scores, in chunks
 )
 
 var schema = []struct {
@@ -46,6 +50,9 @@ var schema = []struct {
 	{collOutbox, nil},
 	{collRoster, nil},
 	{collOnce, nil},
+	{collResults, nil},
+	{collResultLatest, nil},
+	{collResultScores, nil},
 }
 
 // coll returns a collection of the schema. A name outside it is a bug: the

@@ -1,0 +1,155 @@
+package results_test
+
+import (
+	"fmt"
+	"math"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/instrument"
+)
+
+// A planted truth for the default questionnaire: three correlated factors
+// (participation, shared goals, political trust) that share a city-level
+// part, items made from planted loadings, and data-sharing frequencies
+// drawn from planted ordered logits on the observed scale scores and the
+// frame. A pipeline that works recovers the loadings' pattern and the
+// coefficients within sampling error.
+
+// plantedLoadings are each factor's items and loadings.
+var plantedLoadings = []struct {
+	factor string
+	items  []string
+	values []float64
+}{
+	{"participation", []string{"participation_1", "participation_2", "participation_3", "participation_4"}, []float64{.8, .7, .75, .65}},
+	{"shared_goals", []string{"shared_goals_1", "shared_goals_2", "shared_goals_3", "shared_goals_4"}, []float64{.75, .7, .8, .6}},
+	{"political_trust", []string{"political_trust_1", "political_trust_2", "political_trust_3"}, []float64{.85, .75, .7}},
+}
+
+// plantedBeta are the ordered logits' coefficients, the same for the
+// three providing outcomes; plantedShift moves each outcome's thresholds.
+var (
+	plantedBeta = map[string]float64{
+		"participation_scale": .45, "shared_goals_scale": .3, "political_trust_scale": .35,
+		"log(population)": .25, "tech_capacity": .2,
+		"department=Community Development": -.4, "department=Parks and Recreation": -.5,
+		"department=Police": .3, "department=Finance": -.3,
+		"form_of_government=council-manager": .2,
+	}
+	plantedShift = map[string]float64{"provide_city_depts": -.6, "provide_other_govs": 0, "provide_private": .8}
+	plantedCuts  = []float64{-1.8, -.6, .5, 1.7} // relative to the mean linear predictor
+)
+
+var forms = []string{"mayor-council", "council-manager"}
+
+var states = []string{"AZ", "CA", "TX", "OH", "NY", "FL", "WA", "IL", "GA", "CO"}
+
+// plantedCases makes n cases of which share answered and submitted, the
+// rest never started, from seed.
+func plantedCases(in *instrument.Instrument, n int, share float64, seed uint64) []*survey.Case {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	cities := max(1, n/5)
+	cityEffect := make([]float64, cities)
+	population := make([]int, cities)
+	for c := range cityEffect {
+		cityEffect[c] = rng.NormFloat64()
+		population[c] = int(math.Exp(math.Log(25000) + rng.Float64()*(math.Log(250000)-math.Log(25000))))
+	}
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	cases := make([]*survey.Case, n)
+	for i := range cases {
+		city := i / 5 % cities
+		c := &survey.Case{ID: fmt.Sprintf("case%07d", i), Survey: in.ID, Status: survey.StatusNew, CreatedAt: now, UpdatedAt: now,
+			Frame: survey.Frame{Email: fmt.Sprintf("m%d@city%d.example", i, city), Name: fmt.Sprintf("Manager %d", i),
+				Department: in.Frame.Departments[i%5], City: fmt.Sprintf("City %d", city), State: states[city%len(states)],
+				Population: population[city], FormOfGovernment: forms[city%2]}}
+		if rng.Float64() < share {
+			c.Status, c.SubmittedAt, c.StartedAt = survey.StatusSubmitted, &now, &now
+			c.Answers = plantedAnswers(rng, c.Frame, cityEffect[city])
+		}
+		cases[i] = c
+	}
+	return cases
+}
+
+// plantedAnswers draws one respondent's answers.
+func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any {
+	g := .5*city + .866*rng.NormFloat64()
+	a := map[string]any{"years_in_position": 5}
+	scale := func(items []string) float64 { return observedMean(a, items) }
+	for _, p := range plantedLoadings {
+		factor := .55*g + .835*rng.NormFloat64()
+		for j, id := range p.items {
+			a[id] = likert(rng, p.values[j]*factor+math.Sqrt(1-p.values[j]*p.values[j])*rng.NormFloat64())
+		}
+	}
+	tech := rng.NormFloat64()
+	techItems := []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_3", "tech_capacity_4", "tech_capacity_5"}
+	for _, id := range techItems {
+		a[id] = likert(rng, .7*tech+.714*rng.NormFloat64())
+	}
+	for _, id := range slices.Sorted(maps.Keys(a)) {
+		if id != "years_in_position" && rng.Float64() < .02 {
+			a[id] = instrument.DontKnow
+		}
+	}
+	terms := map[string]float64{
+		"participation_scale": scale(plantedLoadings[0].items), "shared_goals_scale": scale(plantedLoadings[1].items),
+		"political_trust_scale": scale(plantedLoadings[2].items), "log(population)": math.Log(float64(f.Population)),
+		"tech_capacity": scale(techItems), "department=" + f.Department: 1, "form_of_government=" + f.FormOfGovernment: 1,
+	}
+	eta := -plantedMeanEta
+	for term, x := range terms {
+		eta += plantedBeta[term] * x
+	}
+	for _, outcome := range slices.Sorted(maps.Keys(plantedShift)) {
+		a[outcome] = ordinal(rng, eta, plantedShift[outcome])
+		a["receive"+outcome[len("provide"):]] = ordinal(rng, eta+.8, plantedShift[outcome])
+	}
+	return a
+}
+
+// plantedMeanEta centres the linear predictor near its mean (scale scores
+// near 3, log population near 11.3), so the cuts fall in the data.
+const plantedMeanEta = .45*3 + .3*3 + .35*3 + .25*11.3 + .2*3
+
+// likert cuts a standard normal value into 1..5.
+func likert(rng *rand.Rand, z float64) int {
+	v := 1
+	for _, cut := range []float64{-1.3, -.4, .4, 1.3} {
+		if z > cut {
+			v++
+		}
+	}
+	return v
+}
+
+// ordinal draws 0..4 from an ordered logit with linear predictor eta.
+func ordinal(rng *rand.Rand, eta, shift float64) int {
+	u := rng.Float64()
+	latent := eta + math.Log(u/(1-u))
+	y := 0
+	for _, cut := range plantedCuts {
+		if latent > cut+shift {
+			y++
+		}
+	}
+	return y
+}
+
+// observedMean is the mean of the items a answers with a number, as the
+// pipeline scores a scale: a "don't know" is left out.
+func observedMean(a map[string]any, items []string) float64 {
+	sum, n := 0.0, 0
+	for _, id := range items {
+		if v, ok := a[id].(int); ok {
+			sum += float64(v)
+			n++
+		}
+	}
+	return sum / float64(n)
+}

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/results"
+)
+
+// The nightly results: one document per run in results (its summary for
+// the history, its whole JSON document for the API), the per-case scores
+// in chunks addressed by _id, and one pointer to the latest ok result. The
+// pointer is written only after the result it names is complete, so a run
+// killed half-way is never the latest. The results collection holds one
+// document per night: listing it scans a few hundred small documents.
+
+func (s *Store) resultColl() *mongo.Collection { return s.coll(collResults) }
+
+// latestResultID is the _id of the pointer document in result_latest.
+const latestResultID = "latest"
+
+// InsertResult stores a new run; an id already taken is ECONFLICT, which
+// is how two instances racing for the same night find one winner.
+func (s *Store) InsertResult(ctx context.Context, r *results.Record) error {
+	_, err := s.resultColl().InsertOne(ctx, r)
+	return translate(err, "result")
+}
+
+// ReplaceResult writes a run's record whole, when it ends.
+func (s *Store) ReplaceResult(ctx context.Context, r *results.Record) error {
+	res, err := s.resultColl().ReplaceOne(ctx, byID(r.ID), r)
+	if err != nil {
+		return translate(err, "result")
+	}
+	if res.MatchedCount == 0 {
+		return survey.Errorf(survey.ENOTFOUND, "result %s not found", r.ID)
+	}
+	return nil
+}
+
+// ResultRecord returns a run's record with its document.
+func (s *Store) ResultRecord(ctx context.Context, id string) (*results.Record, error) {
+	return findOne[results.Record](ctx, s.resultColl(), byID(id), "result")
+}
+
+// ResultRecords lists runs, the latest started first, without their
+// documents; limit 0 lists all.
+func (s *Store) ResultRecords(ctx context.Context, limit int64) ([]results.Record, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}).
+		SetProjection(bson.D{{Key: "document", Value: 0}})
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	return findAll[results.Record](ctx, s.resultColl(), bson.D{}, opts, "results")
+}
+
+// RunningResults lists the runs recorded as running, without documents.
+func (s *Store) RunningResults(ctx context.Context) ([]results.Record, error) {
+	return findAll[results.Record](ctx, s.resultColl(), bson.D{{Key: "status", Value: results.StatusRunning}},
+		options.Find().SetProjection(bson.D{{Key: "document", Value: 0}}), "results")
+}
+
+type latestPointer struct {
+	ID     string `bson:"_id"`
+	Result string `bson:"result"`
+}
+
+// SetLatestResult points the latest result at id.
+func (s *Store) SetLatestResult(ctx context.Context, id string) error {
+	_, err := s.coll(collResultLatest).ReplaceOne(ctx, byID(latestResultID), latestPointer{ID: latestResultID, Result: id},
+		options.Replace().SetUpsert(true))
+	return translate(err, "latest result")
+}
+
+// LatestResultID is the id of the latest ok result; ENOTFOUND before the first.
+func (s *Store) LatestResultID(ctx context.Context) (string, error) {
+	p, err := findOne[latestPointer](ctx, s.coll(collResultLatest), byID(latestResultID), "latest result")
+	if err != nil {
+		return "", err
+	}
+	return p.Result, nil
+}
+
+type scoresChunk struct {
+	ID  string `bson:"_id"`
+	CSV string `bson:"csv"`
+}
+
+func scoresChunkID(result string, n int) string { return fmt.Sprintf("%s/%06d", result, n) }
+
+// PutScores stores the n-th chunk (from 0) of a result's per-case scores.
+func (s *Store) PutScores(ctx context.Context, result string, n int, csv string) error {
+	id := scoresChunkID(result, n)
+	_, err := s.coll(collResultScores).ReplaceOne(ctx, byID(id), scoresChunk{ID: id, CSV: csv}, options.Replace().SetUpsert(true))
+	return translate(err, "scores")
+}
+
+// Scores returns the n-th chunk of a result's scores; ENOTFOUND past the last.
+func (s *Store) Scores(ctx context.Context, result string, n int) (string, error) {
+	c, err := findOne[scoresChunk](ctx, s.coll(collResultScores), byID(scoresChunkID(result, n)), "scores")
+	if err != nil {
+		return "", err
+	}
+	return c.CSV, nil
+}
+
+// EachCase streams a survey's cases to fn, one decoded at a time, so that
+// memory does not grow with the survey; fn's error stops the stream.
+func (s *Store) EachCase(ctx context.Context, surveyID string, fn func(*survey.Case) error) error {
+	cur, err := s.cases.Find(ctx, bson.D{{Key: "survey", Value: surveyID}}, options.Find().SetBatchSize(1000))
+	if err != nil {
+		return translate(err, "cases")
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var c survey.Case
+		if err := cur.Decode(&c); err != nil {
+			return translate(err, "case")
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return translate(cur.Err(), "cases")
+}
