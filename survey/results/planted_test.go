@@ -2,8 +2,8 @@ package results_test
 
 import (
 	"fmt"
-	"math"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
