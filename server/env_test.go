@@ -57,6 +57,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	env.srv = srv
 	env.http = httptest.NewServer(srv)
 	t.Cleanup(env.http.Close)
+	t.Cleanup(srv.Results.Close) // first: a run in progress ends before the store closes
 	jar, _ := cookiejar.New(nil)
 	env.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return env

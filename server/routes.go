@@ -68,6 +68,10 @@ func (s *Server) routes() {
 	a.GET("/api/v1/waves", s.handleWaveList, staff)
 	a.POST("/api/v1/waves/preview", s.handleWavePreview, staff)
 	a.POST("/api/v1/waves/:id/cancel", s.handleWaveCancel, staff)
+	a.POST("/api/v1/results/run", s.handleResultsRun, pi)
+	a.GET("/api/v1/results", s.handleResultsList, staff)
+	a.GET("/api/v1/results/latest", s.handleResultLatest, pi)
+	a.GET("/api/v1/results/:id", s.handleResult, pi)
 
 	a.GET("/admin/login", s.handleLoginPage)
 	a.POST("/admin/login", s.handleLoginPost)

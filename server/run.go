@@ -14,7 +14,9 @@ import (
 	"github.com/canvass-survey/canvass/server/mailer"
 	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/store"
+	"github.com/robfig/cron/v3"
 )
 
 // RunOptions are what `canvass serve` adds to the configuration.
@@ -23,6 +25,8 @@ type RunOptions struct {
 	Stdout io.Writer // the listening address and demo links
 	Stderr io.Writer // logs
 	Now    func() time.Time
+	// Version is the code's version, stamped on analysis results.
+	Version string
 }
 
 // Run is `canvass serve`: it loads the questionnaire, opens the store,
@@ -54,7 +58,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
-		MailServer: cfg.SMTP.Server()})
+		MailServer: cfg.SMTP.Server(), Version: o.Version})
 	if err != nil {
 		return err
 	}
@@ -74,8 +78,9 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		ln.Close()
 		return err
 	}
-	defer stopMailer() // before the store closes: the message in flight is recorded
-	stopJobs, err := startJobs(st, in, cfg, logger)
+	defer stopMailer()      // before the store closes: the message in flight is recorded
+	defer s.Results.Close() // before the store closes: a run in progress ends as failed, recorded
+	stopJobs, err := startJobs(st, s.Results, cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -121,23 +126,64 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeou
 	return nil
 }
 
-// startJobs schedules the periodic jobs: for now the hourly sweep of what
-// can no longer be used — sessions past their idle time or lifetime, and
-// the once-claims of forms from them.
-func startJobs(st *store.Store, in *instrument.Instrument, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
-	jobs := scheduler.New(st, in.FieldPeriod.Location(), logger)
+// NightlyJob names the nightly analysis's lease: the schedule, the API's
+// "run now" and `canvass nightly --once` all hold it, so one runs at a time.
+const NightlyJob = "nightly"
+
+// nightlyCatchUp is how often every instance checks that the latest
+// scheduled night has its result: it is how a night whose instance died
+// mid-run is taken over, and a night missed while every instance was down
+// is caught up.
+const nightlyCatchUp = "@every 1m"
+
+// startJobs schedules the periodic jobs: the hourly sweep of what can no
+// longer be used — sessions past their idle time or lifetime, and the
+// once-claims of forms from them — and the nightly analysis.
+func startJobs(st *store.Store, res *results.Service, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+	zone := res.Instrument.FieldPeriod.Location()
+	if cfg.NightlyZone != nil {
+		zone = cfg.NightlyZone
+	}
+	jobs := scheduler.New(st, zone, logger)
 	err = jobs.Add(scheduler.Job{Name: "sweep", Spec: "@hourly", Run: func(ctx context.Context) error {
 		now := time.Now()
 		swept, err := st.Sweep(ctx, now.Add(-cfg.SessionIdle), now.Add(-cfg.SessionLifetime), now.Add(-cfg.SessionLifetime))
 		logger.Info("swept expired sessions and form claims", "sessions", swept.Sessions, "once", swept.Once)
 		return err
 	}})
+	if err == nil && cfg.NightlySpec != "" && res.Instrument.Analysis != nil {
+		err = addNightly(jobs, res, cfg.NightlySpec, zone)
+	}
 	if err != nil {
 		return nil, err
 	}
 	jobs.Start()
 	return jobs.Stop, nil
 }
+
+// addNightly schedules the nightly analysis at spec, and the catch-up
+// check that runs a due night nobody finished.
+func addNightly(jobs *scheduler.Scheduler, res *results.Service, spec string, zone *time.Location) error {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return err
+	}
+	runDue := func(ctx context.Context) error { return res.RunDue(ctx, inZone{sched, zone}) }
+	for _, s := range []string{spec, nightlyCatchUp} {
+		if err := jobs.Add(scheduler.Job{Name: NightlyJob, Spec: s, Run: runDue}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inZone reads a cron schedule in a time zone, as the scheduler does.
+type inZone struct {
+	cron.Schedule
+	loc *time.Location
+}
+
+func (z inZone) Next(t time.Time) time.Time { return z.Schedule.Next(t.In(z.loc)) }
 
 // printDemo creates the demo cases and PI, and prints their links and login.
 func (s *Server) printDemo(ctx context.Context, secret []byte, w io.Writer) error {

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -14,11 +15,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/respond"
+	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/token"
 )
@@ -33,6 +37,7 @@ type Server struct {
 	Respond    *respond.Service
 	Accounts   *account.Service
 	Fieldwork  *fieldwork.Service
+	Results    *results.Service // the nightly analysis; Close stops its runs
 	Logger     *slog.Logger
 	Now        func() time.Time
 	BaseURL    string
@@ -72,6 +77,8 @@ type Options struct {
 	// once; more wait up to respond.RetryAfter, then get 503. Zero: what
 	// the store takes best (Store.Slots).
 	StoreSlots int
+	// Version is the code's version, stamped on every analysis result.
+	Version string
 }
 
 // New builds the server and parses its templates, so that a broken template
@@ -112,6 +119,9 @@ func New(o Options) (*Server, error) {
 		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
 	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
+	s.Results = results.New(o.Store, o.Instrument, aapor.DefaultThresholds, o.Version, func(ctx context.Context) (context.Context, func(), bool, error) {
+		return scheduler.Hold(ctx, o.Store, NightlyJob, o.Logger)
+	}, o.Logger)
 	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
 		MailServer: o.MailServer, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
 	s.echo = echo.New()

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Config is the service's configuration.
@@ -41,6 +43,10 @@ type Config struct {
 	SessionLifetime time.Duration
 	TrustedProxies  []*net.IPNet
 	SMTP            SMTP
+	// NightlySpec is the nightly analysis's cron schedule, "" when off;
+	// NightlyZone the zone it is read in, nil for the survey's.
+	NightlySpec string
+	NightlyZone *time.Location
 }
 
 // SMTP is how waves reach the mail server.
@@ -193,6 +199,27 @@ var settings = []setting{
 			return errors.New("want starttls, tls or none")
 		}
 		c.SMTP.TLS = v
+		return nil
+	}},
+	{name: "CANVASS_NIGHTLY", def: "0 2 * * *", meaning: "when the nightly analysis runs: a cron schedule (minute hour day month weekday, or @daily and the like), or off", set: func(c *Config, v string) error {
+		if v == "off" {
+			return nil
+		}
+		if _, err := cron.ParseStandard(v); err != nil {
+			return fmt.Errorf("want a cron schedule such as \"0 2 * * *\" or off (%v)", err)
+		}
+		c.NightlySpec = v
+		return nil
+	}},
+	{name: "CANVASS_NIGHTLY_TZ", shown: "(the survey's time zone)", meaning: "IANA time zone the nightly schedule is read in", set: func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		loc, err := time.LoadLocation(v)
+		if err != nil {
+			return errors.New("want an IANA time zone such as America/Phoenix")
+		}
+		c.NightlyZone = loc
 		return nil
 	}},
 	{name: "CANVASS_MAIL_RATE", def: "2", meaning: "messages per second at most", set: func(c *Config, v string) error {

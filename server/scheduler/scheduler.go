@@ -77,32 +77,47 @@ func (s *Scheduler) Stop() {
 // RunOnce runs j now if no other instance is running it, holding the job's
 // lease — renewed while the job lasts — and reports whether it ran.
 func (s *Scheduler) RunOnce(ctx context.Context, j Job) (ran bool, err error) {
-	lease := store.NewLease(s.store, "job/"+j.Name, LeaseTTL)
-	held, err := lease.Acquire(ctx, time.Now())
-	if err != nil || !held {
+	held, release, ok, err := Hold(ctx, s.store, j.Name, s.logger)
+	if err != nil || !ok {
 		return false, err
 	}
-	defer func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			s.logger.Warn("releasing a job's lease; another instance takes over when it runs out", "job", j.Name, "err", err)
-		}
-	}()
-	runCtx, stop := context.WithCancel(ctx)
+	defer release()
+	runCtx, stop := context.WithCancel(held)
+	defer context.AfterFunc(ctx, stop)()
+	defer stop()
+	return true, j.Run(runCtx)
+}
+
+// Hold takes the named job's lease if no other instance holds it and
+// keeps renewing it until release is called. held ends when the lease is
+// lost — another instance took the job over after this one was too slow to
+// renew — or at release; it does not end with ctx, which only bounds the
+// taking, so that work started by a request can outlive the request.
+func Hold(ctx context.Context, st *store.Store, job string, logger *slog.Logger) (held context.Context, release func(), ok bool, err error) {
+	lease := store.NewLease(st, "job/"+job, LeaseTTL)
+	if ok, err := lease.Acquire(ctx, time.Now()); err != nil || !ok {
+		return nil, nil, ok, err
+	}
+	held, stop := context.WithCancel(context.WithoutCancel(ctx))
 	kept := make(chan struct{})
 	go func() {
 		defer close(kept)
-		s.keep(runCtx, stop, lease, j.Name)
+		keep(held, stop, lease, job, logger)
 	}()
-	err = j.Run(runCtx)
-	stop()
-	<-kept // the lease is one goroutine's: renewals end before the release
-	return true, err
+	release = func() {
+		stop()
+		<-kept // the lease is one goroutine's: renewals end before the release
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			logger.Warn("releasing a job's lease; another instance takes over when it runs out", "job", job, "err", err)
+		}
+	}
+	return held, release, true, nil
 }
 
 // keep renews the lease until ctx ends; if the lease is lost (this
 // instance was too slow to renew it and another took it over), it stops
 // the job, which another instance now runs.
-func (s *Scheduler) keep(ctx context.Context, stop context.CancelFunc, lease *store.Lease, job string) {
+func keep(ctx context.Context, stop context.CancelFunc, lease *store.Lease, job string, logger *slog.Logger) {
 	t := time.NewTicker(LeaseTTL / 3)
 	defer t.Stop()
 	for {
@@ -111,7 +126,7 @@ func (s *Scheduler) keep(ctx context.Context, stop context.CancelFunc, lease *st
 			return
 		case <-t.C:
 			if held, err := lease.Renew(ctx, time.Now()); err == nil && !held {
-				s.logger.Error("a job's lease was lost: stopping it", "job", job)
+				logger.Error("a job's lease was lost: stopping it", "job", job)
 				stop()
 				return
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
+	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
@@ -73,7 +74,7 @@ func defaultYAML(tb testing.TB) string {
 func TestRecoversPlantedTruth(t *testing.T) {
 	st := storetest.MustOpen(t)
 	in := scaleModels(t)
-	fill(t, st, plantedCases(in, 2500, .5, 7))
+	fill(t, st, simulate.Cases(in, 2500, .5, 7))
 	r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestRecoversPlantedTruth(t *testing.T) {
 	inside, total := 0, 0
 	for _, m := range r.Models {
 		for _, c := range m.Coefficients {
-			beta, planted := plantedBeta[c.Term]
+			beta, planted := simulate.Beta[c.Term]
 			if !planted {
 				t.Errorf("model %s: unexpected term %s", m.ID, c.Term)
 				continue
@@ -117,9 +118,9 @@ func checkLoadings(t *testing.T, r *results.Result) {
 		var xy, xx, yy float64
 		for i, item := range r.EFA.Items {
 			planted := 0.0
-			for j, id := range plantedLoadings[k].items {
+			for j, id := range simulate.Loadings[k].Items {
 				if id == item {
-					planted = plantedLoadings[k].values[j]
+					planted = simulate.Loadings[k].Values[j]
 				}
 			}
 			got := float64(f.Sign) * float64(r.EFA.Loadings[i][f.Column])
@@ -137,7 +138,7 @@ func checkLoadings(t *testing.T, r *results.Result) {
 func TestSameDataSameTables(t *testing.T) {
 	st := storetest.MustOpen(t)
 	in := instrument.Default()
-	fill(t, st, plantedCases(in, 600, .5, 3))
+	fill(t, st, simulate.Cases(in, 600, .5, 3))
 	s := newService(t, st, in)
 	var docs [2][]byte
 	for i := range docs {

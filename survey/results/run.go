@@ -116,7 +116,7 @@ func (s *Service) storeScores(ctx context.Context, id string, ids, names []strin
 		for i := start; i < min(start+scoresPerChunk, len(ids)); i++ {
 			row := []string{ids[i]}
 			for _, name := range names {
-				row = append(row, formatScore(scores[name][i]))
+				row = append(row, FormatNumber(scores[name][i]))
 			}
 			w.Write(row)
 		}
@@ -131,9 +131,11 @@ func (s *Service) storeScores(ctx context.Context, id string, ids, names []strin
 	return nil
 }
 
-func formatScore(v float64) string {
-	if math.IsNaN(v) {
+// FormatNumber writes a number for a CSV cell: empty when undefined,
+// otherwise the shortest form that reads back exactly.
+func FormatNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
 	}
-	return strconv.FormatFloat(v, 'g', 10, 64)
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

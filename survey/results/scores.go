@@ -5,10 +5,10 @@ import (
 	"io"
 )
 
-// WriteScores writes the per-case scale and factor scores of an ok result
+// writeScores writes the per-case scale and factor scores of an ok result
 // as CSV (case_id, then one column per scale and named factor; empty where
 // a case has no score), chunk by chunk as stored.
-func (s *Service) WriteScores(ctx context.Context, r *Result, w io.Writer) error {
+func (s *Service) writeScores(ctx context.Context, r *Result, w io.Writer) error {
 	chunks := max(1, (r.N+scoresPerChunk-1)/scoresPerChunk)
 	for n := range chunks {
 		csv, err := s.Store.Scores(ctx, r.ID, n)

@@ -92,7 +92,9 @@ func (s *Service) RunNow(ctx context.Context, trigger, requestedBy string) (*Res
 		return nil, err
 	}
 	defer release()
-	return s.execute(held, r, 1), nil
+	runCtx, cancel := mergeCancel(held, ctx)
+	defer cancel()
+	return s.execute(runCtx, r, 1), nil
 }
 
 // begin takes the lease and records a new run.

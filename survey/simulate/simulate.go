@@ -1,4 +1,11 @@
-package results_test
+// Package simulate makes survey data from a planted truth, for tests,
+// benchmarks and demonstrations: a pipeline that works recovers what was
+// planted. The truth is for the default questionnaire: three correlated
+// factors (participation, shared goals, political trust) that share a
+// city-level part, items made from planted loadings, and data-sharing
+// frequencies drawn from planted ordered logits on the observed scale
+// scores and the frame.
+package simulate
 
 import (
 	"fmt"
@@ -12,28 +19,22 @@ import (
 	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
-// A planted truth for the default questionnaire: three correlated factors
-// (participation, shared goals, political trust) that share a city-level
-// part, items made from planted loadings, and data-sharing frequencies
-// drawn from planted ordered logits on the observed scale scores and the
-// frame. A pipeline that works recovers the loadings' pattern and the
-// coefficients within sampling error.
-
-// plantedLoadings are each factor's items and loadings.
-var plantedLoadings = []struct {
-	factor string
-	items  []string
-	values []float64
+// Loadings are each factor's items and planted loadings.
+var Loadings = []struct {
+	Factor string
+	Items  []string
+	Values []float64
 }{
 	{"participation", []string{"participation_1", "participation_2", "participation_3", "participation_4"}, []float64{.8, .7, .75, .65}},
 	{"shared_goals", []string{"shared_goals_1", "shared_goals_2", "shared_goals_3", "shared_goals_4"}, []float64{.75, .7, .8, .6}},
 	{"political_trust", []string{"political_trust_1", "political_trust_2", "political_trust_3"}, []float64{.85, .75, .7}},
 }
 
-// plantedBeta are the ordered logits' coefficients, the same for the
-// three providing outcomes; plantedShift moves each outcome's thresholds.
+// Beta are the ordered logits' coefficients, the same for the three
+// providing outcomes, on the observed scale scores (items' means);
+// plantedShift moves each outcome's thresholds.
 var (
-	plantedBeta = map[string]float64{
+	Beta = map[string]float64{
 		"participation_scale": .45, "shared_goals_scale": .3, "political_trust_scale": .35,
 		"log(population)": .25, "tech_capacity": .2,
 		"department=Community Development": -.4, "department=Parks and Recreation": -.5,
@@ -48,9 +49,11 @@ var forms = []string{"mayor-council", "council-manager"}
 
 var states = []string{"AZ", "CA", "TX", "OH", "NY", "FL", "WA", "IL", "GA", "CO"}
 
-// plantedCases makes n cases of which share answered and submitted, the
-// rest never started, from seed.
-func plantedCases(in *instrument.Instrument, n int, share float64, seed uint64) []*survey.Case {
+// Cases makes n cases of the default questionnaire in, share of which
+// answered and submitted, the rest never started: five departments per
+// city, cities' populations log-uniform over 25,000–250,000. The same seed
+// gives the same cases.
+func Cases(in *instrument.Instrument, n int, share float64, seed uint64) []*survey.Case {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	cities := max(1, n/5)
 	cityEffect := make([]float64, cities)
@@ -81,10 +84,10 @@ func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any
 	g := .5*city + .866*rng.NormFloat64()
 	a := map[string]any{"years_in_position": 5}
 	scale := func(items []string) float64 { return observedMean(a, items) }
-	for _, p := range plantedLoadings {
+	for _, p := range Loadings {
 		factor := .55*g + .835*rng.NormFloat64()
-		for j, id := range p.items {
-			a[id] = likert(rng, p.values[j]*factor+math.Sqrt(1-p.values[j]*p.values[j])*rng.NormFloat64())
+		for j, id := range p.Items {
+			a[id] = likert(rng, p.Values[j]*factor+math.Sqrt(1-p.Values[j]*p.Values[j])*rng.NormFloat64())
 		}
 	}
 	tech := rng.NormFloat64()
@@ -98,13 +101,13 @@ func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any
 		}
 	}
 	terms := map[string]float64{
-		"participation_scale": scale(plantedLoadings[0].items), "shared_goals_scale": scale(plantedLoadings[1].items),
-		"political_trust_scale": scale(plantedLoadings[2].items), "log(population)": math.Log(float64(f.Population)),
+		"participation_scale": scale(Loadings[0].Items), "shared_goals_scale": scale(Loadings[1].Items),
+		"political_trust_scale": scale(Loadings[2].Items), "log(population)": math.Log(float64(f.Population)),
 		"tech_capacity": scale(techItems), "department=" + f.Department: 1, "form_of_government=" + f.FormOfGovernment: 1,
 	}
 	eta := -plantedMeanEta
 	for term, x := range terms {
-		eta += plantedBeta[term] * x
+		eta += Beta[term] * x
 	}
 	for _, outcome := range slices.Sorted(maps.Keys(plantedShift)) {
 		a[outcome] = ordinal(rng, eta, plantedShift[outcome])
