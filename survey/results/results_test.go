@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,4 +157,169 @@ func TestSameDataSameTables(t *testing.T) {
 	if !bytes.Equal(docs[0], docs[1]) {
 		t.Error("two runs on the same data differ")
 	}
+}
+
+// daily is a schedule due every day at 02:00 UTC.
+type daily struct{}
+
+func (daily) Next(t time.Time) time.Time {
+	next := time.Date(t.Year(), t.Month(), t.Day(), 2, 0, 0, 0, time.UTC)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}
+
+func TestDue(t *testing.T) {
+	now := time.Date(2026, 12, 1, 16, 30, 0, 0, time.UTC)
+	if got, want := results.Due(daily{}, now), time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("due %v, want %v", got, want)
+	}
+	if got, want := results.Due(daily{}, time.Date(2026, 12, 1, 1, 59, 0, 0, time.UTC)), time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("due before 02:00 %v, want the night before %v", got, want)
+	}
+}
+
+// runDue runs the due night as the scheduler does: under the lease.
+func runDue(t *testing.T, s *results.Service) {
+	t.Helper()
+	_, release, ok, err := s.Lock(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	defer release()
+	if err := s.RunDue(context.Background(), daily{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A run whose process died is left recorded as running; the next check
+// takes the night over and completes it, and the partial run was never
+// the latest.
+func TestKilledRunTakenOver(t *testing.T) {
+	st := storetest.MustOpen(t)
+	in := instrument.Default()
+	fill(t, st, simulate.Cases(in, 400, .5, 5))
+	s := newService(t, st, in)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+	dead := &results.Result{ID: night, Status: results.StatusRunning, Trigger: results.TriggerSchedule, StartedAt: now.Add(-5 * time.Hour), Warnings: []string{}}
+	if err := st.InsertResult(context.Background(), mustRecord(t, dead, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Latest(context.Background()); survey.ErrorCode(err) != survey.ENOTFOUND {
+		t.Fatalf("a running result is the latest: %v", err)
+	}
+	runDue(t, s)
+	r, err := s.Latest(context.Background())
+	if err != nil || r.ID != night || r.Status != results.StatusOK || r.N == 0 {
+		t.Fatalf("latest after the takeover: %+v, %v", r, err)
+	}
+	rec, _ := st.ResultRecord(context.Background(), night)
+	if rec.Attempts != 2 {
+		t.Errorf("attempts %d, want 2", rec.Attempts)
+	}
+	runDue(t, s) // nothing more to do for the night
+	if list, _ := s.List(context.Background(), 0); len(list) != 1 {
+		t.Errorf("%d results for one night", len(list))
+	}
+}
+
+// A night that kills its process every time is given up after three
+// attempts, as failed, rather than retried forever.
+func TestRunDyingEachTimeGivenUp(t *testing.T) {
+	st := storetest.MustOpen(t)
+	s := newService(t, st, instrument.Default())
+	s.Now = func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
+	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+	dead := &results.Result{ID: night, Status: results.StatusRunning, Trigger: results.TriggerSchedule, Warnings: []string{}}
+	if err := st.InsertResult(context.Background(), mustRecord(t, dead, 3)); err != nil {
+		t.Fatal(err)
+	}
+	runDue(t, s)
+	r, err := s.Get(context.Background(), night)
+	if err != nil || r.Status != results.StatusFailed || !strings.Contains(r.Error, "interrupted 3 times") {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+}
+
+// A failed or insufficient run is in the history with its reason, and the
+// previous ok result stays the latest.
+func TestInsufficientDataKeepsTheLatest(t *testing.T) {
+	st := storetest.MustOpen(t)
+	in := instrument.Default()
+	s := newService(t, st, in)
+	r, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || r.Status != results.StatusInsufficient || !strings.Contains(r.Reason, "0 usable cases") {
+		t.Fatalf("empty store: %+v, %v", r, err)
+	}
+	fill(t, st, simulate.Cases(in, 300, .5, 9))
+	ok, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || ok.Status != results.StatusOK {
+		t.Fatalf("%+v %v", ok, err)
+	}
+	// A manual run recorded as running by a process that died is settled
+	// as failed by the next run, which then becomes the latest.
+	dead := &results.Result{ID: "run-dead", Status: results.StatusRunning, Trigger: results.TriggerAPI, Warnings: []string{}}
+	if err := st.InsertResult(context.Background(), mustRecord(t, dead, 1)); err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || next.Changes == nil || next.Changes.Since != ok.ID || next.Changes.N.Delta != 0 {
+		t.Fatalf("second run's changes: %+v, %v", next.Changes, err)
+	}
+	for _, c := range next.Changes.Congruence {
+		if c < .999 {
+			t.Errorf("same data, congruence %v", c)
+		}
+	}
+	settled, _ := s.Get(context.Background(), "run-dead")
+	if settled.Status != results.StatusFailed || !strings.Contains(settled.Error, "interrupted") {
+		t.Errorf("the dead run: %+v", settled)
+	}
+	if latest, _ := s.Latest(context.Background()); latest.ID != next.ID {
+		t.Errorf("latest %s, want %s", latest.ID, next.ID)
+	}
+}
+
+// Two instances racing for the same night run it once.
+func TestRacingSchedulersRunOnce(t *testing.T) {
+	st := storetest.MustOpen(t)
+	in := instrument.Default()
+	fill(t, st, simulate.Cases(in, 300, .5, 11))
+	instances := []*results.Service{newService(t, st, in), newService(t, st, in)}
+	now := time.Date(2026, 12, 1, 2, 0, 1, 0, time.UTC)
+	var wg sync.WaitGroup
+	for _, s := range instances {
+		s.Now = func() time.Time { return now }
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, release, ok, err := s.Lock(context.Background())
+				if err != nil || !ok {
+					return // the other holds the lease: it runs the night
+				}
+				defer release()
+				if err := s.RunDue(context.Background(), daily{}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	list, err := instances[0].List(context.Background(), 0)
+	if err != nil || len(list) != 1 || list[0].Status != results.StatusOK {
+		t.Fatalf("results %+v, %v", list, err)
+	}
+}
+
+func mustRecord(t *testing.T, r *results.Result, attempts int) *results.Record {
+	t.Helper()
+	rec, err := results.MustRecord(r, attempts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
