@@ -18,8 +18,10 @@ import (
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
 	"github.com/canvass-survey/canvass/server/config"
+	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/store"
 )
 
@@ -31,6 +33,8 @@ const usage = `usage: canvass <command> [flags]
 commands:
   serve     run the web service (see README for configuration)
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
+  nightly   run the nightly analysis now on the configured store: canvass nightly --once
+  results   pull the latest result from a service: canvass results pull --server URL --out DIR
   user      manage the team's accounts in the store: add, passwd, disable
   version   print the version
 `
@@ -58,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "analyze":
 		return cli.Run(args[1:], stdout, stderr)
+	case "nightly":
+		return nightlyCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "results":
+		return resultsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -88,7 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, Stdout: stdout, Stderr: stderr})
+	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, Stdout: stdout, Stderr: stderr, Version: version})
 }
 
 const userUsage = `usage:
@@ -182,4 +190,77 @@ func describe(err error) error {
 		return errors.New(e.Message)
 	}
 	return err
+}
+
+// nightlyCmd is `canvass nightly --once`: one run of the nightly analysis
+// on the configured store, under the same lease as the schedule, printing
+// how it ended. It fails when the run does not end ok.
+func nightlyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	once := fs.Bool("once", false, "run the analysis once, now, and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*once {
+		return errors.New("nightly: say --once; the schedule itself runs inside canvass serve (CANVASS_NIGHTLY)")
+	}
+	cfg, _, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	r, err := server.RunNightlyOnce(ctx, cfg, version, logger)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "result %s: %s, %d cases used of %d, %d warnings\n", r.ID, r.Status, r.N, r.Cases, len(r.Warnings))
+	for _, w := range r.Warnings {
+		fmt.Fprintln(stdout, "  warning: "+w)
+	}
+	switch r.Status {
+	case results.StatusOK:
+		return nil
+	case results.StatusInsufficient:
+		return errors.New("insufficient data: " + r.Reason)
+	}
+	return errors.New("the run failed: " + r.Error)
+}
+
+const resultsUsage = `usage: canvass results pull --server URL --out DIR [--id ID] [--key KEY]
+
+Pulls a result of the nightly analysis — result.json, every table as CSV
+(loadings, reliability, models, descriptives, frequencies, means, scores)
+and report.html — into DIR. The key is a PI's API key: prefer the
+environment variable CANVASS_API_KEY to --key, which other users of the
+machine can see in the process list.
+`
+
+// resultsCmd is `canvass results pull`.
+func resultsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "pull" {
+		fmt.Fprint(stderr, resultsUsage)
+		return errors.New("results: say pull")
+	}
+	fs := flag.NewFlagSet("results pull", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, resultsUsage) }
+	o := pull.Options{Progress: stderr}
+	fs.StringVar(&o.Server, "server", "", "the service's base URL")
+	fs.StringVar(&o.Out, "out", "", "folder to write into")
+	fs.StringVar(&o.ID, "id", "", "a result's id (default: the latest ok result)")
+	fs.StringVar(&o.Key, "key", getenv("CANVASS_API_KEY"), "a PI's API key (default: $CANVASS_API_KEY)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if o.Server == "" || o.Out == "" {
+		fs.Usage()
+		return errors.New("results pull: --server and --out are required")
+	}
+	id, err := pull.Pull(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pulled result %s into %s\n", id, o.Out)
+	return nil
 }

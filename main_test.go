@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/server/config"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/simulate"
+	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
 
 // startServe runs `canvass serve --demo` on port 0 in dataDir and returns
@@ -286,5 +289,35 @@ func TestServeDemoPI(t *testing.T) {
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// `canvass nightly --once` runs the analysis on the configured store and
+// says how it ended; with too few cases it fails, naming why.
+func TestNightlyCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CANVASS_DATA_DIR": dir, "CANVASS_SECRET": "a-test-secret-of-at-least-32-characters"}
+	getenv := func(k string) string { return env[k] }
+	var out strings.Builder
+	err := run(context.Background(), []string{"nightly", "--once"}, getenv, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "insufficient data: 0 usable cases") {
+		t.Fatalf("empty store: %v\n%s", err, out.String())
+	}
+	st := storetest.MustOpenDirDatabase(t, dir, "canvass")
+	if err := st.InsertCases(context.Background(), "import-test", simulate.Cases(instrument.Default(), 300, .5, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"nightly", "--once"}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !regexp.MustCompile(`^result run-\S+: ok, 1[0-9]{2} cases used of 300`).MatchString(out.String()) {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"nightly"}, getenv, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "say --once") {
+		t.Errorf("without --once: %v", err)
 	}
 }

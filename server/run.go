@@ -13,6 +13,7 @@ import (
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/mailer"
 	"github.com/canvass-survey/canvass/server/scheduler"
+	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -38,12 +39,9 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	if secretWarning != "" {
 		logger.Warn(secretWarning)
 	}
-	in := instrument.Default()
-	if cfg.Instrument != "" {
-		var err error
-		if in, err = instrument.LoadFile(cfg.Instrument); err != nil {
-			return fmt.Errorf("questionnaire: %w", err)
-		}
+	in, err := loadInstrument(cfg)
+	if err != nil {
+		return err
 	}
 	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
 	if err != nil {
@@ -209,4 +207,41 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// RunNightlyOnce is `canvass nightly --once`: it opens the configured
+// store and runs the nightly analysis now, under the same lease as the
+// schedule and the API, so it waits for nothing and runs nothing twice.
+func RunNightlyOnce(ctx context.Context, cfg config.Config, version string, logger *slog.Logger) (*results.Result, error) {
+	in, err := loadInstrument(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	res := newResults(st, in, version, logger)
+	defer res.Close()
+	return res.RunNow(ctx, results.TriggerCommand, "command line")
+}
+
+// newResults is the results service over st, whose runs hold the nightly lease.
+func newResults(st *store.Store, in *instrument.Instrument, version string, logger *slog.Logger) *results.Service {
+	return results.New(st, in, aapor.DefaultThresholds, version, func(ctx context.Context) (context.Context, func(), bool, error) {
+		return scheduler.Hold(ctx, st, NightlyJob, logger)
+	}, logger)
+}
+
+// loadInstrument is the configured questionnaire, or the default.
+func loadInstrument(cfg config.Config) (*instrument.Instrument, error) {
+	if cfg.Instrument == "" {
+		return instrument.Default(), nil
+	}
+	in, err := instrument.LoadFile(cfg.Instrument)
+	if err != nil {
+		return nil, fmt.Errorf("questionnaire: %w", err)
+	}
+	return in, nil
 }

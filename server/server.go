@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -15,9 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey"
-	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -119,9 +116,7 @@ func New(o Options) (*Server, error) {
 		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
 	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
-	s.Results = results.New(o.Store, o.Instrument, aapor.DefaultThresholds, o.Version, func(ctx context.Context) (context.Context, func(), bool, error) {
-		return scheduler.Hold(ctx, o.Store, NightlyJob, o.Logger)
-	}, o.Logger)
+	s.Results = newResults(o.Store, o.Instrument, o.Version, o.Logger)
 	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
 		MailServer: o.MailServer, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
 	s.echo = echo.New()

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -179,11 +180,11 @@ func (a *analysis) factorAnalysis() {
 func efaOptions(spec *instrument.EFASpec) Options {
 	o := Options{Method: spec.Method, Rotation: spec.Rotation, Correlation: spec.Correlation, Missing: spec.Missing,
 		Scores: spec.Scores, Parallel: spec.Parallel, Seed: spec.Seed}
-	o.Method = cmpOr(o.Method, string(efa.MinRes))
-	o.Rotation = cmpOr(o.Rotation, string(efa.Oblimin))
-	o.Correlation = cmpOr(o.Correlation, "pearson")
-	o.Missing = cmpOr(o.Missing, cor.Pairwise.String())
-	o.Scores = cmpOr(o.Scores, string(efa.Regression))
+	o.Method = cmp.Or(o.Method, string(efa.MinRes))
+	o.Rotation = cmp.Or(o.Rotation, string(efa.Oblimin))
+	o.Correlation = cmp.Or(o.Correlation, "pearson")
+	o.Missing = cmp.Or(o.Missing, cor.Pairwise.String())
+	o.Scores = cmp.Or(o.Scores, string(efa.Regression))
 	switch o.Parallel {
 	case 0:
 		o.Parallel = 20
@@ -194,13 +195,6 @@ func efaOptions(spec *instrument.EFASpec) Options {
 		o.Seed = 1
 	}
 	return o
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // correlations are the EFA's input, computed as `canvass analyze efa` does.
@@ -256,7 +250,7 @@ func (a *analysis) nameFactors(spec *instrument.EFASpec, res *efa.Result) {
 		if salient < salientNeeded {
 			a.warn("efa: factor %s has %d salient loadings (|loading| ≥ %.1f), fewer than %d", f.Name, salient, salientCut, salientNeeded)
 		}
-		a.out.Factors = append(a.out.Factors, Factor{Name: f.Name, Label: cmpOr(f.Label, f.Name), Marker: f.Marker,
+		a.out.Factors = append(a.out.Factors, Factor{Name: f.Name, Label: cmp.Or(f.Label, f.Name), Marker: f.Marker,
 			Column: col, Sign: sign, Salient: salient})
 	}
 }
@@ -305,7 +299,7 @@ func (a *analysis) models() {
 		for _, w := range m.Warnings {
 			a.warn("model %s: %s", spec.ID, w)
 		}
-		a.out.Models = append(a.out.Models, Model{ID: spec.ID, Label: cmpOr(spec.Label, spec.ID), Outcome: spec.Outcome, Model: m})
+		a.out.Models = append(a.out.Models, Model{ID: spec.ID, Label: cmp.Or(spec.Label, spec.ID), Outcome: spec.Outcome, Model: m})
 	}
 }
 

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -16,7 +17,7 @@ import (
 func (a *analysis) describe() {
 	d := &Descriptives{Frequencies: []FrequencySet{}, Means: []MeanSet{}, Variables: []Variable{}}
 	for _, f := range a.spec.Descriptives.Frequencies {
-		set := FrequencySet{ID: f.ID, Label: cmpOr(f.Label, f.ID)}
+		set := FrequencySet{ID: f.ID, Label: cmp.Or(f.Label, f.ID)}
 		for _, id := range f.Items {
 			set.Items = append(set.Items, a.frequency(id))
 		}
@@ -76,7 +77,7 @@ func (a *analysis) means(m instrument.MeanSpec) (*MeanSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &MeanSet{ID: m.ID, Label: cmpOr(m.Label, m.ID), Variable: m.Variable, By: m.By, Level: level, Groups: []GroupMean{}}
+	set := &MeanSet{ID: m.ID, Label: cmp.Or(m.Label, m.ID), Variable: m.Variable, By: m.By, Level: level, Groups: []GroupMean{}}
 	for _, g := range means {
 		gm := GroupMean{Group: g.Group, N: g.N, Mean: report.Number(g.Mean)}
 		if s := g.Spread; s != nil {

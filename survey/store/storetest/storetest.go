@@ -24,9 +24,16 @@ func MustOpen(tb testing.TB) *store.Store {
 // open the same files again, as a restart would.
 func MustOpenDir(tb testing.TB, dir string) *store.Store {
 	tb.Helper()
+	return MustOpenDirDatabase(tb, dir, Database)
+}
+
+// MustOpenDirDatabase opens the named database of the embedded store in
+// dir: the one a command under test is configured with.
+func MustOpenDirDatabase(tb testing.TB, dir, database string) *store.Store {
+	tb.Helper()
 	s, err := store.Open(context.Background(), store.Config{
 		DataDir:  dir,
-		Database: Database,
+		Database: database,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
