@@ -54,6 +54,14 @@ var states = []string{"AZ", "CA", "TX", "OH", "NY", "FL", "WA", "IL", "GA", "CO"
 // city, cities' populations log-uniform over 25,000–250,000. The same seed
 // gives the same cases.
 func Cases(in *instrument.Instrument, n int, share float64, seed uint64) []*survey.Case {
+	cases := make([]*survey.Case, 0, n)
+	Each(in, n, share, seed, func(c *survey.Case) { cases = append(cases, c) })
+	return cases
+}
+
+// Each makes the cases Cases makes, handing them to fn one at a time, so
+// that a million of them need not fit in memory at once.
+func Each(in *instrument.Instrument, n int, share float64, seed uint64, fn func(*survey.Case)) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	cities := max(1, n/5)
 	cityEffect := make([]float64, cities)
@@ -63,20 +71,28 @@ func Cases(in *instrument.Instrument, n int, share float64, seed uint64) []*surv
 		population[c] = int(math.Exp(math.Log(25000) + rng.Float64()*(math.Log(250000)-math.Log(25000))))
 	}
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	cases := make([]*survey.Case, n)
-	for i := range cases {
+	for i := range n {
 		city := i / 5 % cities
 		c := &survey.Case{ID: fmt.Sprintf("case%07d", i), Survey: in.ID, Status: survey.StatusNew, CreatedAt: now, UpdatedAt: now,
 			Frame: survey.Frame{Email: fmt.Sprintf("m%d@city%d.example", i, city), Name: fmt.Sprintf("Manager %d", i),
 				Department: in.Frame.Departments[i%5], City: fmt.Sprintf("City %d", city), State: states[city%len(states)],
 				Population: population[city], FormOfGovernment: forms[city%2]}}
+		// What the field period leaves on a case, so that the documents
+		// are as large as real ones: the sealed link, an invitation and a
+		// reminder, and the respondents' page timings.
+		c.SealedToken = fmt.Sprintf("%080x", rng.Uint64())
+		c.Contacts = []survey.Contact{{Wave: "invitation", Kind: "invitation", Status: survey.ContactSent, At: now},
+			{Wave: "reminder-1", Kind: "reminder", Status: survey.ContactSent, At: now.AddDate(0, 0, 7)}}
 		if rng.Float64() < share {
 			c.Status, c.SubmittedAt, c.StartedAt = survey.StatusSubmitted, &now, &now
 			c.Answers = plantedAnswers(rng, c.Frame, cityEffect[city])
+			c.Paradata = survey.Paradata{Device: "desktop", PageSeconds: map[string]float64{}}
+			for _, p := range in.Pages {
+				c.Paradata.PageSeconds[p.ID] = 20 + 60*rng.Float64()
+			}
 		}
-		cases[i] = c
+		fn(c)
 	}
-	return cases
 }
 
 // plantedAnswers draws one respondent's answers.
