@@ -53,6 +53,8 @@ func TestBadInput(t *testing.T) {
 		{"no predictors", true, y, Factor{}, Predictors{}, "at least one predictor"},
 		{"one cluster", true, y, Factor{}, Predictors{Numeric: []Variable{x1}, Cluster: &Factor{Name: "c", Labels: strings.Split("a a a a a a a a", " ")}}, "at least 2 clusters"},
 		{"length mismatch", true, y, Factor{}, Predictors{Numeric: []Variable{variable("short", 1, 2)}}, `predictor "short" has 2 values, the response has 8`},
+		{"label outside the given levels", true, y, Factor{}, Predictors{Factors: []Factor{{Name: "g", Labels: strings.Split("a b a b a b a c", " "), Levels: []string{"b", "a"}}}}, `"c" is not one of its levels`},
+		{"reference level without rows", true, y, Factor{}, Predictors{Factors: []Factor{{Name: "g", Labels: strings.Split("a b a b a b a b", " "), Levels: []string{"c", "a", "b"}}}}, `the reference level "c" has no rows`},
 		{"complete separation", false, Variable{}, ordinalLabels("y", 1, 1, 1, 1, 2, 2, 2, 2), Predictors{Numeric: []Variable{x1}}, "separation"},
 	}
 	for _, tt := range tests {
@@ -144,5 +146,34 @@ func TestTwoLevelOrderedLogitIsLogit(t *testing.T) {
 	}
 	if got, want := fit.Thresholds[0].Term, "1|2"; got != want {
 		t.Errorf("threshold term = %q, want %q", got, want)
+	}
+}
+
+// Given levels set the reference: the contrasts are against the first
+// level given, not the first in sort order, and the fit is the same model.
+func TestFactorLevelsSetTheReference(t *testing.T) {
+	y := variable("y", 1, 3, 2, 5, 4, 6, 8, 7, 2, 6)
+	labels := strings.Split("a b c a b c a b c a", " ")
+	byName, err := OLS(y, Predictors{Factors: []Factor{factor("g", labels...)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGiven, err := OLS(y, Predictors{Factors: []Factor{{Name: "g", Labels: labels, Levels: []string{"c", "a", "b"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terms []string
+	for _, c := range byGiven.Coefficients {
+		terms = append(terms, c.Term)
+	}
+	if got := strings.Join(terms, " "); got != "(Intercept) g=a g=b" {
+		t.Errorf("terms %q", got)
+	}
+	// The intercept is the reference level's mean: c's with the levels given, a's without.
+	if got, want := byGiven.Coefficients[0].Estimate+byGiven.Coefficients[1].Estimate, byName.Coefficients[0].Estimate; math.Abs(got-want) > 1e-12 {
+		t.Errorf("mean of a: %v by the given levels, %v by name", got, want)
+	}
+	if math.Abs(byGiven.R2-byName.R2) > 1e-12 {
+		t.Errorf("R² %v and %v: not the same model", byGiven.R2, byName.R2)
 	}
 }
