@@ -3,6 +3,7 @@ package results_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -322,4 +323,68 @@ func mustRecord(t *testing.T, r *results.Result, attempts int) *results.Record {
 		t.Fatal(err)
 	}
 	return rec
+}
+
+// failingStore is the real store whose case stream breaks part-way.
+type failingStore struct{ *store.Store }
+
+func (f failingStore) EachCase(ctx context.Context, surveyID string, fn func(*survey.Case) error) error {
+	n := 0
+	err := f.Store.EachCase(ctx, surveyID, func(c *survey.Case) error {
+		if n++; n == 100 {
+			return errors.New("the disk is on fire")
+		}
+		return fn(c)
+	})
+	return err
+}
+
+// A failed run is in the history with its error, keeps no tables, and
+// leaves the previous ok result the latest.
+func TestFailedRunKeepsTheLatest(t *testing.T) {
+	st := storetest.MustOpen(t)
+	in := instrument.Default()
+	fill(t, st, simulate.Cases(in, 300, .5, 13))
+	s := newService(t, st, in)
+	ok, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || ok.Status != results.StatusOK {
+		t.Fatalf("%+v %v", ok, err)
+	}
+	s.Store = failingStore{st}
+	failed, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || failed.Status != results.StatusFailed || !strings.Contains(failed.Error, "reading the cases: the disk is on fire") {
+		t.Fatalf("%+v %v", failed, err)
+	}
+	stored, err := s.Get(context.Background(), failed.ID)
+	if err != nil || stored.Status != results.StatusFailed || stored.EFA != nil || stored.FinishedAt == nil {
+		t.Errorf("stored: %+v, %v", stored, err)
+	}
+	if latest, _ := s.Latest(context.Background()); latest.ID != ok.ID {
+		t.Errorf("latest %s after a failed run, want %s", latest.ID, ok.ID)
+	}
+}
+
+// While a run holds the lease — here, another instance's — a run cannot
+// start: ECONFLICT, saying why.
+func TestStartWhileRunning(t *testing.T) {
+	st := storetest.MustOpen(t)
+	s := newService(t, st, instrument.Default())
+	other := newService(t, st, instrument.Default())
+	_, release, ok, err := other.Lock(context.Background())
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	_, err = s.Start(context.Background(), results.TriggerAPI, "pi@example.org")
+	if survey.ErrorCode(err) != survey.ECONFLICT || !strings.Contains(err.Error(), "in progress") {
+		t.Errorf("got %v", err)
+	}
+	release()
+	id, err := s.Start(context.Background(), results.TriggerAPI, "pi@example.org")
+	if err != nil || id == "" {
+		t.Fatalf("after the release: %q, %v", id, err)
+	}
+	r, err := s.Get(context.Background(), id)
+	if err != nil || r.RequestedBy != "pi@example.org" || r.Trigger != results.TriggerAPI {
+		t.Errorf("the run is recorded at once: %+v, %v", r, err)
+	}
 }
