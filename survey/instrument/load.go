@@ -261,11 +261,17 @@ func tagMessage(fe validator.FieldError) string {
 	case "oneof":
 		return fmt.Sprintf("%q is not one of: %s", fe.Value(), fe.Param())
 	case "min":
+		if fe.Field() == "items" && fe.Kind() == reflect.Slice {
+			// A scale, an EFA or a frequency table: the count says what is short.
+			return fmt.Sprintf("must list at least %s items, not %d", fe.Param(), reflect.ValueOf(fe.Value()).Len())
+		}
 		return "must list at least " + fe.Param()
 	case "gte":
 		return "must be at least " + fe.Param()
 	case "lte":
 		return "must be at most " + fe.Param()
+	case "lt":
+		return "must be less than " + fe.Param()
 	case "email":
 		return fmt.Sprintf("%q is not an email address", fe.Value())
 	case "phone":
@@ -289,6 +295,7 @@ func (c *checker) semantics() {
 	}
 	c.collectIDs()
 	c.pages()
+	c.analysis() // reads the items pages built
 }
 
 // timeZone loads the field period's zone and places its times in it.
