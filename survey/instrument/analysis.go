@@ -153,12 +153,15 @@ var (
 var Transforms = []string{"log", "log10", "sqrt"}
 
 // SplitTransform reads a predictor as written: "log(population)" is the
-// transform log of population, "tech_capacity" no transform. ok is false
-// for an unknown transform or a malformed one.
+// transform log of population, "tech_capacity" no transform. ok is false,
+// with both results empty, for an unknown transform or a malformed one.
 func SplitTransform(predictor string) (transform, name string, ok bool) {
 	open := strings.IndexByte(predictor, '(')
 	if open < 0 {
-		return "", predictor, !strings.ContainsAny(predictor, "()")
+		if strings.ContainsRune(predictor, ')') {
+			return "", "", false
+		}
+		return "", predictor, true
 	}
 	if !strings.HasSuffix(predictor, ")") {
 		return "", "", false

@@ -240,7 +240,7 @@ func (c *checker) numericVariable(path, name string, frame bool) (ok bool) {
 		if frame {
 			return true
 		}
-		c.addf(path, "%q is a sample frame field; a model takes it as a predictor", name)
+		c.addf(path, "%q is a sample frame field: it may predict, not be an outcome", name)
 	case kind == KindFrame:
 		c.addf(path, "%q is not numeric: it is %s (a model takes it under categorical)", name, c.describe(name))
 	case kind == KindItem && !codedType(it.Type):
@@ -293,7 +293,7 @@ func (c *checker) transform(path, transform, name string) {
 		return
 	}
 	if math.IsInf(low, -1) {
-		c.addf(path, "%q is a factor, whose scores go below 0, where %s is undefined", name, transform)
+		c.addf(path, "%q is a factor: its scores go below 0, where %s is undefined", name, transform)
 		return
 	}
 	c.addf(path, "%q can be %g, where %s is undefined", name, low, transform)
@@ -533,8 +533,12 @@ func (c *checker) terms(path string, f FigureSpec, models map[string]*ModelSpec)
 				lacking = append(lacking, fmt.Sprintf("%q", id))
 			}
 		}
+		models := "model"
+		if len(lacking) > 1 {
+			models = "models"
+		}
 		if len(lacking) > 0 {
-			c.addf(fmt.Sprintf("%s[%d]", path, i), "%q is not a predictor of model %s: a term is written as in the predictors of every model of the figure", term, strings.Join(lacking, ", "))
+			c.addf(fmt.Sprintf("%s[%d]", path, i), "%q is not a predictor of %s %s: a term is written as in the predictors of every model of the figure", term, models, strings.Join(lacking, ", "))
 		}
 	}
 }

@@ -6,13 +6,22 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
 // FuzzParse: no file, however broken, panics the loader; a file it accepts
-// gives a usable instrument.
+// gives a usable instrument, whose analysis names only what exists.
 func FuzzParse(f *testing.F) {
 	f.Add(defaultYAML)
+	// Analysis sections each one step from valid, so that the fuzzer starts
+	// inside every check of the section.
+	for _, tt := range analysisErrorCases {
+		f.Add(editDefault(f, tt.edits...))
+	}
+	for _, tt := range analysisOKCases {
+		f.Add(editDefault(f, tt.edits...))
+	}
 	files, _ := filepath.Glob("testdata/*.yaml")
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -35,7 +44,38 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		in.Visible(Answers{})
+		analysisResolves(t, in)
 	})
+}
+
+// analysisResolves fails t if an accepted analysis names a variable that
+// does not exist, or a figure a term its models lack.
+func analysisResolves(t *testing.T, in *Instrument) {
+	t.Helper()
+	if in.Analysis == nil {
+		return
+	}
+	predictors := map[string][]string{}
+	for _, m := range in.Analysis.Models {
+		if in.VariableKind(m.Outcome) == "" {
+			t.Errorf("model %q: outcome %q is nothing", m.ID, m.Outcome)
+		}
+		for _, p := range m.Predictors {
+			if _, name, ok := SplitTransform(p); !ok || in.VariableKind(name) == "" {
+				t.Errorf("model %q: predictor %q is nothing", m.ID, p)
+			}
+		}
+		predictors[m.ID] = m.Predictors
+	}
+	for _, fig := range in.Analysis.Figures {
+		for _, id := range fig.Models {
+			for _, term := range fig.Terms {
+				if !slices.Contains(predictors[id], term) {
+					t.Errorf("figure %q: model %q has no term %q", fig.ID, id, term)
+				}
+			}
+		}
+	}
 }
 
 // FuzzDecodeJSON: no body panics the decoder, and whatever it accepts is
