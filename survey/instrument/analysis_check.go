@@ -26,28 +26,19 @@ func (c *checker) analysis() {
 		c.scale(fmt.Sprintf("analysis.scales[%d]", i), &a.Scales[i])
 	}
 	models := map[string]*ModelSpec{}
+	first := map[string]int{} // model id → its index
 	for i := range a.Models {
 		m := &a.Models[i]
 		path := fmt.Sprintf("analysis.models[%d]", i)
-		if first, dup := models[m.ID]; dup && m.ID != "" {
-			c.addf(path+".id", "model id %q repeats %s", m.ID, c.modelPath(first))
+		if j, dup := first[m.ID]; dup && m.ID != "" {
+			c.addf(path+".id", "model id %q repeats analysis.models[%d]", m.ID, j)
 		} else {
-			models[m.ID] = m
+			first[m.ID], models[m.ID] = i, m
 		}
 		c.model(path, m)
 	}
 	freqs, means := c.descriptives(&a.Descriptives)
 	c.figures(a.Figures, figureTargets{freqs, means, models})
-}
-
-// modelPath is where model m is written in the file.
-func (c *checker) modelPath(m *ModelSpec) string {
-	for i := range c.in.Analysis.Models {
-		if &c.in.Analysis.Models[i] == m {
-			return fmt.Sprintf("analysis.models[%d]", i)
-		}
-	}
-	return "analysis.models"
 }
 
 // isFrameField reports whether name is a sample frame field the analysis reads.
@@ -136,6 +127,7 @@ func (c *checker) unique(path string, list []string) {
 	}
 }
 
+// efa checks the EFA's items and the markers that name its factors.
 func (c *checker) efa(e *EFASpec) {
 	const path = "analysis.efa"
 	c.unique(path+".items", e.Items)
@@ -184,6 +176,7 @@ func (c *checker) factorCount(e *EFASpec) {
 	}
 }
 
+// scale checks a scale's items, its reverse-keyed ones and min_answered.
 func (c *checker) scale(path string, s *ScaleSpec) {
 	c.unique(path+".items", s.Items)
 	for i, id := range s.Items {
@@ -214,6 +207,9 @@ func (c *checker) describe(name string) string {
 	case KindFactor:
 		return "a factor"
 	case KindFrame:
+		if slices.Contains(FrameNumeric, name) {
+			return "a numeric frame field"
+		}
 		return "a categorical frame field"
 	case KindItem:
 		it, _ := c.in.Item(name)
@@ -253,8 +249,9 @@ func (c *checker) numericVariable(path, name string, frame bool) (ok bool) {
 
 // lowest is the least value a variable can take, when the questionnaire
 // bounds it: the least option code, a number's min, the least of a scale's
-// items (a mean or a sum of them, reversed or not, cannot go below it while
-// they are all positive). A factor score has mean zero, so it goes negative.
+// items' (what matters is its sign: a mean of the items cannot go below
+// it, and a sum is positive, or not negative, when they all are; reversing
+// keeps an item's range). A factor score has mean zero, so it goes negative.
 func (c *checker) lowest(name string) (float64, bool) {
 	switch c.in.VariableKind(name) {
 	case KindFactor:
@@ -472,6 +469,8 @@ type figureTargets struct {
 // figureLists are the lists a figure of each kind draws; it gives no other.
 var figureLists = map[string][]string{"frequencies": {"frequencies"}, "means": {"means"}, "coefficients": {"models", "terms"}}
 
+// figures checks that each figure gives the lists its kind draws, and only
+// those, and that they name what exists.
 func (c *checker) figures(figs []FigureSpec, t figureTargets) {
 	ids := map[string]int{}
 	for i, f := range figs {
