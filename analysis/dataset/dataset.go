@@ -2,12 +2,16 @@
 //
 // A file has a header row of unique, non-empty column names and one row per
 // case. A cell that is empty, "NA" or "." is missing (R's and Stata's
-// conventions). Quoting follows RFC 4180 (encoding/csv). Line numbers in
-// errors are file lines, the header being line 1.
+// conventions), and so is any value given with the NA option: NA("-8", "-9")
+// reads the survey export's codes of "don't know" and "prefer not to say" as
+// missing, as the nightly analysis does. Quoting follows RFC 4180
+// (encoding/csv). Line numbers in errors are file lines, the header being
+// line 1.
 //
 // Two ways in:
 //
 //	t, err := dataset.Read(r)                  // whole file in memory, cells as strings
+//	t, err := dataset.Read(r, dataset.NA("-8", "-9")) // the same, -8 and -9 missing too
 //	x, err := t.Numeric([]string{"A1", "A2"})  // rows × cols, NaN where missing
 //	g, err := t.Strings("city")                // a factor or cluster column, "" where missing
 //
@@ -19,7 +23,7 @@
 // The row slice passed to fn is reused; copy it to keep it. A nil or empty
 // cols selects every column. Numbers are parsed with strconv.ParseFloat after
 // trimming spaces; "NaN" and "Inf" are rejected, since a missing value must be
-// written as one of the markers above.
+// written as one of the markers above. Every entry point takes the NA option.
 package dataset
 
 import (
@@ -28,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -43,7 +48,51 @@ func (e *CellError) Error() string {
 	return fmt.Sprintf("line %d, column %q: %q is not a number", e.Line, e.Column, e.Value)
 }
 
-// IsMissing reports whether a cell holds a missing-value marker.
+// Option changes how a file is read.
+type Option func(*options)
+
+type options struct{ na markers }
+
+// NA adds cell values that mean missing, besides an empty cell, "NA" and
+// ".", as R's na.strings does. A cell matches after its surrounding spaces
+// are trimmed, as a string: with NA("-8"), "-8" is missing and "-8.0" is the
+// number. Empty values are ignored.
+func NA(values ...string) Option {
+	return func(o *options) {
+		for _, v := range values {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(o.na, v) {
+				o.na = append(o.na, v)
+			}
+		}
+	}
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// markers are the missing-value markers given with NA; a file has a few, so
+// a list is faster than a map.
+type markers []string
+
+// missing reports whether cell is a missing-value marker, default or given.
+func (m markers) missing(cell string) bool {
+	return IsMissing(cell) || m.has(cell)
+}
+
+// has reports whether cell is one of the given markers; without any it
+// costs one comparison, which keeps the common path of parseCell as fast
+// as before the option existed.
+func (m markers) has(cell string) bool {
+	return len(m) > 0 && slices.Contains(m, strings.TrimSpace(cell))
+}
+
+// IsMissing reports whether a cell holds one of the default missing-value
+// markers: empty, "NA" or ".".
 func IsMissing(cell string) bool {
 	switch strings.TrimSpace(cell) {
 	case "", "NA", ".":
@@ -53,8 +102,12 @@ func IsMissing(cell string) bool {
 }
 
 // parseCell returns NaN for a missing cell and ok=false for a cell that is
-// not a finite number.
-func parseCell(cell string) (v float64, ok bool) {
+// not a finite number. The given markers go first: "-8" is a number to
+// parseSimple.
+func parseCell(cell string, na markers) (v float64, ok bool) {
+	if na.has(cell) {
+		return math.NaN(), true
+	}
 	if v, ok := parseSimple(cell); ok {
 		return v, true
 	}
@@ -119,19 +172,20 @@ type Table struct {
 	Header []string
 	rows   [][]string
 	lines  []int // file line on which each row starts
+	na     markers
 }
 
 // Len is the number of data rows.
 func (t *Table) Len() int { return len(t.rows) }
 
 // Read reads a whole CSV file.
-func Read(r io.Reader) (*Table, error) {
+func Read(r io.Reader, opts ...Option) (*Table, error) {
 	rd, err := newReader(r)
 	if err != nil {
 		return nil, err
 	}
 	rd.csv.ReuseRecord = false
-	t := &Table{Header: rd.header}
+	t := &Table{Header: rd.header, na: newOptions(opts).na}
 	for {
 		rec, line, err := rd.next()
 		if err == io.EOF {
@@ -155,7 +209,7 @@ func (t *Table) Numeric(cols []string) ([][]float64, error) {
 	out := make([][]float64, len(t.rows))
 	for i, rec := range t.rows {
 		row := make([]float64, len(idx))
-		if err := parseRow(row, rec, idx, t.Header, t.lines[i]); err != nil {
+		if err := parseRow(row, rec, idx, t.Header, t.lines[i], t.na); err != nil {
 			return nil, err
 		}
 		out[i] = row
@@ -171,7 +225,7 @@ func (t *Table) Strings(col string) ([]string, error) {
 	}
 	out := make([]string, len(t.rows))
 	for i, rec := range t.rows {
-		if cell := rec[idx[0]]; !IsMissing(cell) {
+		if cell := rec[idx[0]]; !t.na.missing(cell) {
 			out[i] = strings.TrimSpace(cell)
 		}
 	}
@@ -181,8 +235,8 @@ func (t *Table) Strings(col string) ([]string, error) {
 // ScanNumeric streams a CSV file, calling fn with each row's selected columns
 // (NaN where missing). It returns the selected column names. An error from fn
 // stops the scan and is returned as is.
-func ScanNumeric(r io.Reader, cols []string, fn func(row []float64) error) ([]string, error) {
-	sc, err := NewScanner(r, cols)
+func ScanNumeric(r io.Reader, cols []string, fn func(row []float64) error, opts ...Option) ([]string, error) {
+	sc, err := NewScanner(r, cols, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +255,12 @@ type Scanner struct {
 	idx   []int
 	names []string
 	row   []float64
+	na    markers
 	err   error
 }
 
 // NewScanner reads the header and selects cols (nil or empty: every column).
-func NewScanner(r io.Reader, cols []string) (*Scanner, error) {
+func NewScanner(r io.Reader, cols []string, opts ...Option) (*Scanner, error) {
 	rd, err := newReader(r)
 	if err != nil {
 		return nil, err
@@ -218,7 +273,7 @@ func NewScanner(r io.Reader, cols []string) (*Scanner, error) {
 	for k, j := range idx {
 		names[k] = rd.header[j]
 	}
-	return &Scanner{rd: rd, idx: idx, names: names, row: make([]float64, len(idx))}, nil
+	return &Scanner{rd: rd, idx: idx, names: names, row: make([]float64, len(idx)), na: newOptions(opts).na}, nil
 }
 
 // Names are the selected columns, in the order of each row.
@@ -235,7 +290,7 @@ func (s *Scanner) Scan() bool {
 		return false
 	}
 	if err == nil {
-		err = parseRow(s.row, rec, s.idx, s.rd.header, line)
+		err = parseRow(s.row, rec, s.idx, s.rd.header, line, s.na)
 	}
 	s.err = err
 	return err == nil
@@ -248,9 +303,9 @@ func (s *Scanner) Row() []float64 { return s.row }
 // Err is the error that stopped the scan, nil at the end of the file.
 func (s *Scanner) Err() error { return s.err }
 
-func parseRow(dst []float64, rec []string, idx []int, header []string, line int) error {
+func parseRow(dst []float64, rec []string, idx []int, header []string, line int, na markers) error {
 	for k, j := range idx {
-		v, ok := parseCell(rec[j])
+		v, ok := parseCell(rec[j], na)
 		if !ok {
 			return &CellError{Line: line, Column: header[j], Value: rec[j]}
 		}

@@ -128,6 +128,56 @@ func TestScanNumericMatchesNumeric(t *testing.T) {
 	}
 }
 
+// The survey export codes "don't know" -8 and "prefer not to say" -9: with
+// NA they are missing in every entry point, without it numbers, as before.
+func TestNA(t *testing.T) {
+	in := "y,x,g\n1,-8,a\n2, -9 ,-8\n3,-8.0,b\n4,NA,\n-9,5,c\n"
+	nan := math.NaN()
+	for _, tt := range []struct {
+		name    string
+		opts    []Option
+		numeric [][]float64
+		strs    []string
+	}{
+		{"default", nil, [][]float64{{1, -8}, {2, -9}, {3, -8}, {4, nan}, {-9, 5}}, []string{"a", "-8", "b", "", "c"}},
+		{"NA(-8, -9)", []Option{NA("-8", " -9", "")}, [][]float64{{1, nan}, {2, nan}, {3, -8}, {4, nan}, {nan, 5}}, []string{"a", "", "b", "", "c"}},
+		{"NA given twice", []Option{NA("-8"), NA("-9", "-8")}, [][]float64{{1, nan}, {2, nan}, {3, -8}, {4, nan}, {nan, 5}}, []string{"a", "", "b", "", "c"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, err := Read(strings.NewReader(in), tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tab.Numeric([]string{"y", "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameFloats(got, tt.numeric) {
+				t.Errorf("Numeric = %v, want %v", got, tt.numeric)
+			}
+			if strs, err := tab.Strings("g"); err != nil || !reflect.DeepEqual(strs, tt.strs) {
+				t.Errorf("Strings(g) = %q, %v; want %q", strs, err, tt.strs)
+			}
+			var streamed [][]float64
+			_, err = ScanNumeric(strings.NewReader(in), []string{"y", "x"}, func(row []float64) error {
+				streamed = append(streamed, append([]float64(nil), row...))
+				return nil
+			}, tt.opts...)
+			if err != nil || !sameFloats(streamed, tt.numeric) {
+				t.Errorf("ScanNumeric = %v, %v; want %v", streamed, err, tt.numeric)
+			}
+		})
+	}
+	// A marker makes a word missing too; without it the word is an error.
+	tab, err := Read(strings.NewReader("x\nmissing\n"), NA("missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tab.Numeric(nil); err != nil || !math.IsNaN(got[0][0]) {
+		t.Errorf("Numeric with NA(missing) = %v, %v; want NaN", got, err)
+	}
+}
+
 func TestScanNumericStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	calls := 0
@@ -142,7 +192,7 @@ func TestScanNumericStopsOnCallbackError(t *testing.T) {
 
 func FuzzRead(f *testing.F) {
 	for _, seed := range []string{
-		"a,b\n1,2\n", "a,b\n1,\"2\n", "x\nNA\n.\n\n", "\"a\"\"b\",c\n\"1,5\",2\n", "a,a\n", "",
+		"a,b\n1,2\n", "a,b\n1,\"2\n", "x\nNA\n.\n\n", "a,b\n-8,-9\n -8,-8.0\n", "\"a\"\"b\",c\n\"1,5\",2\n", "a,a\n", "",
 	} {
 		f.Add(seed)
 	}
@@ -167,6 +217,26 @@ func FuzzRead(f *testing.F) {
 		}
 		if err == nil && !sameFloats(x, streamed) {
 			t.Fatalf("Numeric %v but ScanNumeric %v", x, streamed)
+		}
+		// The export's codes as markers: the two ways in still agree, and
+		// every -8 is missing.
+		na := NA("-8", "-9")
+		tabNA, _ := Read(strings.NewReader(in), na)
+		xNA, err := tabNA.Numeric(nil)
+		streamed = streamed[:0]
+		_, serr = ScanNumeric(strings.NewReader(in), nil, func(row []float64) error {
+			streamed = append(streamed, append([]float64(nil), row...))
+			return nil
+		}, na)
+		if (err == nil) != (serr == nil) || err == nil && !sameFloats(xNA, streamed) {
+			t.Fatalf("with NA: Numeric %v, %v but ScanNumeric %v, %v", xNA, err, streamed, serr)
+		}
+		for i, rec := range tabNA.rows {
+			for j, cell := range rec {
+				if err == nil && strings.TrimSpace(cell) == "-8" && !math.IsNaN(xNA[i][j]) {
+					t.Fatalf("row %d column %d: -8 read as %v", i, j, xNA[i][j])
+				}
+			}
 		}
 	})
 }
