@@ -12,7 +12,7 @@ import (
 	"github.com/canvass-survey/canvass/analysis/report"
 )
 
-const alphaSynopsis = `--csv FILE --cols a,b,... [--reverse c,d] [--json]
+const alphaSynopsis = `--csv FILE --cols a,b,... [--reverse c,d] [--na LIST] [--json]
 
 Reliability of a scale as R's psych::alpha reports it: raw and standardized
 alpha, Guttman's lambda 6 (G6, from squared multiple correlations), the
@@ -20,13 +20,14 @@ average inter-item correlation, alpha if each item is dropped and each item's
 correlation with the rest of the scale (psych's r.drop), from pairwise-complete
 covariances; and McDonald's omega total from a one-factor minres solution
 (psych::omega with nfactors = 1). n counts the rows answering at least one item.
-A cell that is empty, NA or . is missing.`
+` + missingNote
 
 func runAlpha(args []string, stdout io.Writer) error {
 	fs := newFlagSet("alpha", alphaSynopsis, stdout)
 	csvPath := fs.String("csv", "", "CSV file with a header row (required)")
 	cols := fs.String("cols", "", "comma-separated items of the scale (required, at least 2)")
 	reverse := fs.String("reverse", "", "comma-separated reverse-keyed items, a subset of --cols (default: none)")
+	na := naFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON document instead of tables")
 	if done, err := parseFlags(fs, args); done || err != nil {
 		return err
@@ -35,7 +36,7 @@ func runAlpha(args []string, stdout io.Writer) error {
 	if *csvPath == "" || len(items) == 0 {
 		return fmt.Errorf("--csv FILE and --cols a,b,... are required")
 	}
-	table, err := readTable(*csvPath)
+	table, err := readTable(*csvPath, na.option())
 	if err != nil {
 		return err
 	}
@@ -54,13 +55,13 @@ func runAlpha(args []string, stdout io.Writer) error {
 }
 
 // readTable reads a whole CSV file; errors name the file.
-func readTable(path string) (*dataset.Table, error) {
+func readTable(path string, opts ...dataset.Option) (*dataset.Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	table, err := dataset.Read(f)
+	table, err := dataset.Read(f, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -6,12 +6,14 @@
 // Adding a subcommand: write it in its own file as
 //
 //	func runOLS(args []string, stdout io.Writer) error {
-//		fs := newFlagSet("ols", "--csv FILE --y Y --x a,b,... [--json]", stdout)
+//		fs := newFlagSet("ols", "--csv FILE --y Y --x a,b,... [--na LIST] [--json]", stdout)
 //		csvPath := fs.String("csv", "", "CSV file with a header row")
+//		na := naFlag(fs) // every subcommand that reads a CSV takes --na
 //		asJSON := fs.Bool("json", false, "print one JSON document")
 //		if done, err := parseFlags(fs, args); done || err != nil {
 //			return err // done: --help was printed
 //		}
+//		table, err := readTable(*csvPath, na.option())
 //		...
 //		if *asJSON {
 //			return writeJSON(stdout, result)
@@ -22,7 +24,8 @@
 // and add one line for it to the commands table below. json.go has the
 // helpers every subcommand shares: Number (a float64 that encodes NaN and
 // ±Inf as null), numbers and matrix for slices and gonum matrices, and
-// writeJSON; flags.go has newFlagSet, parseFlags and splitList.
+// writeJSON; flags.go has newFlagSet, parseFlags, splitList, naFlag and
+// missingNote, the synopsis's last words on missing cells.
 package cli
 
 import (

@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-const efaSynopsis = `(--csv FILE [--cols a,b,...] [--missing pairwise|listwise] [--correlation pearson|polychoric] | --cor FILE --n N)
+const efaSynopsis = `(--csv FILE [--cols a,b,...] [--missing pairwise|listwise] [--correlation pearson|polychoric] [--na LIST] | --cor FILE --n N)
        --factors K [--fm minres|ml|pa] [--rotate none|varimax|quartimax|promax|oblimin] [--json]
 
 Exploratory factor analysis as R's psych::fa computes it. With --csv the
@@ -24,7 +24,7 @@ correlations are Pearson's, computed while the file streams (any number of
 rows in memory proportional to the number of items); n is the number of rows
 (psych's n.obs), or the complete rows with --missing listwise. With --cor the
 file holds a header of item names and a square correlation matrix.
-A cell that is empty, NA or . is missing.`
+` + missingNote
 
 func runEFA(args []string, stdout io.Writer) error {
 	fs := newFlagSet("efa", efaSynopsis, stdout)
@@ -32,6 +32,7 @@ func runEFA(args []string, stdout io.Writer) error {
 	corPath := fs.String("cor", "", "CSV file holding a correlation matrix (header = item names)")
 	n := fs.Int("n", 0, "number of observations behind --cor")
 	cols := fs.String("cols", "", "comma-separated items to analyze (default: every column)")
+	na := naFlag(fs)
 	factors := fs.Int("factors", 0, "number of factors (required)")
 	fm := fs.String("fm", string(efa.MinRes), "fitting method: minres, ml or pa")
 	rotation := fs.String("rotate", string(efa.Oblimin), "rotation: none, varimax, quartimax, promax or oblimin")
@@ -69,18 +70,21 @@ func runEFA(args []string, stdout io.Writer) error {
 		}
 		switch *correlation {
 		case "pearson":
-			in, err = correlateCSV(*csvPath, splitList(*cols), miss)
+			in, err = correlateCSV(*csvPath, splitList(*cols), miss, na.option())
 		case "polychoric":
 			if miss != cor.Pairwise {
 				return fmt.Errorf("--correlation polychoric uses pairwise-complete rows, as psych does")
 			}
-			in, err = polychoricCSV(*csvPath, splitList(*cols))
+			in, err = polychoricCSV(*csvPath, splitList(*cols), na.option())
 		default:
 			return fmt.Errorf("correlation: %q is neither pearson nor polychoric", *correlation)
 		}
 	default:
 		if *n <= 0 {
 			return fmt.Errorf("--cor needs --n, the number of observations")
+		}
+		if len(*na) > 0 {
+			return fmt.Errorf("--na goes with --csv; a correlation matrix has no missing cells")
 		}
 		in, err = readCorrelationMatrix(*corPath, splitList(*cols), *n)
 	}
@@ -98,13 +102,13 @@ func runEFA(args []string, stdout io.Writer) error {
 	return printEFA(stdout, res, out)
 }
 
-func correlateCSV(path string, cols []string, miss cor.Missing) (*report.Correlations, error) {
+func correlateCSV(path string, cols []string, miss cor.Missing, na dataset.Option) (*report.Correlations, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sc, err := dataset.NewScanner(bufio.NewReaderSize(f, 1<<20), cols)
+	sc, err := dataset.NewScanner(bufio.NewReaderSize(f, 1<<20), cols, na)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -125,13 +129,13 @@ func correlateCSV(path string, cols []string, miss cor.Missing) (*report.Correla
 
 // polychoricCSV reads a whole file (polychoric correlations need each
 // pair's contingency table) and correlates its columns, n being the rows.
-func polychoricCSV(path string, cols []string) (*report.Correlations, error) {
+func polychoricCSV(path string, cols []string, na dataset.Option) (*report.Correlations, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	t, err := dataset.Read(bufio.NewReaderSize(f, 1<<20))
+	t, err := dataset.Read(bufio.NewReaderSize(f, 1<<20), na)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/canvass-survey/canvass/analysis/dataset"
 )
 
 // newFlagSet makes a subcommand's flag set. Its --help output (every flag
@@ -53,4 +55,30 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// missingNote ends the synopsis of every subcommand that reads a CSV.
+const missingNote = `A cell that is empty, NA or . is missing, and so is a value given with --na:
+--na=-8,-9 reads the survey export's codes of "don't know" and "prefer not to
+say" as missing, as the nightly analysis does.`
+
+// naList is the --na flag: cell values that mean missing besides an empty
+// cell, NA and ".", comma-separated; a repeated flag adds to the list.
+type naList []string
+
+func (l *naList) String() string { return strings.Join(*l, ",") }
+
+func (l *naList) Set(s string) error {
+	*l = append(*l, splitList(s)...)
+	return nil
+}
+
+// option is how dataset reads the markers.
+func (l *naList) option() dataset.Option { return dataset.NA(*l...) }
+
+// naFlag adds --na to fs.
+func naFlag(fs *flag.FlagSet) *naList {
+	l := new(naList)
+	fs.Var(l, "na", "a comma-separated `LIST` of cell values that also mean missing, as R's na.strings: -8,-9 for the export's special answers (default: only empty, NA and .)")
+	return l
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/canvass-survey/canvass/analysis/report"
 )
 
-const modelFlags = `--csv FILE --y Y [--x a,b,...] [--factor c,...] [--cluster C] [--json]`
+const modelFlags = `--csv FILE --y Y [--x a,b,...] [--factor c,...] [--cluster C] [--na LIST] [--json]`
 
 const ologitSynopsis = modelFlags + `
 
@@ -22,7 +22,7 @@ cluster_se is sandwich::vcovCL(type = "HC0"), scaled by G/(G-1) as Stata's
 vce(cluster). A --factor enters by treatment contrasts, its first level
 (same order) the reference, one term "VAR=LEVEL" per other level. Rows
 missing Y, any predictor or the cluster are left out; n counts the rest.
-A cell that is empty, NA or . is missing.`
+` + missingNote
 
 const olsSynopsis = modelFlags + `
 
@@ -34,12 +34,13 @@ sandwich::vcovCL(type = "HC1")). A --factor enters by treatment contrasts,
 its first level (numeric order when every level is a number, else
 lexicographic) the reference, one term "VAR=LEVEL" per other level. Rows
 missing Y, any predictor or the cluster are left out; n counts the rest.
-A cell that is empty, NA or . is missing.`
+` + missingNote
 
 // modelArgs are the flags ologit and ols share.
 type modelArgs struct {
 	csvPath, y, cluster string
 	x, factors          []string
+	na                  dataset.Option
 	asJSON              bool
 }
 
@@ -50,11 +51,12 @@ func parseModelArgs(name, synopsis string, args []string, stdout io.Writer) (*mo
 	x := fs.String("x", "", "comma-separated numeric predictors (default: none)")
 	factors := fs.String("factor", "", "comma-separated categorical predictors, by treatment contrasts (default: none)")
 	cluster := fs.String("cluster", "", "column whose values group the rows for cluster-robust standard errors (default: none)")
+	na := naFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON document instead of tables")
 	if done, err := parseFlags(fs, args); done || err != nil {
 		return nil, done, err
 	}
-	a := &modelArgs{csvPath: *csvPath, y: *y, cluster: *cluster, x: splitList(*x), factors: splitList(*factors), asJSON: *asJSON}
+	a := &modelArgs{csvPath: *csvPath, y: *y, cluster: *cluster, x: splitList(*x), factors: splitList(*factors), na: na.option(), asJSON: *asJSON}
 	if a.csvPath == "" || a.y == "" {
 		return nil, true, fmt.Errorf("--csv FILE and --y Y are required")
 	}
@@ -111,7 +113,7 @@ func runOrderedLogit(args []string, stdout io.Writer) error {
 	if done || err != nil {
 		return err
 	}
-	table, err := readTable(a.csvPath)
+	table, err := readTable(a.csvPath, a.na)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func runOLS(args []string, stdout io.Writer) error {
 	if done || err != nil {
 		return err
 	}
-	table, err := readTable(a.csvPath)
+	table, err := readTable(a.csvPath, a.na)
 	if err != nil {
 		return err
 	}
