@@ -40,7 +40,7 @@ var adminSections = []struct {
 	{"Progress", "/admin/progress", false},
 	{"Cases", "/admin/cases", false},
 	{"Waves", "/admin/waves", false},
-	{"Results", "/admin/results", true},
+	{"Results", "/admin/results", false},
 	{"Users", "/admin/users", true},
 	{"Keys", "/admin/keys", false},
 	{"Audit", "/admin/audit", true},
@@ -122,14 +122,6 @@ func (s *Server) handleAdminHome(c echo.Context) error {
 type sectionPage struct {
 	adminBase
 	Text string
-}
-
-// adminSection answers the sections that later work fills in; each says
-// what it will hold.
-func (s *Server) adminSection(title, text string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		return s.render(c, http.StatusOK, "admin_section.html", sectionPage{adminBase: s.adminBase(c, title), Text: text})
-	}
 }
 
 type usersPage struct {

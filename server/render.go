@@ -23,6 +23,10 @@ func parseTemplates() (*template.Template, error) {
 		"add":        func(a, b int) int { return a + b },
 		"minus":      func(b, a float64) float64 { return a - b }, // {{.X | minus 4}} is X-4
 		"lower":      strings.ToLower,
+		"fixed":      fixed, // {{fixed 3 .Estimate}}
+		"pvalue":     pvalue,
+		"numeric":    numeric,
+		"join":       strings.Join,
 	}).ParseFS(templates.Pages(), "*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

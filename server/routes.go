@@ -84,7 +84,8 @@ func (s *Server) routes() {
 	a.GET("/admin/waves", s.handleWavesPage, staff)
 	a.POST("/admin/waves", s.handleWavesPost, staff)
 	a.POST("/admin/waves/:id/cancel", s.handleWaveCancelPost, staff)
-	a.GET("/admin/results", s.adminSection("Results", "The nightly analysis — factor analysis, reliability, models and the brief's figures — arrives with the nightly pipeline."), pi)
+	a.GET("/admin/results", s.adminResults, staff) // staff see the history only
+	a.POST("/admin/results/run", s.adminResultsRun, pi)
 	a.GET("/admin/users", s.handleUsersPage, pi)
 	a.POST("/admin/users", s.handleUsersPost, pi)
 	a.POST("/admin/users/:id", s.handleUserPost, pi)

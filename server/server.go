@@ -41,6 +41,7 @@ type Server struct {
 
 	echo            *echo.Echo
 	pages           *template.Template
+	reportStyle     reportStyle
 	secrets         account.Secrets
 	sealer          token.Sealer
 	limits          limits
@@ -97,6 +98,10 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	style, err := loadReportStyle()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Store:           o.Store,
 		Instrument:      o.Instrument,
@@ -104,6 +109,7 @@ func New(o Options) (*Server, error) {
 		Now:             o.Now,
 		BaseURL:         strings.TrimRight(o.BaseURL, "/"),
 		pages:           pages,
+		reportStyle:     style,
 		secrets:         account.NewSecrets(o.Secret),
 		sealer:          token.NewSealer(o.Secret),
 		limits:          defaultLimits(),
