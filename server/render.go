@@ -26,6 +26,8 @@ func parseTemplates() (*template.Template, error) {
 		"fixed":      fixed, // {{fixed 3 .Estimate}}
 		"pvalue":     pvalue,
 		"numeric":    numeric,
+		"measure":    measure,
+		"count":      count,
 		"join":       strings.Join,
 	}).ParseFS(templates.Pages(), "*.html")
 	if err != nil {

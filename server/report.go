@@ -136,6 +136,15 @@ func fixed(d int, v any) string {
 	return strconv.FormatFloat(f, 'f', d, 64)
 }
 
+// measure writes a summary statistic to two decimals, or a large one (a
+// population) whole, with separators: 71,840.
+func measure(v report.Number) string {
+	if f := float64(v); math.Abs(f) >= 1000 && !math.IsInf(f, 0) {
+		return numbers.Sprintf("%.0f", f)
+	}
+	return fixed(2, v)
+}
+
 // pvalue writes a p-value to three decimals, a small one as "<0.001".
 func pvalue(p report.Number) string {
 	if float64(p) < 0.0005 {
@@ -169,10 +178,10 @@ func newChangesView(in *instrument.Instrument, ch *results.Changes) *changesView
 		rows = append(rows, delta("Alpha of "+n.label(name), ch.Alphas[name], 3))
 	}
 	for _, name := range ordered(ch.Congruence, n.factors) {
-		rows = append(rows, changeRow{What: "Loadings of " + n.label(name), Change: "congruence " + fixed(3, ch.Congruence[name])})
+		rows = append(rows, changeRow{What: "Congruence of the loadings of " + n.label(name), Now: fixed(3, ch.Congruence[name])})
 	}
 	for _, c := range ch.Coefficients {
-		rows = append(rows, delta(c.Term+" in "+c.Model, c.Delta, 3))
+		rows = append(rows, delta("Coefficient of "+n.label(c.Term)+" ("+n.label(c.Model)+")", c.Delta, 3))
 	}
 	return &changesView{Since: ch.Since, SinceAt: when(&ch.SinceAt), Rows: rows}
 }
@@ -205,7 +214,8 @@ func ordered[V any](m map[string]V, order []string) []string {
 }
 
 // names are the questionnaire's scales and factors in its order, and
-// their labels (one name space: no scale and factor share a name).
+// their labels and its models' (a scale or factor never shares a name
+// with another, nor with an item, whose ids a model's take).
 type names struct {
 	scales, factors []string
 	labels          map[string]string
@@ -225,6 +235,9 @@ func namesOf(in *instrument.Instrument) names {
 			n.factors = append(n.factors, f.Name)
 			n.labels[f.Name] = f.Label
 		}
+	}
+	for _, m := range in.Analysis.Models {
+		n.labels[m.ID] = m.Label
 	}
 	return n
 }

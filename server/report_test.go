@@ -33,9 +33,9 @@ func TestReportDocument(t *testing.T) {
 	if n := figures(t, doc); n != 3 {
 		t.Errorf("%d figures, want 3", n)
 	}
-	for _, want := range []string{"<title>Results nightly-20260602T030000Z", "tech_local_gov</code> version 2016.1", "742 used of 2500 read",
-		"4b1e9a7c2d3f", "v0.12.0-4-g1c2d3e4", "2026-06-02 03:04 UTC", "model provide_private: 14 of 742", "Alpha of Shared goals on open government",
-		"congruence 0.991", "Participation in decision-making", "Bartlett", "3 factors and 3 components", "omega", "department=Police",
+	for _, want := range []string{"<title>Results nightly-20260602T030000Z", "tech_local_gov</code> version 2016.1", "742 used of 2,500 read",
+		"4b1e9a7c2d3f", "v0.12.0-4-g1c2d3e4", "2026-06-02 03:04 UTC", "model provide_private: 14 of 742", "Alpha of Shared goals on open government", "Coefficient of Participation in decision-making (Private organizations)", "71,840",
+		"Congruence of the loadings of Trust from political actors</th><td class=\"num\"></td><td class=\"num\">0.991", "Participation in decision-making", "Bartlett", "3 factors and 3 components", "omega", "department=Police",
 		"3|4", "log-likelihood -958.40", "population"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the report does not hold %q", want)

@@ -45,9 +45,9 @@ func (env *testEnv) storeResult(r *results.Result) {
 func (env *testEnv) withResults() {
 	env.t.Helper()
 	ok := resultstest.Result()
-	failedAt := ok.FinishedAt.Add(7 * time.Hour)
+	failedAt, dayBefore := ok.FinishedAt.Add(7*time.Hour), ok.FinishedAt.Add(-24*time.Hour)
 	env.storeResult(&results.Result{ID: "nightly-20260601T030000Z", Status: results.StatusInsufficient, Trigger: results.TriggerSchedule,
-		StartedAt: ok.StartedAt.Add(-24 * time.Hour), FinishedAt: &failedAt, N: 31, Reason: "31 usable cases, fewer than the 50 the analysis needs"})
+		StartedAt: ok.StartedAt.Add(-24 * time.Hour), FinishedAt: &dayBefore, N: 31, Reason: "31 usable cases, fewer than the 50 the analysis needs"})
 	env.storeResult(ok)
 	env.storeResult(&results.Result{ID: "run-20260602T100000Z-x1y2z3", Status: results.StatusFailed, Trigger: results.TriggerAPI, RequestedBy: "pi@example.org",
 		StartedAt: failedAt.Add(-time.Minute), FinishedAt: &failedAt, Error: "interrupted: the process running it stopped before it finished"})

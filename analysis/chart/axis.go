@@ -76,7 +76,7 @@ func niceTicks(lo, hi float64, suffix string) (ticks []Tick, from, to float64) {
 func tickLayout(ticks []Tick, plotWidth float64) (lines [][]string, margin float64) {
 	room := plotWidth
 	if len(ticks) > 1 {
-		room = plotWidth / float64(len(ticks)-1) * 0.9
+		room = plotWidth / float64(len(ticks)-1) * 0.85
 	}
 	for _, t := range ticks {
 		ls := wrap(t.Label, fontTick, room)
@@ -113,7 +113,7 @@ func (c *canvas) legend(series []Series, y float64) float64 {
 			x, rows = pad, rows+1
 		}
 		top := y + (rows-1)*row
-		c.rect("key", x, top, swatch, swatch, s.Color, s.Label)
+		c.rect("legend-key", x, top, swatch, swatch, s.Color, s.Label)
 		c.text(x+swatch+6, top+swatch-2, legendFont, s.Label)
 		x += w + gap
 	}

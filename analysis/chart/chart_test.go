@@ -226,7 +226,7 @@ func TestCoefficientBars(t *testing.T) {
 	if len(byClass(es, "zero")) != 1 {
 		t.Error("no zero line")
 	}
-	keys := byClass(es, "key")
+	keys := byClass(es, "legend-key")
 	if len(keys) != 3 || keys[1].tip != "Other governments" {
 		t.Errorf("legend %v", keys)
 	}
@@ -319,9 +319,10 @@ func TestWrap(t *testing.T) {
 		{"Less than monthly", 70, []string{"Less than", "monthly"}},
 		{"Never", 10, []string{"Never"}},
 		{"", 100, []string{""}},
+		{"1\nLess than monthly", 70, []string{"1", "Less than", "monthly"}},
 		{"governmental organizations outside the city?", 1000, []string{"governmental organizations outside the city?"}},
 	} {
-		if got := wrap(tc.s, fontTick, tc.max); !slices.Equal(got, tc.want) {
+		if got := wrap(tc.s, 14, tc.max); !slices.Equal(got, tc.want) {
 			t.Errorf("wrap(%q, %g) = %q, want %q", tc.s, tc.max, got, tc.want)
 		}
 	}

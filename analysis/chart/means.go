@@ -13,8 +13,8 @@ type Means struct {
 	// Min and Max are the axis' ends, the scale's lowest and highest
 	// values; a mean or interval beyond them is drawn at the edge.
 	Min, Max float64
-	// Ticks label the axis, e.g. {0, "Never"} … {4, "Daily"}; none: round
-	// numbers.
+	// Ticks label the axis, e.g. {0, "0\nNever"} … {4, "4\nDaily"} (a
+	// newline starts a line); none: round numbers.
 	Ticks []Tick
 	Color string // of the marks
 	Rows  []MeanRow

@@ -261,7 +261,7 @@ func meansFigure(f *Figure, in *instrument.Instrument, spec instrument.FigureSpe
 	options := scaleOptions(in, sets[0].Variable)
 	m.Min, m.Max = meanRange(options, m.Rows)
 	for _, o := range options {
-		m.Ticks = append(m.Ticks, chart.Tick{Value: float64(o.Value), Label: fmt.Sprintf("%d %s", o.Value, o.Label)})
+		m.Ticks = append(m.Ticks, chart.Tick{Value: float64(o.Value), Label: fmt.Sprintf("%d\n%s", o.Value, o.Label)})
 	}
 	f.SVG = chart.MeanIntervals(m)
 	f.Alt = meansAlt(m.Rows, options, level)
