@@ -74,9 +74,10 @@ func (s *Server) adminResultsRun(c echo.Context) error {
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, s.renderResults)
 	}
-	id, err := s.Results.Start(c.Request().Context(), results.TriggerAPI, principalOf(c).User.Email)
+	id, err := s.Results.Start(c.Request().Context(), results.TriggerAPI, s.actor(c).Email)
 	if err != nil {
 		return s.adminFormError(c, err, s.renderResults)
 	}
+	s.record(c, "results.run", "result", id, nil) // as POST /api/v1/results/run does
 	return s.redirectDone(c, "/admin/results", account.Flash{Notice: "Run started: " + id + ". It is listed below; reload the page to see it finish."})
 }

@@ -195,6 +195,9 @@ func TestResultsRunNow(t *testing.T) {
 	if len(list) != 1 || list[0].Trigger != results.TriggerAPI || list[0].RequestedBy != "pi@example.org" {
 		t.Fatalf("runs %+v", list)
 	}
+	if audit, _ := env.store.Audit(context.Background(), 10); len(audit) == 0 || audit[0].Action != "results.run" || audit[0].Actor != "pi@example.org" {
+		t.Errorf("the run is not in the audit log: %+v", audit)
+	}
 	res, body = env.withCookie(cookie, "", "GET", "/admin/results", "", "")
 	wantStatus(t, res, body, http.StatusOK)
 	if !strings.Contains(body, "Run started: "+list[0].ID) {
