@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -99,7 +100,7 @@ func (s *Server) serveReport(c echo.Context, r *results.Result) error {
 		return err
 	}
 	c.Response().Header().Set("Content-Security-Policy", s.reportStyle.csp())
-	return c.HTMLBlob(200, buf.Bytes())
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // when writes a time in UTC to the minute; "—" for none.
@@ -110,30 +111,22 @@ func when(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// fixed writes a statistic with d decimals: a report.Number, a pointer to
-// one (nil is "—") or a float64. NaN, which the JSON writes as null, is
-// "—" too.
+// fixed writes a statistic with d decimals, as results.Fixed does, from
+// what templates hold: a report.Number, a pointer to one (nil is "—") or a
+// float64.
 func fixed(d int, v any) string {
-	var f float64
 	switch v := v.(type) {
 	case report.Number:
-		f = float64(v)
+		return results.Fixed(float64(v), d)
 	case *report.Number:
 		if v == nil {
 			return "—"
 		}
-		f = float64(*v)
+		return results.Fixed(float64(*v), d)
 	case float64:
-		f = v
-	case int:
-		f = float64(v)
-	default:
-		return fmt.Sprint(v)
+		return results.Fixed(v, d)
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "—"
-	}
-	return strconv.FormatFloat(f, 'f', d, 64)
+	return fmt.Sprint(v)
 }
 
 // measure writes a summary statistic to two decimals, or a large one (a
@@ -145,13 +138,8 @@ func measure(v report.Number) string {
 	return fixed(2, v)
 }
 
-// pvalue writes a p-value to three decimals, a small one as "<0.001".
-func pvalue(p report.Number) string {
-	if float64(p) < 0.0005 {
-		return "<0.001"
-	}
-	return fixed(3, p)
-}
+// pvalue writes a p-value as results.PValue does.
+func pvalue(p report.Number) string { return results.PValue(float64(p)) }
 
 // changesView is what changed since the previous ok result.
 type changesView struct {
@@ -172,16 +160,16 @@ func newChangesView(in *instrument.Instrument, ch *results.Changes) *changesView
 	delta := func(what string, d results.Delta, decimals int) changeRow {
 		return changeRow{What: what, Then: fixed(decimals, d.From), Now: fixed(decimals, d.To), Change: signed(decimals, d.Delta)}
 	}
-	n := namesOf(in)
+	scales, factors := analysisOrder(in)
 	rows := []changeRow{delta("Cases used (n)", ch.N, 0)}
-	for _, name := range ordered(ch.Alphas, n.scales) {
-		rows = append(rows, delta("Alpha of "+n.label(name), ch.Alphas[name], 3))
+	for _, name := range ordered(ch.Alphas, scales) {
+		rows = append(rows, delta("Alpha of "+results.Label(in, name), ch.Alphas[name], 3))
 	}
-	for _, name := range ordered(ch.Congruence, n.factors) {
-		rows = append(rows, changeRow{What: "Congruence of the loadings of " + n.label(name), Now: fixed(3, ch.Congruence[name])})
+	for _, name := range ordered(ch.Congruence, factors) {
+		rows = append(rows, changeRow{What: "Congruence of the loadings of " + results.Label(in, name), Now: fixed(3, ch.Congruence[name])})
 	}
 	for _, c := range ch.Coefficients {
-		rows = append(rows, delta("Coefficient of "+n.label(c.Term)+" ("+n.label(c.Model)+")", c.Delta, 3))
+		rows = append(rows, delta("Coefficient of "+results.Label(in, c.Term)+" ("+results.Label(in, c.Model)+")", c.Delta, 3))
 	}
 	return &changesView{Since: ch.Since, SinceAt: when(&ch.SinceAt), Rows: rows}
 }
@@ -213,41 +201,21 @@ func ordered[V any](m map[string]V, order []string) []string {
 	return append(out, rest...)
 }
 
-// names are the questionnaire's scales and factors in its order, and
-// their labels and its models' (a scale or factor never shares a name
-// with another, nor with an item, whose ids a model's take).
-type names struct {
-	scales, factors []string
-	labels          map[string]string
-}
-
-func namesOf(in *instrument.Instrument) names {
-	n := names{labels: map[string]string{}}
+// analysisOrder is the questionnaire's order of its scales and factors,
+// in which the report lists them.
+func analysisOrder(in *instrument.Instrument) (scales, factors []string) {
 	if in.Analysis == nil {
-		return n
+		return nil, nil
 	}
 	for _, s := range in.Analysis.Scales {
-		n.scales = append(n.scales, s.Name)
-		n.labels[s.Name] = s.Label
+		scales = append(scales, s.Name)
 	}
 	if in.Analysis.EFA != nil {
 		for _, f := range in.Analysis.EFA.Factors {
-			n.factors = append(n.factors, f.Name)
-			n.labels[f.Name] = f.Label
+			factors = append(factors, f.Name)
 		}
 	}
-	for _, m := range in.Analysis.Models {
-		n.labels[m.ID] = m.Label
-	}
-	return n
-}
-
-// label is name's label, or name where it has none.
-func (n names) label(name string) string {
-	if l := n.labels[name]; l != "" {
-		return l
-	}
-	return name
+	return scales, factors
 }
 
 // efaView is the EFA as the questionnaire names its factors: the columns
@@ -387,14 +355,14 @@ type scaleItem struct {
 }
 
 func scaleViews(in *instrument.Instrument, rel map[string]*report.Alpha) []scaleView {
-	n := namesOf(in)
+	scales, _ := analysisOrder(in)
 	var out []scaleView
-	for _, name := range ordered(rel, n.scales) {
+	for _, name := range ordered(rel, scales) {
 		a := rel[name]
 		if a == nil {
 			continue
 		}
-		v := scaleView{Name: name, Label: n.label(name), Alpha: a}
+		v := scaleView{Name: name, Label: results.Label(in, name), Alpha: a}
 		for i, item := range a.Items {
 			v.Items = append(v.Items, scaleItem{Item: item, IfDropped: fixed(3, at(a.AlphaIfDropped, i)),
 				RestR: fixed(3, at(a.ItemRestR, i)), Reversed: slices.Contains(a.Reverse, item)})
@@ -407,7 +375,7 @@ func scaleViews(in *instrument.Instrument, rel map[string]*report.Alpha) []scale
 // numeric reports whether a table cell holds a number (or the dash of a
 // missing one), to align it right.
 func numeric(cell string) bool {
-	if cell == "—" || cell == "–" {
+	if cell == "—" {
 		return true
 	}
 	_, err := strconv.ParseFloat(strings.TrimLeft(cell, "<+"), 64)

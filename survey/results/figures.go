@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -84,10 +85,11 @@ func find[T any](list []T, id string, idOf func(T) string) (T, bool) {
 	return list[i], true
 }
 
-// fixed writes v with d decimals, or a dash where it is not defined.
-func fixed(v float64, d int) string {
+// Fixed writes v with d decimals, as the figures' tables and the report
+// show statistics: "—" where it is not defined, and never "-0.00".
+func Fixed(v float64, d int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "–"
+		return "—"
 	}
 	s := strconv.FormatFloat(v, 'f', d, 64)
 	if strings.Trim(s, "-0.") == "" {
@@ -103,12 +105,12 @@ func value(n *report.Number) float64 {
 	return float64(*n)
 }
 
-// pValue writes a p-value to three decimals, and a small one as "<0.001".
-func pValue(p float64) string {
+// PValue writes a p-value to three decimals, and a small one as "<0.001".
+func PValue(p float64) string {
 	if p < 0.0005 {
 		return "<0.001"
 	}
-	return fixed(p, 3)
+	return Fixed(p, 3)
 }
 
 // list joins words as a sentence does: "a", "a and b", "a, b and c".
@@ -148,7 +150,7 @@ func frequencyFigure(f *Figure, spec instrument.FigureSpec, r *Result) error {
 			row := []string{set.Label, it.Label}
 			for _, c := range it.Counts {
 				bar.Percents = append(bar.Percents, float64(c.Percent))
-				row = append(row, fixed(float64(c.Percent), 1))
+				row = append(row, Fixed(float64(c.Percent), 1))
 			}
 			g.Bars = append(g.Bars, bar)
 			f.Table.Rows = append(f.Table.Rows, append(row, strconv.Itoa(it.N)))
@@ -215,10 +217,10 @@ func frequencyAlt(sets []FrequencySet, cats []chart.Series) string {
 			items++
 		}
 		if items > 0 {
-			pairs = append(pairs, fmt.Sprintf("%s %s%%", set.Label, fixed(sum/float64(items), 1)))
+			pairs = append(pairs, fmt.Sprintf("%s %s%%", set.Label, Fixed(sum/float64(items), 1)))
 		}
 	}
-	alt := fmt.Sprintf("The largest share answering %s is %s%% (%s).", cats[n-1].Label, fixed(top, 1), where)
+	alt := fmt.Sprintf("The largest share answering %s is %s%% (%s).", cats[n-1].Label, Fixed(top, 1), where)
 	if n > 1 {
 		alt += fmt.Sprintf(" %s or %s, averaged over the items: %s.", cats[n-1].Label, strings.ToLower(cats[n-2].Label), list(pairs))
 	}
@@ -255,7 +257,7 @@ func meansFigure(f *Figure, in *instrument.Instrument, spec instrument.FigureSpe
 			}
 			e := chart.Estimate{Value: float64(g.Mean), Lo: value(g.Lo), Hi: value(g.Hi)}
 			m.Rows = append(m.Rows, chart.MeanRow{Label: label, Estimate: e})
-			f.Table.Rows = append(f.Table.Rows, []string{label, strconv.Itoa(g.N), fixed(e.Value, 2), fixed(value(g.SD), 2), fixed(e.Lo, 2), fixed(e.Hi, 2)})
+			f.Table.Rows = append(f.Table.Rows, []string{label, strconv.Itoa(g.N), Fixed(e.Value, 2), Fixed(value(g.SD), 2), Fixed(e.Lo, 2), Fixed(e.Hi, 2)})
 		}
 	}
 	options := scaleOptions(in, sets[0].Variable)
@@ -336,14 +338,14 @@ func meansAlt(rows []chart.MeanRow, options []instrument.Option, level string) s
 // estimateText is "2.84 (95% CI 2.61 to 3.07)", or without a level
 // "1.72 (1.50 to 1.94)"; just the value without an interval.
 func estimateText(e chart.Estimate, decimals int, level string) string {
-	s := fixed(e.Value, decimals)
+	s := Fixed(e.Value, decimals)
 	if math.IsNaN(e.Lo+e.Hi) || math.IsInf(e.Lo+e.Hi, 0) {
 		return s
 	}
 	if level != "" {
 		level += " CI "
 	}
-	return fmt.Sprintf("%s (%s%s to %s)", s, level, fixed(e.Lo, decimals), fixed(e.Hi, decimals))
+	return fmt.Sprintf("%s (%s%s to %s)", s, level, Fixed(e.Lo, decimals), Fixed(e.Hi, decimals))
 }
 
 // modelColors are the models' colours in the figure's order: the brief's
@@ -373,7 +375,7 @@ func coefficientFigure(f *Figure, in *instrument.Instrument, spec instrument.Fig
 	f.Table = FigureTable{Caption: seCaption(in, models),
 		Header: []string{"Term", "Model", "Estimate", "SE", "Lower 95%", "Upper 95%", "p"}}
 	for _, term := range spec.Terms {
-		g := chart.TermGroup{Label: termLabel(in, term)}
+		g := chart.TermGroup{Label: Label(in, term)}
 		for _, m := range models {
 			c, ok := find(m.Coefficients, term, func(c report.Coefficient) string { return c.Term })
 			if !ok {
@@ -382,7 +384,7 @@ func coefficientFigure(f *Figure, in *instrument.Instrument, spec instrument.Fig
 			se := intervalSE(c)
 			e := chart.Estimate{Value: float64(c.Estimate), Lo: float64(c.Estimate) - z975*se, Hi: float64(c.Estimate) + z975*se}
 			g.Estimates = append(g.Estimates, e)
-			f.Table.Rows = append(f.Table.Rows, []string{g.Label, m.Label, fixed(e.Value, 3), fixed(se, 3), fixed(e.Lo, 3), fixed(e.Hi, 3), pValue(float64(c.P))})
+			f.Table.Rows = append(f.Table.Rows, []string{g.Label, m.Label, Fixed(e.Value, 3), Fixed(se, 3), Fixed(e.Lo, 3), Fixed(e.Hi, 3), PValue(float64(c.P))})
 		}
 		co.Terms = append(co.Terms, g)
 	}
@@ -428,19 +430,26 @@ func seCaption(in *instrument.Instrument, models []Model) string {
 	return "Coefficients with 95% intervals, estimate ± 1.96 × SE, where SE is " + strings.Join(parts, "; ") + "."
 }
 
-// termLabel is how the questionnaire names a term: a factor's or a
-// scale's label, else the term itself.
-func termLabel(in *instrument.Instrument, term string) string {
+// Label is how the questionnaire's analysis section names a factor, a
+// scale or a model: its label, else the name itself (a term such as
+// log(population) has none).
+func Label(in *instrument.Instrument, name string) string {
 	a := in.Analysis
+	if a == nil {
+		return name
+	}
 	if a.EFA != nil {
-		if f, ok := find(a.EFA.Factors, term, func(f instrument.FactorSpec) string { return f.Name }); ok && f.Label != "" {
-			return f.Label
+		if f, ok := find(a.EFA.Factors, name, func(f instrument.FactorSpec) string { return f.Name }); ok {
+			return cmp.Or(f.Label, name)
 		}
 	}
-	if s, ok := find(a.Scales, term, func(s instrument.ScaleSpec) string { return s.Name }); ok && s.Label != "" {
-		return s.Label
+	if s, ok := find(a.Scales, name, func(s instrument.ScaleSpec) string { return s.Name }); ok {
+		return cmp.Or(s.Label, name)
 	}
-	return term
+	if m, ok := find(a.Models, name, func(m instrument.ModelSpec) string { return m.ID }); ok {
+		return cmp.Or(m.Label, name)
+	}
+	return name
 }
 
 // coefficientAlt names the largest coefficient and counts the intervals
