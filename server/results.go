@@ -69,3 +69,23 @@ func (s *Server) serveResult(c echo.Context, id string) error {
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.ID+"-"+table+`.csv"`)
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
+
+// handleReportLatest answers GET /api/v1/results/latest/report.html: the
+// latest ok result as a self-contained, printable report.
+func (s *Server) handleReportLatest(c echo.Context) error {
+	r, err := s.Results.Latest(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.serveReport(c, r)
+}
+
+// handleReport answers GET /api/v1/results/:id/report.html, a result's
+// report; one that did not end ok shows how it ended.
+func (s *Server) handleReport(c echo.Context) error {
+	r, err := s.Results.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.serveReport(c, r)
+}

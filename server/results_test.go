@@ -5,10 +5,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/simulate"
@@ -85,6 +88,13 @@ func TestResultsAPI(t *testing.T) {
 		t.Errorf("unknown table: %s", body)
 	}
 
+	res, body = env.doAs(pi.key, "GET", "/api/v1/results/latest/report.html", "", "")
+	wantStatus(t, res, body, http.StatusOK)
+	if n := figures(t, parseHTML(t, body)); n != 3 || strings.Contains(body, "Not drawn") || !strings.Contains(body, started.ID) {
+		t.Errorf("the report of live data: %d figures", n)
+	}
+	env.pullInto(pi.key, started.ID)
+
 	res, body = env.doAs(staff.key, "GET", "/api/v1/results", "", "")
 	wantStatus(t, res, body, http.StatusOK)
 	if !strings.Contains(body, started.ID) || strings.Contains(body, `"loadings"`) {
@@ -112,4 +122,28 @@ func TestResultsInsufficientData(t *testing.T) {
 	}
 	res, body = env.doAs(pi.key, "GET", "/api/v1/results/latest", "", "")
 	wantStatus(t, res, body, http.StatusNotFound)
+}
+
+// pullInto runs `canvass results pull` against the service and checks the
+// folder it fills.
+func (env *testEnv) pullInto(key, id string) {
+	env.t.Helper()
+	dir := env.t.TempDir()
+	var progress strings.Builder
+	got, err := pull.Pull(context.Background(), pull.Options{Server: env.http.URL, Key: key, Out: dir, Progress: &progress})
+	if err != nil || got != id {
+		env.t.Fatalf("pull: %q, %v", got, err)
+	}
+	for _, name := range pull.Files() {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || len(b) == 0 {
+			env.t.Errorf("pulled %s: %d bytes, %v", name, len(b), err)
+		}
+	}
+	if lines := strings.Count(progress.String(), "\n"); lines != len(pull.Files()) || !strings.Contains(progress.String(), "9/9 report.html") {
+		env.t.Errorf("progress:\n%s", progress.String())
+	}
+	if _, err := pull.Pull(context.Background(), pull.Options{Server: env.http.URL, Key: "cv_bad", Out: dir}); err == nil || !strings.Contains(err.Error(), "refused the key") {
+		env.t.Errorf("a bad key: %v", err)
+	}
 }

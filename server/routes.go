@@ -71,7 +71,9 @@ func (s *Server) routes() {
 	a.POST("/api/v1/results/run", s.handleResultsRun, pi)
 	a.GET("/api/v1/results", s.handleResultsList, staff)
 	a.GET("/api/v1/results/latest", s.handleResultLatest, pi)
+	a.GET("/api/v1/results/latest/report.html", s.handleReportLatest, pi)
 	a.GET("/api/v1/results/:id", s.handleResult, pi)
+	a.GET("/api/v1/results/:id/report.html", s.handleReport, pi)
 
 	a.GET("/admin/login", s.handleLoginPage)
 	a.POST("/admin/login", s.handleLoginPost)
