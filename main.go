@@ -227,13 +227,14 @@ func nightlyCmd(ctx context.Context, args []string, getenv func(string) string, 
 	return errors.New("the run failed: " + r.Error)
 }
 
-const resultsUsage = `usage: canvass results pull --server URL --out DIR [--id ID] [--key KEY]
+const resultsUsage = `usage: canvass results pull --server URL --out DIR [--id ID] [--key KEY] [--insecure]
 
 Pulls a result of the nightly analysis — result.json, every table as CSV
 (loadings, reliability, models, descriptives, frequencies, means, scores)
 and report.html — into DIR. The key is a PI's API key: prefer the
 environment variable CANVASS_API_KEY to --key, which other users of the
-machine can see in the process list.
+machine can see in the process list. Plain http is refused except to this
+machine: the key would cross the network in clear.
 `
 
 // resultsCmd is `canvass results pull`.
@@ -250,6 +251,7 @@ func resultsCmd(ctx context.Context, args []string, getenv func(string) string, 
 	fs.StringVar(&o.Out, "out", "", "folder to write into")
 	fs.StringVar(&o.ID, "id", "", "a result's id (default: the latest ok result)")
 	fs.StringVar(&o.Key, "key", getenv("CANVASS_API_KEY"), "a PI's API key (default: $CANVASS_API_KEY)")
+	fs.BoolVar(&o.Insecure, "insecure", false, "allow plain http to another machine (the key crosses the network in clear)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/results"
 )
 
@@ -23,11 +24,18 @@ func (s *Server) handleResultsRun(c echo.Context) error {
 }
 
 // handleResultsList answers GET /api/v1/results: the history of runs,
-// newest first, without their tables — what staff may see of the results.
+// newest first, without their tables. PIs see each run's summary; staff
+// see how each run went and nothing of what it found (warnings quote
+// statistics).
 func (s *Server) handleResultsList(c echo.Context) error {
 	list, err := s.Results.List(c.Request().Context(), 0)
 	if err != nil {
 		return err
+	}
+	if principalOf(c).User.Role != account.RolePI {
+		for i := range list {
+			list[i] = list[i].RunStatus()
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"results": list})
 }

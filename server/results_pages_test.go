@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,13 +22,12 @@ import (
 // and the latest pointer when it ended ok.
 func (env *testEnv) storeResult(r *results.Result) {
 	env.t.Helper()
-	doc, err := json.Marshal(r)
+	rec, err := results.EncodeRecord(r, 1)
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	sum, _ := json.Marshal(summary(r))
 	ctx := context.Background()
-	if err := env.store.InsertResult(ctx, &results.Record{ID: r.ID, Status: r.Status, StartedAt: r.StartedAt, Attempts: 1, Summary: sum, Document: doc}); err != nil {
+	if err := env.store.InsertResult(ctx, rec); err != nil {
 		env.t.Fatal(err)
 	}
 	if r.Status == results.StatusOK {
@@ -53,13 +51,6 @@ func (env *testEnv) withResults() {
 		StartedAt: failedAt.Add(-time.Minute), FinishedAt: &failedAt, Error: "interrupted: the process running it stopped before it finished"})
 	env.addUser("pi@example.org", account.RolePI)
 	env.addUser("staff@example.org", account.RoleStaff)
-}
-
-// summary is r as the history lists it: without tables.
-func summary(r *results.Result) results.Result {
-	s := *r
-	s.EFA, s.Factors, s.Reliability, s.Models, s.Descriptives, s.Changes = nil, nil, nil, nil, nil, nil
-	return s
 }
 
 // parseHTML parses a page, failing the test on a document the parser

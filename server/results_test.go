@@ -97,7 +97,8 @@ func TestResultsAPI(t *testing.T) {
 
 	res, body = env.doAs(staff.key, "GET", "/api/v1/results", "", "")
 	wantStatus(t, res, body, http.StatusOK)
-	if !strings.Contains(body, started.ID) || strings.Contains(body, `"loadings"`) {
+	if !strings.Contains(body, started.ID) || strings.Contains(body, `"loadings"`) || strings.Contains(body, `"options"`) ||
+		strings.Contains(body, `"input_hash"`) || !strings.Contains(body, `"warnings":[]`) {
 		t.Errorf("staff's history: %.500s", body)
 	}
 	for _, path := range []string{"/api/v1/results/latest", "/api/v1/results/" + started.ID} {

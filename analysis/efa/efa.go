@@ -143,13 +143,16 @@ func Analyze(items []string, r *mat.SymDense, opt Options) (*Result, error) {
 		return nil, err
 	}
 	if res.Fit.DF <= 0 {
-		res.warn("df = %g: %d factors are more than %d items identify; chi-square p, RMSEA, TLI and BIC are undefined", res.Fit.DF, k, p)
+		res.warn(NoDFWarning+"%g: %d factors are more than %d items identify; chi-square p, RMSEA, TLI and BIC are undefined", res.Fit.DF, k, p)
 	}
 	if res.ScoreR2, err = scoreR2(r, res.Structure); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
+
+// NoDFWarning starts the warning of a model with no degrees of freedom left.
+const NoDFWarning = "df = "
 
 func (r *Result) warn(format string, args ...any) {
 	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))

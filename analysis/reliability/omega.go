@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/canvass-survey/canvass/analysis/cor"
 	"github.com/canvass-survey/canvass/analysis/efa"
@@ -59,5 +60,21 @@ func OmegaTotal(items []string, rows [][]float64, reverse []string) (*Omega, err
 		}
 		unique += fit.Uniquenesses[i]
 	}
-	return &Omega{Total: (total - unique) / total, Warnings: fit.Warnings}, nil
+	return &Omega{Total: (total - unique) / total, Warnings: omegaWarnings(fit)}, nil
+}
+
+// omegaWarnings are the one-factor fit's warnings that bear on omega. Omega
+// reads only the uniquenesses, so that the fit statistics of a model with
+// no degrees of freedom left (three items, one factor: just identified)
+// are undefined does not matter to it, and a three-item scale would
+// otherwise carry that warning every time.
+func omegaWarnings(fit *efa.Result) []string {
+	var out []string
+	for _, w := range fit.Warnings {
+		if fit.Fit.DF <= 0 && strings.HasPrefix(w, efa.NoDFWarning) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }

@@ -1,6 +1,12 @@
 package report
 
-import "github.com/canvass-survey/canvass/analysis/model"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/canvass-survey/canvass/analysis/model"
+)
 
 // Model is a fitted ordered logit or least-squares regression, as
 // `canvass analyze ologit --json` and `analyze ols --json` print it.
@@ -27,6 +33,19 @@ type Coefficient struct {
 	T         *Number `json:"t,omitempty"`
 	P         Number  `json:"p"`
 	ClusterSE *Number `json:"cluster_se,omitempty"`
+	// ClusterP is the two-sided p-value of Estimate/ClusterSE, as Stata's
+	// vce(cluster) reports it: from the normal for the ordered logit, from
+	// t with G−1 degrees of freedom for OLS (G clusters).
+	ClusterP *Number `json:"cluster_p,omitempty"`
+}
+
+// InferenceP is the p-value to read: the cluster-robust one when the model
+// has clusters, else the model-based one.
+func (c Coefficient) InferenceP() Number {
+	if c.ClusterP != nil {
+		return *c.ClusterP
+	}
+	return c.P
 }
 
 type Threshold struct {
@@ -74,6 +93,14 @@ func OLS(y model.Variable, p model.Predictors) (*Model, *model.OLSFit, error) {
 func coefficient(c model.Coefficient, clusters int, statistic string) Coefficient {
 	co := Coefficient{Term: c.Term, Estimate: Number(c.Estimate), SE: Number(c.SE), P: Number(c.P),
 		ClusterSE: clusterSE(clusters, c.ClusterSE)}
+	if clusters > 1 {
+		var reference interface{ CDF(float64) float64 } = distuv.UnitNormal
+		if statistic == "t" {
+			reference = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(clusters - 1)}
+		}
+		p := Number(2 * reference.CDF(-math.Abs(c.Estimate/c.ClusterSE)))
+		co.ClusterP = &p
+	}
 	value := Number(c.Statistic)
 	if statistic == "z" {
 		co.Z = &value

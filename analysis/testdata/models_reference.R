@@ -88,10 +88,16 @@ bfi$block <- (seq_len(nrow(bfi)) - 1) %/% 10 + 1
 # digits than the tests compare.
 tight <- list(reltol = 1e-15, maxit = 10000)
 
-coef_table <- function(estimate, se, cluster_se) {
+# cluster_df: the degrees of freedom of the cluster-robust test, as Stata's
+# vce(cluster) takes them: Inf (the normal) for maximum likelihood, G - 1
+# for OLS; NULL for a table without cluster p-values (thresholds).
+coef_table <- function(estimate, se, cluster_se, cluster_df = NULL) {
   rows <- lapply(seq_along(estimate), function(j) {
     r <- list(term = names(estimate)[j], estimate = unname(estimate[j]), se = unname(se[j]))
     if (!is.null(cluster_se)) r$cluster_se <- unname(cluster_se[j])
+    if (!is.null(cluster_se) && !is.null(cluster_df)) {
+      r$cluster_p <- 2 * pt(-abs(unname(estimate[j] / cluster_se[j])), df = cluster_df)
+    }
     r
   })
   rows
@@ -119,7 +125,7 @@ ologit_case <- function(name, data, y, x, factors = character(0), cluster = NULL
   list(
     name = name, y = y, x = I(x), factors = I(factors), cluster = if (is.null(cluster)) "" else cluster,
     n = nrow(d), loglik = as.numeric(logLik(fit)),
-    coefficients = coef_table(beta, se[1:k], cl[1:k]),
+    coefficients = coef_table(beta, se[1:k], cl[1:k], Inf),
     thresholds = coef_table(fit$zeta, se[-(1:k)], cl[-(1:k)])
   )
 }
@@ -136,7 +142,8 @@ ols_case <- function(name, data, y, x, factors = character(0), cluster = NULL) {
   list(
     name = name, y = y, x = I(x), factors = I(factors), cluster = if (is.null(cluster)) "" else cluster,
     n = nrow(d), r2 = s$r.squared, adj_r2 = s$adj.r.squared,
-    coefficients = coef_table(beta, s$coefficients[, "Std. Error"], cl),
+    coefficients = coef_table(beta, s$coefficients[, "Std. Error"], cl,
+                              if (is.null(cluster)) NULL else length(unique(d[[cluster]])) - 1),
     t = unname(s$coefficients[, "t value"]), p = unname(s$coefficients[, "Pr(>|t|)"])
   )
 }

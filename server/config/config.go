@@ -205,8 +205,12 @@ var settings = []setting{
 		if v == "off" {
 			return nil
 		}
-		if _, err := cron.ParseStandard(v); err != nil {
+		sched, err := cron.ParseStandard(v)
+		if err != nil {
 			return fmt.Errorf("want a cron schedule such as \"0 2 * * *\" or off (%v)", err)
+		}
+		if sched.Next(time.Now()).IsZero() {
+			return errors.New("this schedule never comes round (a date that does not exist, such as 30 February?)")
 		}
 		c.NightlySpec = v
 		return nil

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,9 @@ type Options struct {
 	Key    string // a PI's API key; sent only in the Authorization header
 	Out    string // the folder to write into; made if missing
 	ID     string // a result's id; empty: the latest ok result
+	// Insecure allows plain http to a host other than this machine, where
+	// the key would cross the network readable by anyone on the way.
+	Insecure bool
 	Client *http.Client
 	// Progress receives one line per file as it arrives.
 	Progress io.Writer
@@ -47,6 +51,9 @@ func Pull(ctx context.Context, o Options) (string, error) {
 	base, err := url.Parse(strings.TrimRight(o.Server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return "", fmt.Errorf("--server %q: want the service's http(s) address", o.Server)
+	}
+	if base.Scheme == "http" && !o.Insecure && !loopback(base.Hostname()) {
+		return "", fmt.Errorf("--server %q: plain http would send the key in clear over the network; use https (or --insecure on a network you trust)", o.Server)
 	}
 	if o.Key == "" {
 		return "", errors.New("no API key: give --key or set CANVASS_API_KEY")
@@ -83,6 +90,15 @@ func Pull(ctx context.Context, o Options) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // pathFor is the API path of one file of result id.

@@ -40,7 +40,10 @@ type Scheduler struct {
 // New returns a scheduler that reads schedules in loc.
 func New(st *store.Store, loc *time.Location, logger *slog.Logger) *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Scheduler{store: st, logger: logger, cron: cron.New(cron.WithLocation(loc)), ctx: ctx, cancel: cancel}
+	// A job that panics is logged and the others go on: a panic in a
+	// periodic job must not take the respondents' pages down with it.
+	recoverPanics := cron.WithChain(cron.Recover(cron.PrintfLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))))
+	return &Scheduler{store: st, logger: logger, cron: cron.New(cron.WithLocation(loc), recoverPanics), ctx: ctx, cancel: cancel}
 }
 
 // Add schedules j; a spec that does not parse is an error naming the job.
@@ -115,8 +118,9 @@ func Hold(ctx context.Context, st *store.Store, job string, logger *slog.Logger)
 }
 
 // keep renews the lease until ctx ends; if the lease is lost (this
-// instance was too slow to renew it and another took it over), it stops
-// the job, which another instance now runs.
+// instance was too slow to renew it and another took it over) or runs out
+// while the store does not answer (so that another instance may take it
+// over), it stops the job, which another instance now runs.
 func keep(ctx context.Context, stop context.CancelFunc, lease *store.Lease, job string, logger *slog.Logger) {
 	t := time.NewTicker(LeaseTTL / 3)
 	defer t.Stop()
@@ -125,8 +129,10 @@ func keep(ctx context.Context, stop context.CancelFunc, lease *store.Lease, job 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if held, err := lease.Renew(ctx, time.Now()); err == nil && !held {
-				logger.Error("a job's lease was lost: stopping it", "job", job)
+			now := time.Now()
+			held, err := lease.Renew(ctx, now)
+			if err == nil && !held || err != nil && !now.Before(lease.Until()) {
+				logger.Error("a job's lease was lost: stopping it", "job", job, "err", err)
 				stop()
 				return
 			}

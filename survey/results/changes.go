@@ -25,6 +25,11 @@ func (s *Service) changes(ctx context.Context, r *Result) error {
 	if prev.FinishedAt != nil {
 		c.SinceAt = *prev.FinishedAt
 	}
+	r.Changes = c
+	if prev.Questionnaire.Hash != r.Questionnaire.Hash {
+		c.ModelChanged = true
+		return nil
+	}
 	for name, now := range r.Reliability {
 		if then, ok := prev.Reliability[name]; ok {
 			c.Alphas[name] = delta(float64(then.RawAlpha), float64(now.RawAlpha))
@@ -36,7 +41,6 @@ func (s *Service) changes(ctx context.Context, r *Result) error {
 		}
 	}
 	c.Coefficients = coefficientChanges(prev, r)
-	r.Changes = c
 	return nil
 }
 
@@ -63,7 +67,8 @@ func factorLoadings(r *Result, name string) (map[string]float64, bool) {
 }
 
 // congruence is Tucker's congruence coefficient of a factor's loadings in
-// two results, over the items both analysed.
+// two results, over the items both analysed, summed in b's item order so
+// that the same results give the same bits.
 func congruence(a, b *Result, name string) (float64, bool) {
 	x, okA := factorLoadings(a, name)
 	y, okB := factorLoadings(b, name)
@@ -71,8 +76,10 @@ func congruence(a, b *Result, name string) (float64, bool) {
 		return 0, false
 	}
 	var xy, xx, yy float64
-	for item, vx := range x {
-		if vy, ok := y[item]; ok {
+	for _, item := range b.EFA.Items {
+		vx, inA := x[item]
+		if inA {
+			vy := y[item]
 			xy, xx, yy = xy+vx*vy, xx+vx*vx, yy+vy*vy
 		}
 	}

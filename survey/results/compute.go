@@ -79,17 +79,18 @@ func (a *analysis) scales() {
 }
 
 // scaleScores is each row's mean or sum of the scale's answered items,
-// reverse-keyed items turned over their option range; NaN for a row that
-// answers fewer than the scale's minimum.
+// reverse-keyed items turned over their range (lo + hi − v); NaN for a row
+// that answers fewer than the scale's minimum.
 func (a *analysis) scaleScores(s instrument.ScaleSpec) []float64 {
 	minAnswered := s.MinAnswered
 	if minAnswered == 0 {
 		minAnswered = (len(s.Items) + 1) / 2
 	}
-	flip := make([]float64, len(s.Items)) // v ↦ flip − v for a reverse-keyed item; 0: not reversed
+	reversed := make([]bool, len(s.Items))
+	flip := make([]float64, len(s.Items))
 	for j, id := range s.Items {
-		if slices.Contains(s.Reverse, id) {
-			lo, hi := optionRange(a.in, id)
+		if reversed[j] = slices.Contains(s.Reverse, id); reversed[j] {
+			lo, hi := itemRange(a.in, id)
 			flip[j] = lo + hi
 		}
 	}
@@ -101,7 +102,7 @@ func (a *analysis) scaleScores(s instrument.ScaleSpec) []float64 {
 			if math.IsNaN(v) {
 				continue
 			}
-			if flip[j] != 0 {
+			if reversed[j] {
 				v = flip[j] - v
 			}
 			sum += v
@@ -119,9 +120,14 @@ func (a *analysis) scaleScores(s instrument.ScaleSpec) []float64 {
 	return out
 }
 
-// optionRange is the smallest and largest option code of an item.
-func optionRange(in *instrument.Instrument, id string) (lo, hi float64) {
+// itemRange is the range of an item's answers: its options' smallest and
+// largest codes, or a number question's min and max (which the
+// questionnaire's checks require of a reverse-keyed one).
+func itemRange(in *instrument.Instrument, id string) (lo, hi float64) {
 	it, _ := in.Item(id)
+	if it.Type == instrument.Number && it.Min != nil && it.Max != nil {
+		return *it.Min, *it.Max
+	}
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, o := range it.Options {
 		lo, hi = math.Min(lo, float64(o.Value)), math.Max(hi, float64(o.Value))
@@ -153,17 +159,11 @@ func (a *analysis) factorAnalysis() {
 	for _, w := range doc.Warnings {
 		a.warn("efa: %s", w)
 	}
-	if per := float64(c.N) / float64(len(spec.Items)); per < casesPerItem {
-		a.warn("efa: %.1f cases per item, fewer than %d", per, casesPerItem)
-	}
-	if float64(doc.KMO.Overall) < kmoFloor {
-		a.warn("efa: KMO %.2f is under %.1f: the items share too little for a factor analysis", float64(doc.KMO.Overall), kmoFloor)
-	}
+	a.adequacy(doc, x)
 	a.nameFactors(spec, res)
 	weights, err := res.ScoreWeights(c.R, efa.ScoreMethod(o.Scores))
 	if err != nil {
 		a.warn("efa: factor scores not computed: %v", err)
-		a.out.Factors = nil
 		return
 	}
 	scores := efa.Scores(x, weights)
@@ -173,6 +173,26 @@ func (a *analysis) factorAnalysis() {
 			col[i] = float64(f.Sign) * row[f.Column]
 		}
 		a.scores[f.Name] = col
+	}
+}
+
+// adequacy flags too few cases per item — counting the rows that answer
+// at least one of the EFA's items — and a KMO under the floor or undefined.
+func (a *analysis) adequacy(doc *report.EFA, x [][]float64) {
+	answering := 0
+	for _, row := range x {
+		if slices.ContainsFunc(row, func(v float64) bool { return !math.IsNaN(v) }) {
+			answering++
+		}
+	}
+	if per := float64(answering) / float64(len(doc.Items)); per < casesPerItem {
+		a.warn("efa: %.1f cases per item, fewer than %d", per, casesPerItem)
+	}
+	switch kmo := float64(doc.KMO.Overall); {
+	case math.IsNaN(kmo):
+		a.warn("efa: KMO could not be computed (the correlation matrix is singular)")
+	case kmo < kmoFloor:
+		a.warn("efa: KMO %.2f is under %.1f: the items share too little for a factor analysis", kmo, kmoFloor)
 	}
 }
 
@@ -225,23 +245,23 @@ func correlations(spec *instrument.EFASpec, x [][]float64, o Options) (*report.C
 	return c, nil
 }
 
-// nameFactors gives each named factor the loadings column on which its
-// marker loads most, turned so the marker loads positively.
+// nameFactors gives each named factor its own column of the loadings: the
+// one-to-one assignment of markers to columns with the largest sum of the
+// markers' absolute loadings, each column turned so its marker loads
+// positively. A marker that does not load most on its column is flagged:
+// the solution does not separate those factors as the questionnaire names
+// them.
 func (a *analysis) nameFactors(spec *instrument.EFASpec, res *efa.Result) {
-	taken := map[int]string{}
-	for _, f := range spec.Factors {
-		i := slices.Index(spec.Items, f.Marker)
-		row := res.Loadings.RawRowView(i)
-		col := 0
-		for j := range row {
-			if math.Abs(row[j]) > math.Abs(row[col]) {
-				col = j
-			}
+	markers := make([][]float64, len(spec.Factors))
+	for k, f := range spec.Factors {
+		markers[k] = res.Loadings.RawRowView(slices.Index(spec.Items, f.Marker))
+	}
+	columns := bestAssignment(markers)
+	for k, f := range spec.Factors {
+		row, col := markers[k], columns[k]
+		if top := largestAbs(row); top != col {
+			a.warn("efa: marker %s of factor %s loads most on another factor: the solution does not separate the factors as named", f.Marker, f.Name)
 		}
-		if other, ok := taken[col]; ok {
-			a.warn("efa: the markers of factors %s and %s load most on the same factor: the solution does not separate them", other, f.Name)
-		}
-		taken[col] = f.Name
 		sign := 1
 		if row[col] < 0 {
 			sign = -1
@@ -253,6 +273,47 @@ func (a *analysis) nameFactors(spec *instrument.EFASpec, res *efa.Result) {
 		a.out.Factors = append(a.out.Factors, Factor{Name: f.Name, Label: cmp.Or(f.Label, f.Name), Marker: f.Marker,
 			Column: col, Sign: sign, Salient: salient})
 	}
+}
+
+// bestAssignment gives each marker row a distinct column, maximizing the
+// sum of the absolute loadings chosen; ties go to the first assignment in
+// lexicographic order, so the choice is deterministic. The number of
+// factors is small (the checks keep it under the items), so every
+// permutation is tried.
+func bestAssignment(markers [][]float64) []int {
+	k := len(markers)
+	best, bestSum := []int(nil), math.Inf(-1)
+	perm := make([]int, k)
+	used := make([]bool, k)
+	var try func(i int, sum float64)
+	try = func(i int, sum float64) {
+		if i == k {
+			if sum > bestSum {
+				best, bestSum = slices.Clone(perm), sum
+			}
+			return
+		}
+		for col := range k {
+			if !used[col] {
+				used[col], perm[i] = true, col
+				try(i+1, sum+math.Abs(markers[i][col]))
+				used[col] = false
+			}
+		}
+	}
+	try(0, 0)
+	return best
+}
+
+// largestAbs is the index of the largest absolute value in row.
+func largestAbs(row []float64) int {
+	top := 0
+	for j := range row {
+		if math.Abs(row[j]) > math.Abs(row[top]) {
+			top = j
+		}
+	}
+	return top
 }
 
 func countSalient(loadings *mat.Dense, col int) int {

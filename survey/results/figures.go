@@ -384,7 +384,7 @@ func coefficientFigure(f *Figure, in *instrument.Instrument, spec instrument.Fig
 			se := intervalSE(c)
 			e := chart.Estimate{Value: float64(c.Estimate), Lo: float64(c.Estimate) - z975*se, Hi: float64(c.Estimate) + z975*se}
 			g.Estimates = append(g.Estimates, e)
-			f.Table.Rows = append(f.Table.Rows, []string{g.Label, m.Label, Fixed(e.Value, 3), Fixed(se, 3), Fixed(e.Lo, 3), Fixed(e.Hi, 3), PValue(float64(c.P))})
+			f.Table.Rows = append(f.Table.Rows, []string{g.Label, m.Label, Fixed(e.Value, 3), Fixed(se, 3), Fixed(e.Lo, 3), Fixed(e.Hi, 3), PValue(float64(c.InferenceP()))})
 		}
 		co.Terms = append(co.Terms, g)
 	}

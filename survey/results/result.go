@@ -43,8 +43,8 @@ type Result struct {
 	// RequestedBy is the account that asked for a run through the API.
 	RequestedBy string `json:"requested_by,omitempty"`
 
-	CodeVersion   string        `json:"code_version"`
-	Questionnaire Questionnaire `json:"questionnaire"`
+	CodeVersion   string        `json:"code_version,omitempty"`
+	Questionnaire Questionnaire `json:"questionnaire,omitzero"`
 	// Cases counts the survey's cases read; N those used (dispositions I
 	// and P), the rows of the analysis table.
 	Cases int `json:"cases"`
@@ -52,7 +52,7 @@ type Result struct {
 	// InputHash is the SHA-256 of the analysis table and the options: two
 	// results with the same hash were computed from the same input.
 	InputHash string  `json:"input_hash,omitempty"`
-	Options   Options `json:"options"`
+	Options   Options `json:"options,omitzero"`
 
 	Warnings     []string                 `json:"warnings"`
 	EFA          *report.EFA              `json:"efa,omitempty"`
@@ -179,10 +179,14 @@ type Variable struct {
 
 // Changes is what moved since the last ok result.
 type Changes struct {
-	Since   string           `json:"since"` // that result's id
-	SinceAt time.Time        `json:"since_finished_at"`
-	N       Delta            `json:"n"`
-	Alphas  map[string]Delta `json:"alphas"`
+	Since   string    `json:"since"` // that result's id
+	SinceAt time.Time `json:"since_finished_at"`
+	N       Delta     `json:"n"`
+	// ModelChanged is true when the analysis section changed since then:
+	// the same names may then mean other items or predictors, so only n
+	// is compared.
+	ModelChanged bool             `json:"model_changed,omitempty"`
+	Alphas       map[string]Delta `json:"alphas"`
 	// Congruence is Tucker's congruence of each named factor's loadings
 	// with the same factor's then: 1 is the same pattern.
 	Congruence   map[string]report.Number `json:"congruence"`

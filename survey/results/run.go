@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -18,7 +19,7 @@ import (
 
 // scoresPerChunk is how many cases' scores one stored chunk holds: well
 // under the store's 16 MiB document limit whatever the number of scales.
-const scoresPerChunk = 5000
+var scoresPerChunk = 5000
 
 // compute streams the cases, builds the table and fills r. With too few
 // usable cases r ends insufficient_data; an error fails the run.
@@ -46,6 +47,11 @@ func (s *Service) compute(ctx context.Context, r *Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if reason := nothingEstimated(in.Analysis, r); reason != "" {
+		r.Status, r.Reason = StatusInsufficient, reason
+		r.EFA, r.Factors, r.Reliability, r.Models, r.Descriptives = nil, nil, nil, nil, nil
+		return nil
+	}
 	if err := s.changes(ctx, r); err != nil {
 		return fmt.Errorf("comparing with the latest result: %w", err)
 	}
@@ -54,6 +60,17 @@ func (s *Service) compute(ctx context.Context, r *Result) error {
 	}
 	r.Status = StatusOK
 	return nil
+}
+
+// nothingEstimated says why a run that had the cases still has nothing to
+// show — its EFA and every model failed, as with answers that do not vary
+// — so that it is not an ok result replacing one that had; "" otherwise.
+func nothingEstimated(a *instrument.Analysis, r *Result) string {
+	asked := a.EFA != nil || len(a.Models) > 0
+	if !asked || r.EFA != nil || len(r.Models) > 0 {
+		return ""
+	}
+	return "the factor analysis and the models could not be estimated from these data: " + strings.Join(r.Warnings, "; ")
 }
 
 // optionsOf states the run's options, defaults filled in.

@@ -25,7 +25,9 @@ const lookBack = 48 * time.Hour
 // days; zero if none.
 func Due(sched Schedule, now time.Time) time.Time {
 	var due time.Time
-	for t := sched.Next(now.Add(-lookBack)); !t.After(now); t = sched.Next(t) {
+	// A schedule that never fires gives the zero time (robfig/cron gives up
+	// after five years): that, or a time not after the last, ends the walk.
+	for t := sched.Next(now.Add(-lookBack)); !t.IsZero() && !t.After(now) && t.After(due); t = sched.Next(t) {
 		due = t
 	}
 	return due
@@ -33,8 +35,10 @@ func Due(sched Schedule, now time.Time) time.Time {
 
 // NightID is the id of the scheduled run due at t: one id per night, so
 // that two instances that both find the night due insert the same record
-// and only one succeeds.
-func NightID(t time.Time) string { return "nightly-" + t.UTC().Format("20060102T150405Z") }
+// and only one succeeds. It is the schedule's wall-clock time in its own
+// zone, so that a time the fall-back hour repeats (01:30 twice) is still
+// one night.
+func NightID(t time.Time) string { return "nightly-" + t.Format("20060102T1504") }
 
 // RunDue runs the latest scheduled night if it has no result yet, or
 // takes it over if the process running it died. The caller holds the
@@ -51,12 +55,17 @@ func (s *Service) RunDue(ctx context.Context, sched Schedule) error {
 		return nil
 	}
 	id := NightID(due)
+	// Nights before the latest are not taken over: one still running died.
+	err := s.settleInterrupted(ctx, func(rec *Record) bool { return rec.Trigger == TriggerSchedule && rec.ID != id })
+	if err != nil {
+		return err
+	}
 	rec, err := s.Store.ResultRecord(ctx, id)
 	switch {
 	case survey.ErrorCode(err) == survey.ENOTFOUND:
 		r := s.newResult(id, TriggerSchedule, s.Now().UTC())
 		r.ScheduledFor = &due
-		if err := s.record(ctx, r, 1, true); err != nil {
+		if err := s.record(ctx, r, 1, true, 0); err != nil {
 			if survey.ErrorCode(err) == survey.ECONFLICT {
 				return nil // another instance recorded the night first
 			}
@@ -86,7 +95,7 @@ func (s *Service) takeOver(ctx context.Context, rec *Record) error {
 	attempts := rec.Attempts + 1
 	s.Logger.Warn("taking over a nightly analysis whose process stopped", "result", r.ID, "attempt", attempts)
 	r.StartedAt, r.Warnings = s.Now().UTC(), []string{}
-	if err := s.record(ctx, r, attempts, false); err != nil {
+	if err := s.record(ctx, r, attempts, false, rec.Attempts); err != nil {
 		return err
 	}
 	s.execute(ctx, r, attempts)

@@ -3,8 +3,10 @@ package results
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -17,13 +19,14 @@ import (
 type Store interface {
 	EachCase(ctx context.Context, surveyID string, fn func(*survey.Case) error) error
 	InsertResult(ctx context.Context, r *Record) error
-	ReplaceResult(ctx context.Context, r *Record) error
+	ReplaceResult(ctx context.Context, r *Record, prevAttempts int) error
 	ResultRecord(ctx context.Context, id string) (*Record, error)
 	ResultRecords(ctx context.Context, limit int64) ([]Record, error)
 	RunningResults(ctx context.Context) ([]Record, error)
 	SetLatestResult(ctx context.Context, id string) error
 	LatestResultID(ctx context.Context) (string, error)
 	PutScores(ctx context.Context, result string, n int, csv string) error
+	DeleteScores(ctx context.Context, result string) error
 	Scores(ctx context.Context, result string, n int) (string, error)
 }
 
@@ -112,7 +115,7 @@ func (s *Service) begin(ctx context.Context, trigger, requestedBy string) (*Resu
 	now := s.Now().UTC()
 	r := s.newResult(fmt.Sprintf("run-%s-%s", now.Format("20060102T150405Z"), rand.Text()[:6]), trigger, now)
 	r.RequestedBy = requestedBy
-	if err := s.record(ctx, r, 1, true); err != nil {
+	if err := s.record(ctx, r, 1, true, 0); err != nil {
 		release()
 		return nil, nil, nil, err
 	}
@@ -124,51 +127,81 @@ func (s *Service) newResult(id, trigger string, now time.Time) *Result {
 		Questionnaire: questionnaireOf(s.Instrument), Warnings: []string{}}
 }
 
-// record settles the runs a dead process left running, then stores r,
-// newly (insert) or over its own record.
-func (s *Service) record(ctx context.Context, r *Result, attempts int, insert bool) error {
-	if err := s.settleInterrupted(ctx, r.ID); err != nil {
-		return err
-	}
-	rec, err := newRecord(r, attempts)
+// record stores r: newly (insert), settling first the runs a dead process
+// left running; or over its own record, if that is still at attempt
+// prev — else another instance took the run over, and ENOTFOUND says so.
+func (s *Service) record(ctx context.Context, r *Result, attempts int, insert bool, prev int) error {
+	rec, err := EncodeRecord(r, attempts)
 	if err != nil {
 		return err
 	}
-	if insert {
-		return s.Store.InsertResult(ctx, rec)
+	if !insert {
+		return s.Store.ReplaceResult(ctx, rec, prev)
 	}
-	return s.Store.ReplaceResult(ctx, rec)
+	if err := s.settleInterrupted(ctx, func(rec *Record) bool { return rec.Trigger != TriggerSchedule }); err != nil {
+		return err
+	}
+	return s.Store.InsertResult(ctx, rec)
 }
 
-// settleInterrupted marks as failed every run still recorded as running
-// but except: the caller holds the lease, so nothing else is running them.
-func (s *Service) settleInterrupted(ctx context.Context, except string) error {
+// settleInterrupted marks as failed the runs still recorded as running
+// that settle selects. The caller holds the lease, so nothing is running
+// them: their process died. A scheduled night is left to RunDue, which
+// takes the latest one over.
+func (s *Service) settleInterrupted(ctx context.Context, settle func(*Record) bool) error {
 	running, err := s.Store.RunningResults(ctx)
 	if err != nil {
 		return err
 	}
-	for _, rec := range running {
-		if rec.ID == except {
+	for i := range running {
+		rec := &running[i]
+		if !settle(rec) {
 			continue
 		}
 		r, err := rec.decodeSummary()
 		if err != nil {
 			return err
 		}
-		s.finish(ctx, r, rec.Attempts, fmt.Errorf("interrupted: the process running it stopped before it finished"))
+		s.finish(ctx, r, rec.Attempts, fmt.Errorf("%w: the process running it stopped before it finished", errInterrupted))
 	}
 	return nil
 }
 
+// errInterrupted is the error of a run that did not get to finish.
+var errInterrupted = errors.New("interrupted")
+
 // execute computes r and records how it ended; it returns r as recorded.
 func (s *Service) execute(ctx context.Context, r *Result, attempts int) *Result {
-	err := s.compute(ctx, r)
+	err := s.safeCompute(ctx, r)
+	if err != nil && ctx.Err() != nil && r.Trigger == TriggerSchedule {
+		// Shut down or lost its lease: the night stays running, and the
+		// next check — here after a restart, or by the instance that took
+		// the lease — takes it over, rather than losing the night.
+		s.Logger.Warn("the nightly analysis was interrupted; it will be taken over", "result", r.ID, "err", err)
+		return r
+	}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: the service stopped or lost the run's lease (%v); start it again", errInterrupted, err)
+	}
 	s.finish(context.WithoutCancel(ctx), r, attempts, err)
 	return r
 }
 
-// finish records r's end. A run that failed keeps no tables; the latest
-// pointer moves only after an ok result and its scores are stored.
+// safeCompute is compute with a panic turned into the run's error: odd
+// data must fail one run, not the process serving the respondents.
+func (s *Service) safeCompute(ctx context.Context, r *Result) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.Logger.Error("the nightly analysis panicked", "result", r.ID, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error in the analysis: %v", p)
+		}
+	}()
+	return s.compute(ctx, r)
+}
+
+// finish records r's end. A run that failed keeps no tables or scores; the
+// latest pointer moves only after an ok result and its scores are stored,
+// and only if no other instance took the run over meanwhile.
 func (s *Service) finish(ctx context.Context, r *Result, attempts int, err error) {
 	now := s.Now().UTC()
 	r.FinishedAt = &now
@@ -177,15 +210,18 @@ func (s *Service) finish(ctx context.Context, r *Result, attempts int, err error
 		r.EFA, r.Factors, r.Reliability, r.Models, r.Descriptives, r.Changes = nil, nil, nil, nil, nil, nil
 		s.Logger.Error("the nightly analysis failed", "result", r.ID, "err", err)
 	}
-	rec, encErr := newRecord(r, attempts)
-	if encErr == nil {
-		encErr = s.Store.ReplaceResult(ctx, rec)
+	recErr := s.record(ctx, r, attempts, false, attempts)
+	switch {
+	case survey.ErrorCode(recErr) == survey.ENOTFOUND:
+		s.Logger.Warn("another instance took this analysis over; its own end stands", "result", r.ID)
+		return
+	case recErr == nil && r.Status == StatusOK:
+		recErr = s.Store.SetLatestResult(ctx, r.ID)
+	case recErr == nil && r.Status != StatusOK:
+		recErr = s.Store.DeleteScores(ctx, r.ID)
 	}
-	if encErr == nil && r.Status == StatusOK {
-		encErr = s.Store.SetLatestResult(ctx, r.ID)
-	}
-	if encErr != nil {
-		s.Logger.Error("recording the end of a nightly analysis", "result", r.ID, "err", encErr)
+	if recErr != nil {
+		s.Logger.Error("recording the end of a nightly analysis", "result", r.ID, "err", recErr)
 		return
 	}
 	s.Logger.Info("nightly analysis finished", "result", r.ID, "status", r.Status, "n", r.N, "warnings", len(r.Warnings))

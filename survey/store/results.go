@@ -31,14 +31,18 @@ func (s *Store) InsertResult(ctx context.Context, r *results.Record) error {
 	return translate(err, "result")
 }
 
-// ReplaceResult writes a run's record whole, when it ends.
-func (s *Store) ReplaceResult(ctx context.Context, r *results.Record) error {
-	res, err := s.resultColl().ReplaceOne(ctx, byID(r.ID), r)
+// ReplaceResult writes a run's record whole if it is still at attempt
+// prevAttempts: a run that lost its lease cannot overwrite the instance
+// that took it over (ENOTFOUND). On MongoDB the filter makes it atomic;
+// the embedded store serves one process, whose lease holder is the only
+// writer.
+func (s *Store) ReplaceResult(ctx context.Context, r *results.Record, prevAttempts int) error {
+	res, err := s.resultColl().ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "attempts", Value: prevAttempts}}, r)
 	if err != nil {
 		return translate(err, "result")
 	}
 	if res.MatchedCount == 0 {
-		return survey.Errorf(survey.ENOTFOUND, "result %s not found", r.ID)
+		return survey.Errorf(survey.ENOTFOUND, "result %s at attempt %d not found", r.ID, prevAttempts)
 	}
 	return nil
 }
@@ -98,6 +102,20 @@ func (s *Store) PutScores(ctx context.Context, result string, n int, csv string)
 	id := scoresChunkID(result, n)
 	_, err := s.coll(collResultScores).ReplaceOne(ctx, byID(id), scoresChunk{ID: id, CSV: csv}, options.Replace().SetUpsert(true))
 	return translate(err, "scores")
+}
+
+// DeleteScores removes a result's scores, as when its run failed. The
+// chunks are addressed by _id, one after the other, until one is missing.
+func (s *Store) DeleteScores(ctx context.Context, result string) error {
+	for n := 0; ; n++ {
+		res, err := s.coll(collResultScores).DeleteOne(ctx, byID(scoresChunkID(result, n)))
+		if err != nil {
+			return translate(err, "scores")
+		}
+		if res.DeletedCount == 0 {
+			return nil
+		}
+	}
 }
 
 // Scores returns the n-th chunk of a result's scores; ENOTFOUND past the last.
