@@ -30,7 +30,7 @@ type Options struct {
 	// Insecure allows plain http to a host other than this machine, where
 	// the key would cross the network readable by anyone on the way.
 	Insecure bool
-	Client *http.Client
+	Client   *http.Client
 	// Progress receives one line per file as it arrives.
 	Progress io.Writer
 }

@@ -41,7 +41,7 @@ func TestScaleScoresReverseKeys(t *testing.T) {
 	}}
 	a := &analysis{in: in, spec: in.Analysis, t: tb}
 	want := map[string][]float64{
-		"tenure":   {(60 - 7) + 4, 0 + 1, 5},                  // 0+60−v; a sum of what is answered
+		"tenure":   {(60 - 7) + 4, 0 + 1, 5},                      // 0+60−v; a sum of what is answered
 		"capacity": {(4 + (6 - 2) + 3) / 3.0, (1 + 1) / 2.0, nan}, // 1+5−v; c answers one of three, under the minimum 2
 	}
 	for _, s := range in.Analysis.Scales[:2] {
