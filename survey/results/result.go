@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/analysis/report"
+	"github.com/canvass-survey/canvass/survey/aapor"
 )
 
 // Statuses of a result.
@@ -77,14 +78,17 @@ type Questionnaire struct {
 type Options struct {
 	MinCases     int      `json:"min_cases"`
 	Dispositions []string `json:"dispositions"`
-	Method       string   `json:"method,omitempty"`
-	Rotation     string   `json:"rotation,omitempty"`
-	Correlation  string   `json:"correlation,omitempty"`
-	Missing      string   `json:"missing,omitempty"`
-	Scores       string   `json:"scores,omitempty"`
-	Parallel     int      `json:"parallel,omitempty"`
-	Seed         uint64   `json:"seed,omitempty"`
-	Level        float64  `json:"level"`
+	// Thresholds are the shares of applicable items answered that make a
+	// case complete (I) or partial (P), and so choose the cases used.
+	Thresholds  aapor.Thresholds `json:"thresholds"`
+	Method      string           `json:"method,omitempty"`
+	Rotation    string           `json:"rotation,omitempty"`
+	Correlation string           `json:"correlation,omitempty"`
+	Missing     string           `json:"missing,omitempty"`
+	Scores      string           `json:"scores,omitempty"`
+	Parallel    int              `json:"parallel,omitempty"`
+	Seed        uint64           `json:"seed,omitempty"`
+	Level       float64          `json:"level"`
 }
 
 // Factor ties a named factor of the questionnaire to a column of the EFA's

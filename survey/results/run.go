@@ -36,6 +36,7 @@ func (s *Service) compute(ctx context.Context, r *Result) error {
 	t.sortByID()
 	r.Cases, r.N = t.read, len(t.ids)
 	r.Options = optionsOf(in)
+	r.Options.Thresholds = s.Thresholds
 	r.InputHash = inputHash(t, r.Options, r.Questionnaire.Hash)
 	if r.N < r.Options.MinCases {
 		r.Status = StatusInsufficient
