@@ -209,6 +209,19 @@ func runDue(t *testing.T, s *results.Service) {
 	}
 }
 
+// tonight is the night the tests' clocks make due, at 02:00 UTC.
+var tonight = results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+
+// plantRunningNight records tonight's run as running, at attempts, as a
+// process that died part-way leaves it (or as another instance records it).
+func plantRunningNight(t *testing.T, st *store.Store, attempts int) {
+	t.Helper()
+	dead := &results.Result{ID: tonight, Status: results.StatusRunning, Trigger: results.TriggerSchedule, Warnings: []string{}}
+	if err := st.InsertResult(context.Background(), mustRecord(t, dead, attempts)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A run whose process died is left recorded as running; the next check
 // takes the night over and completes it, and the partial run was never
 // the latest.
@@ -217,22 +230,17 @@ func TestKilledRunTakenOver(t *testing.T) {
 	in := instrument.Default()
 	fill(t, st, simulate.Cases(in, 400, .5, 5))
 	s := newService(t, st, in)
-	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return now }
-	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
-	dead := &results.Result{ID: night, Status: results.StatusRunning, Trigger: results.TriggerSchedule, StartedAt: now.Add(-5 * time.Hour), Warnings: []string{}}
-	if err := st.InsertResult(context.Background(), mustRecord(t, dead, 1)); err != nil {
-		t.Fatal(err)
-	}
+	s.Now = func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
+	plantRunningNight(t, st, 1)
 	if _, err := s.Latest(context.Background()); survey.ErrorCode(err) != survey.ENOTFOUND {
 		t.Fatalf("a running result is the latest: %v", err)
 	}
 	runDue(t, s)
 	r, err := s.Latest(context.Background())
-	if err != nil || r.ID != night || r.Status != results.StatusOK || r.N == 0 {
+	if err != nil || r.ID != tonight || r.Status != results.StatusOK || r.N == 0 {
 		t.Fatalf("latest after the takeover: %+v, %v", r, err)
 	}
-	rec, _ := st.ResultRecord(context.Background(), night)
+	rec, _ := st.ResultRecord(context.Background(), tonight)
 	if rec.Attempts != 2 {
 		t.Errorf("attempts %d, want 2", rec.Attempts)
 	}
@@ -248,13 +256,9 @@ func TestRunDyingEachTimeGivenUp(t *testing.T) {
 	st := storetest.MustOpen(t)
 	s := newService(t, st, instrument.Default())
 	s.Now = func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
-	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
-	dead := &results.Result{ID: night, Status: results.StatusRunning, Trigger: results.TriggerSchedule, Warnings: []string{}}
-	if err := st.InsertResult(context.Background(), mustRecord(t, dead, 3)); err != nil {
-		t.Fatal(err)
-	}
+	plantRunningNight(t, st, 3)
 	runDue(t, s)
-	r, err := s.Get(context.Background(), night)
+	r, err := s.Get(context.Background(), tonight)
 	if err != nil || r.Status != results.StatusFailed || !strings.Contains(r.Error, "interrupted 3 times") {
 		t.Fatalf("got %+v, %v", r, err)
 	}
@@ -453,14 +457,10 @@ func TestNightRecordedOnce(t *testing.T) {
 	st := storetest.MustOpen(t)
 	s := newService(t, st, instrument.Default())
 	s.Now = func() time.Time { return time.Date(2026, 12, 1, 2, 0, 1, 0, time.UTC) }
-	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
-	winner := &results.Result{ID: night, Status: results.StatusRunning, Trigger: results.TriggerSchedule, Warnings: []string{}}
-	if err := st.InsertResult(context.Background(), mustRecord(t, winner, 1)); err != nil {
-		t.Fatal(err)
-	}
+	plantRunningNight(t, st, 1) // the other instance's
 	s.Store = racingStore{st}
 	runDue(t, s)
-	rec, err := st.ResultRecord(context.Background(), night)
+	rec, err := st.ResultRecord(context.Background(), tonight)
 	if err != nil || rec.Status != results.StatusRunning || rec.Attempts != 1 {
 		t.Errorf("the winner's night: %+v, %v", rec, err)
 	}
@@ -498,14 +498,13 @@ func TestShutdownMidNightTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
-	night := results.NightID(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
-	if rec, _ := st.ResultRecord(context.Background(), night); rec.Status != results.StatusRunning {
+	if rec, _ := st.ResultRecord(context.Background(), tonight); rec.Status != results.StatusRunning {
 		t.Fatalf("after the shutdown the night is %s", rec.Status)
 	}
 	s.Store = st
 	runDue(t, s)
 	r, err := s.Latest(context.Background())
-	if err != nil || r.ID != night || r.Status != results.StatusOK {
+	if err != nil || r.ID != tonight || r.Status != results.StatusOK {
 		t.Fatalf("after the restart: %+v, %v", r, err)
 	}
 }
