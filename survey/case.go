@@ -144,3 +144,65 @@ type Change struct {
 	Event        *Event   // appended to History
 	At           time.Time
 }
+
+// Apply makes ch on the case in memory as the store makes it on the
+// document (store.updateDocument), so that the store's callers see the case
+// as stored without reading it again, and a simulation can replay a field
+// period's changes without a store.
+func (c *Case) Apply(ch *Change) {
+	c.UpdatedAt = ch.At
+	c.Rev++
+	if c.Answers == nil {
+		c.Answers = map[string]any{}
+	}
+	for id, v := range ch.SetAnswers {
+		c.Answers[id] = v
+	}
+	for _, id := range ch.ClearAnswers {
+		delete(c.Answers, id)
+	}
+	if ch.ChangesAnswers() {
+		at := ch.At
+		c.AnsweredAt = &at
+	}
+	if ch.Status != "" {
+		c.Status = ch.Status
+		at := ch.At
+		switch ch.Status {
+		case StatusStarted:
+			c.StartedAt = &at
+		case StatusSubmitted:
+			c.SubmittedAt = &at
+		case StatusOptedOut:
+			c.OptedOutAt = &at
+		}
+	}
+	if ch.Page != "" {
+		c.Page = ch.Page
+	}
+	if ch.Device != "" {
+		c.Paradata.Device = ch.Device
+	}
+	if ch.Mark != nil {
+		c.Mark = ch.Mark
+	}
+	if ch.ClearMark {
+		c.Mark = nil
+	}
+	if ch.Contact != nil {
+		c.Contacts = append(c.Contacts, *ch.Contact)
+	}
+	if ch.Event != nil {
+		c.History = append(c.History, *ch.Event)
+	}
+	for page, sec := range ch.PageSeconds {
+		if c.Paradata.PageSeconds == nil {
+			c.Paradata.PageSeconds = map[string]float64{}
+		}
+		c.Paradata.PageSeconds[page] += sec
+	}
+}
+
+// ChangesAnswers reports whether the change sets or clears an answer, which
+// moves AnsweredAt.
+func (ch *Change) ChangesAnswers() bool { return len(ch.SetAnswers)+len(ch.ClearAnswers) > 0 }

@@ -52,7 +52,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.C
 			return nil, translate(err, "case")
 		}
 		if res.MatchedCount == 1 {
-			applyChange(c, ch)
+			c.Apply(ch)
 			return c, nil
 		}
 		if s.embedded != nil || attempt == maxCaseRetries {
@@ -85,7 +85,7 @@ func updateDocument(ch *survey.Change) bson.D {
 	for id, v := range ch.SetAnswers {
 		set = append(set, bson.E{Key: "answers." + id, Value: v})
 	}
-	if answersChange(ch) {
+	if ch.ChangesAnswers() {
 		set = append(set, bson.E{Key: "answered_at", Value: ch.At})
 	}
 	if ch.Status != "" {
@@ -122,8 +122,6 @@ func updateDocument(ch *survey.Change) bson.D {
 	return update
 }
 
-func answersChange(ch *survey.Change) bool { return len(ch.SetAnswers)+len(ch.ClearAnswers) > 0 }
-
 // appendOp adds field to the update's operator op, creating it if needed.
 func appendOp(update bson.D, op string, field bson.E) bson.D {
 	for i := range update {
@@ -145,62 +143,6 @@ func statusTimeField(status string) string {
 		return "opted_out_at"
 	}
 	return ""
-}
-
-// applyChange mirrors updateDocument on the in-memory case, so callers see
-// the case as stored without reading it again.
-func applyChange(c *survey.Case, ch *survey.Change) {
-	c.UpdatedAt = ch.At
-	c.Rev++
-	if c.Answers == nil {
-		c.Answers = map[string]any{}
-	}
-	for id, v := range ch.SetAnswers {
-		c.Answers[id] = v
-	}
-	for _, id := range ch.ClearAnswers {
-		delete(c.Answers, id)
-	}
-	if answersChange(ch) {
-		at := ch.At
-		c.AnsweredAt = &at
-	}
-	if ch.Status != "" {
-		c.Status = ch.Status
-		at := ch.At
-		switch ch.Status {
-		case survey.StatusStarted:
-			c.StartedAt = &at
-		case survey.StatusSubmitted:
-			c.SubmittedAt = &at
-		case survey.StatusOptedOut:
-			c.OptedOutAt = &at
-		}
-	}
-	if ch.Page != "" {
-		c.Page = ch.Page
-	}
-	if ch.Device != "" {
-		c.Paradata.Device = ch.Device
-	}
-	if ch.Mark != nil {
-		c.Mark = ch.Mark
-	}
-	if ch.ClearMark {
-		c.Mark = nil
-	}
-	if ch.Contact != nil {
-		c.Contacts = append(c.Contacts, *ch.Contact)
-	}
-	if ch.Event != nil {
-		c.History = append(c.History, *ch.Event)
-	}
-	for page, sec := range ch.PageSeconds {
-		if c.Paradata.PageSeconds == nil {
-			c.Paradata.PageSeconds = map[string]float64{}
-		}
-		c.Paradata.PageSeconds[page] += sec
-	}
 }
 
 // Cases returns every case of a survey. Aggregate views (progress, exports,
