@@ -34,52 +34,101 @@ var (
 	lastNames  = strings.Fields("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Nguyen Walker Okafor")
 	cityStarts = strings.Fields("Oak Maple River Cedar Spring Fair Green Lake Pine Clear Rock Elm Bay Sun Silver Ash")
 	cityEnds   = []string{"ville", "field", "wood", " Springs", "dale", "view", " Heights", "ton", "port", " Park", "brook", " City"}
+	// cityPrefixes tell apart cities of one state that the pool would name alike.
+	cityPrefixes = strings.Fields("North South East West New Port Mount Lake")
 )
 
 // Synthetic makes a plausible frame of n persons for tests and demos, the
-// same for the same seed: cities of 25,000–250,000 people (log-uniform, as
-// city sizes are), each with one person per department of in, so that
-// n = 2,500 gives 500 cities of 5 departments; states and forms of
-// government are drawn with roughly their real frequencies. Emails are
-// unique, under example.org.
+// same for the same seed: the first n rows of Cities(seed, in).
 func Synthetic(n int, seed int64, in *instrument.Instrument) []survey.Frame {
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
-	depts := in.Frame.Departments
-	forms := in.Frame.FormsOfGovernment
-	formWeight := make([]int, len(forms))
-	for i, f := range forms {
-		formWeight[i] = max(formWeights[fold(f)], 1)
+	g := NewCities(seed, in)
+	rows := make([]survey.Frame, 0, n+len(in.Frame.Departments))
+	for len(rows) < n {
+		rows = append(rows, g.Next()...)
 	}
-	states := States[:50] // the states, no DC or territories
-	stateWeight := make([]int, len(states))
-	for i, s := range states {
-		stateWeight[i] = stateWeights[s]
+	return rows[:n]
+}
+
+// Cities makes a plausible frame city by city, so that a frame of any size
+// can be written without holding it: cities of 25,000–250,000 people
+// (log-uniform, as city sizes are), each with one person per department of
+// the instrument, so that 500 cities make the mission's 2,500 managers;
+// states and forms of government are drawn with roughly their real
+// frequencies. A city's name is unique within its state, since the
+// analysis takes a city within its state for a cluster; emails are unique,
+// under example.org.
+type Cities struct {
+	rng         *rand.Rand
+	depts       []string
+	forms       []string
+	formWeight  []int
+	states      []string
+	stateWeight []int
+	named       map[string]int   // state → cities named so far
+	names       map[string][]int // state → its order of the name pool
+	rows        int
+}
+
+// NewCities starts the cities of seed.
+func NewCities(seed int64, in *instrument.Instrument) *Cities {
+	g := &Cities{rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)), depts: in.Frame.Departments, forms: in.Frame.FormsOfGovernment,
+		states: States[:50], named: map[string]int{}, names: map[string][]int{}} // the states, no DC or territories
+	for _, f := range g.forms {
+		g.formWeight = append(g.formWeight, max(formWeights[fold(f)], 1))
 	}
-	rows := make([]survey.Frame, n)
-	var city survey.Frame // the fields its persons share
-	for k := range rows {
-		d := k % len(depts)
-		if d == 0 {
-			city = survey.Frame{
-				City:             cityStarts[rng.IntN(len(cityStarts))] + cityEnds[rng.IntN(len(cityEnds))],
-				State:            states[weighted(rng, stateWeight)],
-				Population:       int(25_000 * math.Pow(10, rng.Float64())),
-				FormOfGovernment: forms[weighted(rng, formWeight)],
-			}
-		}
-		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
-		title, ok := titles[depts[d]]
+	for _, s := range g.states {
+		g.stateWeight = append(g.stateWeight, stateWeights[s])
+	}
+	return g
+}
+
+// Next returns the next city's rows, one per department in the
+// instrument's order.
+func (g *Cities) Next() []survey.Frame {
+	city := survey.Frame{
+		State:            g.states[weighted(g.rng, g.stateWeight)],
+		Population:       int(25_000 * math.Pow(10, g.rng.Float64())),
+		FormOfGovernment: g.forms[weighted(g.rng, g.formWeight)],
+	}
+	city.City = g.name(city.State)
+	rows := make([]survey.Frame, len(g.depts))
+	for d, dept := range g.depts {
+		first, last := firstNames[g.rng.IntN(len(firstNames))], lastNames[g.rng.IntN(len(lastNames))]
+		title, ok := titles[dept]
 		if !ok {
-			title = "Director of " + depts[d]
+			title = "Director of " + dept
 		}
+		g.rows++
 		f := city
-		f.Name = first + " " + last
-		f.Title = title
-		f.Department = depts[d]
-		f.Email = fmt.Sprintf("%s.%s.%d@%s-%s.example.org", ascii(first), ascii(last), k+1, ascii(city.City), strings.ToLower(city.State))
-		rows[k] = f
+		f.Name, f.Title, f.Department = first+" "+last, title, dept
+		f.Email = fmt.Sprintf("%s.%s.%d@%s-%s.example.org", ascii(first), ascii(last), g.rows, ascii(city.City), strings.ToLower(city.State))
+		rows[d] = f
 	}
 	return rows
+}
+
+// name gives the state's next city a name no earlier city of the state
+// has: the pool of made-up names in an order of the state's own, then the
+// pool again with "North", "South", ... before each name, then numbered.
+func (g *Cities) name(state string) string {
+	pool := len(cityStarts) * len(cityEnds)
+	order, ok := g.names[state]
+	if !ok {
+		order = g.rng.Perm(pool)
+		g.names[state] = order
+	}
+	k := g.named[state]
+	g.named[state]++
+	i := order[k%pool]
+	name := cityStarts[i/len(cityEnds)] + cityEnds[i%len(cityEnds)]
+	switch round := k / pool; {
+	case round == 0:
+		return name
+	case round <= len(cityPrefixes):
+		return cityPrefixes[round-1] + " " + name
+	default:
+		return fmt.Sprintf("%s %d", name, round-len(cityPrefixes)+1)
+	}
 }
 
 // weighted draws an index with probability proportional to its weight.

@@ -128,3 +128,18 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+// The analysis takes a city within its state for a cluster: no two cities
+// of a state share a name, however many the state gets.
+func TestCitiesUniqueWithinState(t *testing.T) {
+	g := NewCities(1, instrument.Default())
+	seen := map[string]bool{}
+	for i := range 20_000 {
+		f := g.Next()[0]
+		key := f.State + "/" + f.City
+		if seen[key] {
+			t.Fatalf("city %d repeats %s", i, key)
+		}
+		seen[key] = true
+	}
+}

@@ -20,21 +20,44 @@ func WriteCSV(w io.Writer, rows []survey.Frame) error {
 			extra[k] = true
 		}
 	}
-	extraNames := slices.Sorted(maps.Keys(extra))
-	cw := csv.NewWriter(w)
-	if err := cw.Write(append(slices.Clone(Columns), extraNames...)); err != nil {
+	fw, err := NewWriter(w, slices.Sorted(maps.Keys(extra)))
+	if err != nil {
 		return err
 	}
-	rec := make([]string, len(Columns)+len(extraNames))
 	for _, f := range rows {
-		copy(rec, []string{f.Email, f.Name, f.Title, f.Department, f.City, f.State, strconv.Itoa(f.Population), f.FormOfGovernment})
-		for i, k := range extraNames {
-			rec[len(Columns)+i] = f.Extra[k]
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := fw.Write(f); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return fw.Flush()
+}
+
+// Writer writes a frame file one row at a time, so that a frame of a
+// million rows need not be held in memory: Columns, then the further
+// columns named when it was made.
+type Writer struct {
+	csv   *csv.Writer
+	extra []string
+	rec   []string
+}
+
+// NewWriter writes the header of a frame with the further columns extra.
+func NewWriter(w io.Writer, extra []string) (*Writer, error) {
+	fw := &Writer{csv: csv.NewWriter(w), extra: extra, rec: make([]string, len(Columns)+len(extra))}
+	return fw, fw.csv.Write(append(slices.Clone(Columns), extra...))
+}
+
+// Write writes one row; its Extra keys that the header does not name are left out.
+func (fw *Writer) Write(f survey.Frame) error {
+	copy(fw.rec, []string{f.Email, f.Name, f.Title, f.Department, f.City, f.State, strconv.Itoa(f.Population), f.FormOfGovernment})
+	for i, k := range fw.extra {
+		fw.rec[len(Columns)+i] = f.Extra[k]
+	}
+	return fw.csv.Write(fw.rec)
+}
+
+// Flush writes what is buffered and reports any error of the writes.
+func (fw *Writer) Flush() error {
+	fw.csv.Flush()
+	return fw.csv.Error()
 }
