@@ -135,23 +135,48 @@ func ExtraColumns(cases []survey.Case) []string {
 // WriteCSV writes the header and one row per case: hidden and unanswered
 // questions are empty, special answers their negative codes.
 func WriteCSV(w io.Writer, in *instrument.Instrument, cases []survey.Case, t aapor.Thresholds) error {
-	extra := ExtraColumns(cases)
+	cw, err := NewWriter(w, in, ExtraColumns(cases), t)
+	if err != nil {
+		return err
+	}
+	for i := range cases {
+		if err := cw.Write(&cases[i]); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
+}
+
+// Writer writes the export one case at a time, so that a million cases
+// need not be held: the columns of Codebook(in, extra).
+type Writer struct {
+	csv   *csv.Writer
+	in    *instrument.Instrument
+	extra []string
+	t     aapor.Thresholds
+}
+
+// NewWriter writes the header of the export with the further frame
+// columns extra.
+func NewWriter(w io.Writer, in *instrument.Instrument, extra []string, t aapor.Thresholds) (*Writer, error) {
+	cw := &Writer{csv: csv.NewWriter(w), in: in, extra: extra, t: t}
 	vars := Codebook(in, extra)
-	cw := csv.NewWriter(w)
 	header := make([]string, len(vars))
 	for i, v := range vars {
 		header[i] = v.Name
 	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	for i := range cases {
-		if err := cw.Write(row(&cases[i], in, extra, t)); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return cw, cw.csv.Write(header)
+}
+
+// Write writes the case's row.
+func (cw *Writer) Write(c *survey.Case) error {
+	return cw.csv.Write(row(c, cw.in, cw.extra, cw.t))
+}
+
+// Flush writes what is buffered and reports any error of the writes.
+func (cw *Writer) Flush() error {
+	cw.csv.Flush()
+	return cw.csv.Error()
 }
 
 func row(c *survey.Case, in *instrument.Instrument, extra []string, t aapor.Thresholds) []string {
