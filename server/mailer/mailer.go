@@ -18,6 +18,7 @@ import (
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/outbox"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/token"
 	"github.com/canvass-survey/canvass/survey/waves"
@@ -241,38 +242,14 @@ func (m *Mailer) Work(ctx context.Context) error {
 // it sending. A crash in between leaves it scheduled, and filling again
 // adds no entry twice.
 func (m *Mailer) StartWave(ctx context.Context, w *waves.Wave) (*waves.Wave, error) {
-	cases, err := m.Store.Cases(ctx, w.Survey)
-	if err != nil {
-		return nil, err
-	}
-	now := m.Now()
-	var entries []waves.Entry
-	for i := range cases {
-		if waves.Selects(w.Kind, &cases[i]) {
-			entries = append(entries, waves.Entry{ID: waves.OutboxID(w.ID, cases[i].ID), Wave: w.ID, Case: cases[i].ID,
-				Status: waves.EntryPending, NextAttemptAt: now, UpdatedAt: now})
-		}
-	}
-	if _, err := m.Store.FillOutbox(ctx, entries); err != nil {
-		return nil, err
-	}
-	started, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
-		if w.Status != waves.StatusScheduled {
-			return errNotActive // cancelled meanwhile
-		}
-		w.Status, w.StartedAt = waves.StatusSending, &now
-		return nil
-	})
-	if errors.Is(err, errNotActive) {
-		return m.Store.Wave(ctx, w.ID)
-	}
-	if err == nil {
-		m.Logger.Info("mail: wave started", "wave", w.ID, "kind", w.Kind, "queued", len(entries))
+	started, queued, err := outbox.Start(ctx, m.Store, w, m.Now())
+	if err == nil && started.Status == waves.StatusSending {
+		m.Logger.Info("mail: wave started", "wave", w.ID, "kind", w.Kind, "queued", queued)
 	}
 	return started, err
 }
 
-var errNotActive = errors.New("the wave is no longer active")
+var errNotActive = outbox.ErrNotActive
 
 // send works a wave's due entries in order, one message at a time.
 func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
@@ -322,22 +299,8 @@ func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
 
 // finishIfEmpty marks the wave done once no entry is left to send.
 func (m *Mailer) finishIfEmpty(ctx context.Context, w *waves.Wave) error {
-	left, err := m.Store.Entries(ctx, w.ID, waves.EntryPending)
-	if err != nil || len(left) > 0 {
-		return err
-	}
-	now := m.Now()
-	_, err = m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
-		if !w.Active() {
-			return errNotActive
-		}
-		w.Status, w.FinishedAt, w.PausedUntil, w.LastError = waves.StatusDone, &now, nil, ""
-		return nil
-	})
-	if errors.Is(err, errNotActive) {
-		return nil
-	}
-	if err == nil {
+	done, err := outbox.Finish(ctx, m.Store, w.ID, m.Now())
+	if done {
 		m.Logger.Info("mail: wave done", "wave", w.ID)
 	}
 	return err
@@ -509,21 +472,7 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 // settle records an entry's final status, with the case's contact when a
 // message was sent or given up on.
 func (m *Mailer) settle(ctx context.Context, w *waves.Wave, e *waves.Entry, status, why string) error {
-	now := m.Now()
-	contact := map[string]string{waves.EntrySent: survey.ContactSent, waves.EntryBounced: survey.ContactBounced, waves.EntryFailed: survey.ContactFailed}[status]
-	if contact != "" {
-		_, err := m.Store.UpdateCase(ctx, e.Case, func(*survey.Case) (*survey.Change, error) {
-			return &survey.Change{At: now, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: contact, At: now, Error: why}}, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	e.Status, e.LastError, e.UpdatedAt = status, why, now
-	if status == waves.EntrySent {
-		e.SentAt = &now
-	}
-	return m.Store.PutEntry(ctx, e)
+	return outbox.Settle(ctx, m.Store, w, e, status, why, m.Now())
 }
 
 // message renders the entry's email. The personal link exists only here,
