@@ -95,24 +95,40 @@ func Each(in *instrument.Instrument, n int, share float64, seed uint64, fn func(
 	}
 }
 
+// The planted structure of the latent variables: a respondent's common
+// part is the city's (cityWeight) and their own (ownWeight); each factor
+// is the common part (commonWeight) and its own (uniqueWeight), so the
+// factors correlate .55² ≈ .30 and colleagues in a city share a quarter of
+// each factor's common variance. Technology capacity is a fourth factor,
+// independent of the three, with the same loading on each of its items.
+const (
+	cityWeight, ownWeight      = .5, .866
+	commonWeight, uniqueWeight = .55, .835
+	techLoading, techUnique    = .7, .714
+	dontKnowShare              = .02
+	receiveShift               = .8 // departments receive more often than they provide
+)
+
+// techItems are the technology capacity scale's items.
+var techItems = []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_3", "tech_capacity_4", "tech_capacity_5"}
+
 // plantedAnswers draws one respondent's answers.
 func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any {
-	g := .5*city + .866*rng.NormFloat64()
+	g := cityWeight*city + ownWeight*rng.NormFloat64()
 	a := map[string]any{"years_in_position": 5}
 	scale := func(items []string) float64 { return observedMean(a, items) }
 	for _, p := range Loadings {
-		factor := .55*g + .835*rng.NormFloat64()
+		factor := commonWeight*g + uniqueWeight*rng.NormFloat64()
 		for j, id := range p.Items {
 			a[id] = likert(rng, p.Values[j]*factor+math.Sqrt(1-p.Values[j]*p.Values[j])*rng.NormFloat64())
 		}
 	}
 	tech := rng.NormFloat64()
-	techItems := []string{"tech_capacity_1", "tech_capacity_2", "tech_capacity_3", "tech_capacity_4", "tech_capacity_5"}
 	for _, id := range techItems {
-		a[id] = likert(rng, .7*tech+.714*rng.NormFloat64())
+		a[id] = likert(rng, techLoading*tech+techUnique*rng.NormFloat64())
 	}
 	for _, id := range slices.Sorted(maps.Keys(a)) {
-		if id != "years_in_position" && rng.Float64() < .02 {
+		if id != "years_in_position" && rng.Float64() < dontKnowShare {
 			a[id] = instrument.DontKnow
 		}
 	}
@@ -127,7 +143,7 @@ func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any
 	}
 	for _, outcome := range slices.Sorted(maps.Keys(plantedShift)) {
 		a[outcome] = ordinal(rng, eta, plantedShift[outcome])
-		a["receive"+outcome[len("provide"):]] = ordinal(rng, eta+.8, plantedShift[outcome])
+		a["receive"+outcome[len("provide"):]] = ordinal(rng, eta+receiveShift, plantedShift[outcome])
 	}
 	return a
 }
@@ -136,10 +152,13 @@ func plantedAnswers(rng *rand.Rand, f survey.Frame, city float64) map[string]any
 // near 3, log population near 11.3), so the cuts fall in the data.
 const plantedMeanEta = .45*3 + .3*3 + .35*3 + .25*11.3 + .2*3
 
+// likertCuts cut a standard normal value into the five answers of agree5.
+var likertCuts = []float64{-1.3, -.4, .4, 1.3}
+
 // likert cuts a standard normal value into 1..5.
 func likert(rng *rand.Rand, z float64) int {
 	v := 1
-	for _, cut := range []float64{-1.3, -.4, .4, 1.3} {
+	for _, cut := range likertCuts {
 		if z > cut {
 			v++
 		}
