@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
@@ -21,7 +22,9 @@ import (
 	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
+	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store"
 )
 
@@ -35,6 +38,7 @@ commands:
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
   nightly   run the nightly analysis now on the configured store: canvass nightly --once
   results   pull the latest result from a service: canvass results pull --server URL --out DIR
+  simulate  simulate a field period from a planted model: canvass simulate --out DIR, or --into-store
   user      manage the team's accounts in the store: add, passwd, disable
   version   print the version
 `
@@ -66,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nightlyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "results":
 		return resultsCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "simulate":
+		return simulateCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -265,4 +271,96 @@ func resultsCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "pulled result %s into %s\n", id, o.Out)
 	return nil
+}
+
+const simulateUsage = `usage: canvass simulate (--out DIR | --into-store) [flags]
+
+Simulates a four-week field period of the questionnaire from a planted
+model: a frame of cities across the states, five departments each; an
+invitation and two reminders; respondents whose answers follow planted
+factor loadings and ordered-logit coefficients, answering, breaking off
+or opting out with a propensity that varies by department and city size;
+bounces, ineligibles and absences that staff mark. The same flags give the
+same data.
+
+--out DIR writes frame.csv (a sample frame, as an import reads it),
+responses.csv (every case at the end, as the export writes it) and
+truth.json (every planted parameter) into DIR. --into-store writes into the
+store canvass serve is configured with (the same environment), through the
+code paths staff and respondents use, with the field period ending now
+unless --start says otherwise; with the embedded store, stop the service
+first.
+
+flags:
+`
+
+// simulateCmd is `canvass simulate`.
+func simulateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, simulateUsage); fs.PrintDefaults() }
+	o := simulate.Options{Progress: stderr}
+	fs.IntVar(&o.Cities, "cities", simulate.DefaultCities, "cities in the frame; each has one person per department (500: 2,500 cases)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "the seed: the same seed gives the same data")
+	fs.Float64Var(&o.ResponseRate, "response-rate", simulate.DefaultResponseRate, "mean response propensity, between 0 and 1")
+	start := fs.String("start", "", "the day the frame is imported, YYYY-MM-DD (default: the questionnaire's first day with --out, four weeks ago with --into-store)")
+	out := fs.String("out", "", "write frame.csv, responses.csv and truth.json into this folder")
+	into := fs.Bool("into-store", false, "write into the configured store")
+	file := fs.String("instrument", getenv("CANVASS_INSTRUMENT"), "questionnaire YAML file (default: $CANVASS_INSTRUMENT, else the embedded default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*out != "") == *into {
+		fs.Usage()
+		return errors.New("simulate: say either --out DIR or --into-store")
+	}
+	var err error
+	if o.Instrument, err = loadInstrument(*file); err != nil {
+		return err
+	}
+	if o.Start, err = simulate.ParseStart(o.Instrument, *start); err != nil {
+		return err
+	}
+	var sum *simulate.Summary
+	if *out != "" {
+		sum, err = simulate.WriteDir(o, *out)
+	} else {
+		sum, err = simulateIntoStore(ctx, o.Live(time.Now()), getenv, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, sum)
+	return nil
+}
+
+// loadInstrument is the questionnaire in file, or the default.
+func loadInstrument(file string) (*instrument.Instrument, error) {
+	if file == "" {
+		return instrument.Default(), nil
+	}
+	in, err := instrument.LoadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("questionnaire: %w", err)
+	}
+	return in, nil
+}
+
+// simulateIntoStore checks the options, then opens the configured store
+// and simulates into it: a mistake in the flags writes nothing.
+func simulateIntoStore(ctx context.Context, o simulate.Options, getenv func(string) string, stderr io.Writer) (*simulate.Summary, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	cfg, _, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	return simulate.IntoStore(ctx, o, simulate.Target{Store: st, Secret: cfg.Secret, Logger: logger})
 }

@@ -47,6 +47,10 @@ type Service struct {
 	// which stamps waves and the audit log.
 	Now, Wall func() time.Time
 	Logger    *slog.Logger
+	// NewToken makes each imported case's personal token; nil: token.New.
+	// The demo derives its tokens from the secret, so that it can print the
+	// same links after a restart.
+	NewToken func() string
 }
 
 func (s *Service) audit(ctx context.Context, by account.Actor, action, target, caseID string, detail map[string]string) {
@@ -55,6 +59,13 @@ func (s *Service) audit(ctx context.Context, by account.Actor, action, target, c
 	if err := s.Store.AppendAudit(ctx, e); err != nil {
 		s.Logger.Error("audit entry not written", "action", action, "err", err)
 	}
+}
+
+func (s *Service) newToken() string {
+	if s.NewToken != nil {
+		return s.NewToken()
+	}
+	return token.New()
 }
 
 // Imported is a new case and its personal token, shown once.
@@ -76,7 +87,7 @@ func (s *Service) ImportFrame(ctx context.Context, by account.Actor, body io.Rea
 	cases := make([]*survey.Case, len(file.Rows))
 	out := make([]Imported, len(file.Rows))
 	for i, f := range file.Rows {
-		tok := token.New()
+		tok := s.newToken()
 		f.Email = strings.ToLower(f.Email) // the unique index compares exactly
 		cases[i] = &survey.Case{ID: s.Hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew,
 			CreatedAt: now, UpdatedAt: now, SealedToken: s.Sealer.Seal(tok)}

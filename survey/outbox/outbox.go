@@ -11,6 +11,8 @@ import (
 	"errors"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
@@ -30,21 +32,33 @@ type Store interface {
 // ErrNotActive says a wave was cancelled, or finished, meanwhile.
 var ErrNotActive = errors.New("the wave is no longer active")
 
+// Selected lists the ids of the cases the wave selects now.
+func Selected(ctx context.Context, st Store, w *waves.Wave) ([]string, error) {
+	cases, err := st.Cases(ctx, w.Survey)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for i := range cases {
+		if waves.Selects(w.Kind, &cases[i]) {
+			ids = append(ids, cases[i].ID)
+		}
+	}
+	return ids, nil
+}
+
 // Start fills a wave's outbox from the cases it selects now, then marks it
 // sending, and returns it with how many entries it queued. A crash in
 // between leaves it scheduled, and filling again adds no entry twice. A
 // wave cancelled meanwhile is returned as it is.
 func Start(ctx context.Context, st Store, w *waves.Wave, now time.Time) (*waves.Wave, int, error) {
-	cases, err := st.Cases(ctx, w.Survey)
+	ids, err := Selected(ctx, st, w)
 	if err != nil {
 		return nil, 0, err
 	}
-	var entries []waves.Entry
-	for i := range cases {
-		if waves.Selects(w.Kind, &cases[i]) {
-			entries = append(entries, waves.Entry{ID: waves.OutboxID(w.ID, cases[i].ID), Wave: w.ID, Case: cases[i].ID,
-				Status: waves.EntryPending, NextAttemptAt: now, UpdatedAt: now})
-		}
+	entries := make([]waves.Entry, len(ids))
+	for i, id := range ids {
+		entries[i] = waves.Entry{ID: waves.OutboxID(w.ID, id), Wave: w.ID, Case: id, Status: waves.EntryPending, NextAttemptAt: now, UpdatedAt: now}
 	}
 	if _, err := st.FillOutbox(ctx, entries); err != nil {
 		return nil, 0, err
@@ -70,19 +84,70 @@ var contactStatus = map[string]string{waves.EntrySent: survey.ContactSent, waves
 // when a message was sent or given up on: the case first, so that after a
 // crash in between the entry can be settled from the case.
 func Settle(ctx context.Context, st Store, w *waves.Wave, e *waves.Entry, status, why string, now time.Time) error {
-	if contact := contactStatus[status]; contact != "" {
-		_, err := st.UpdateCase(ctx, e.Case, func(*survey.Case) (*survey.Change, error) {
-			return &survey.Change{At: now, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: contact, At: now, Error: why}}, nil
-		})
-		if err != nil {
-			return err
-		}
+	if err := contact(ctx, st, w, e.Case, status, why, now); err != nil {
+		return err
 	}
-	e.Status, e.LastError, e.UpdatedAt = status, why, now
-	if status == waves.EntrySent {
-		e.SentAt = &now
-	}
+	settle(e, status, why, now)
 	return st.PutEntry(ctx, e)
+}
+
+// contact records on the case the message an entry's final status says
+// was sent or given up on; none for an entry skipped.
+func contact(ctx context.Context, st Store, w *waves.Wave, caseID, status, why string, at time.Time) error {
+	c := contactStatus[status]
+	if c == "" {
+		return nil
+	}
+	_, err := st.UpdateCase(ctx, caseID, func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{At: at, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: c, At: at, Error: why}}, nil
+	})
+	return err
+}
+
+// settle gives an entry its final status.
+func settle(e *waves.Entry, status, why string, at time.Time) {
+	e.Status, e.LastError, e.UpdatedAt = status, why, at
+	if status == waves.EntrySent {
+		e.SentAt = &at
+	}
+}
+
+// Delivery is what became of one message of a wave sent all at once
+// elsewhere: its entry's final status, why, and when.
+type Delivery struct {
+	Case, Status, Why string
+	At                time.Time
+}
+
+// Record keeps a wave whose messages were all sent at once, as the mailer
+// would have left it, with one write to the outbox instead of one per
+// message: each case's contact first (writers cases at a time: they are
+// independent), then every entry settled, then the wave done at finished.
+// A simulated field period records its waves so.
+func Record(ctx context.Context, st Store, w *waves.Wave, ds []Delivery, finished time.Time, writers int) error {
+	entries := make([]waves.Entry, len(ds))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writers)
+	for i, d := range ds {
+		entries[i] = waves.Entry{ID: waves.OutboxID(w.ID, d.Case), Wave: w.ID, Case: d.Case, NextAttemptAt: w.ScheduledAt}
+		settle(&entries[i], d.Status, d.Why, d.At)
+		g.Go(func() error { return contact(gctx, st, w, d.Case, d.Status, d.Why, d.At) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if _, err := st.FillOutbox(ctx, entries); err != nil {
+		return err
+	}
+	_, err := st.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+		if w.Status != waves.StatusScheduled {
+			return ErrNotActive
+		}
+		started := w.ScheduledAt
+		w.Status, w.StartedAt, w.FinishedAt = waves.StatusDone, &started, &finished
+		return nil
+	})
+	return err
 }
 
 // Finish marks the wave done once no entry is left to send, and reports
