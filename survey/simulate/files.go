@@ -11,6 +11,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/frame"
@@ -64,14 +65,29 @@ func (p *plan) writeCases(frameW, responsesW *bufio.Writer) (*Summary, error) {
 	}
 	bar := newBar(p.o, p.cases(), "simulating the field period")
 	sum := newSummary(p.o)
-	err = p.each(func(s *story) error {
-		c := p.replay(s, fmt.Sprintf("case%07d", s.Index))
+	err = p.field(func(c *survey.Case) error {
 		sum.add(c, p.in)
 		_ = bar.Add(1)
-		return errors.Join(fw.Write(s.Frame), ew.Write(c))
+		return errors.Join(fw.Write(c.Frame), ew.Write(c))
 	})
 	_ = bar.Finish()
 	return sum, errors.Join(err, fw.Flush(), ew.Flush())
+}
+
+// Field hands fn every case as the field period leaves it, without a
+// store: the cases IntoStore leaves, but for their ids (case0000000, ...),
+// tokens and audit entries. A zero o.Start is 8:00 on the questionnaire's
+// first day.
+func Field(o Options, fn func(*survey.Case) error) error {
+	o = o.withStart(false, time.Time{})
+	if err := o.Check(); err != nil {
+		return err
+	}
+	return newPlan(o).field(fn)
+}
+
+func (p *plan) field(fn func(*survey.Case) error) error {
+	return p.each(func(s *story) error { return fn(p.replay(s, fmt.Sprintf("case%07d", s.Index))) })
 }
 
 // writeTruth writes the planted parameters with the dispositions they gave.
