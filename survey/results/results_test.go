@@ -528,3 +528,40 @@ func TestPanicFailsTheRun(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+// The truth survives a field period in which who responds is not random:
+// the simulated field period's completes and partials (response varying
+// by department and city size, partials and break-offs leaving items
+// out) give back the planted loadings and coefficients, because the models
+// condition on department and city size. Terms the plan gives no effect
+// (forms of government other than council-manager) are planted at zero.
+func TestRecoversPlantedTruthFieldPeriod(t *testing.T) {
+	st := storetest.MustOpen(t)
+	in := scaleModels(t)
+	var cases []*survey.Case
+	err := simulate.Field(simulate.Options{Instrument: in, Cities: 500, Seed: 7, ResponseRate: simulate.DefaultResponseRate},
+		func(c *survey.Case) error { cases = append(cases, c); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, st, cases)
+	r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || r.Status != results.StatusOK {
+		t.Fatalf("%+v %v", r, err)
+	}
+	checkLoadings(t, r)
+	inside, total := 0, 0
+	for _, m := range r.Models {
+		for _, c := range m.Coefficients {
+			total++
+			if math.Abs(float64(c.Estimate)-simulate.Beta[c.Term]) <= 1.96*float64(*c.ClusterSE) {
+				inside++
+			}
+		}
+	}
+	// About 95% should be inside; under 85% would be three standard errors short.
+	if total < 30 || float64(inside) < .85*float64(total) {
+		t.Errorf("%d of %d planted coefficients inside their 95%% intervals", inside, total)
+	}
+	t.Logf("n %d of %d cases; %d of %d planted coefficients inside their 95%% intervals", r.N, r.Cases, inside, total)
+}
