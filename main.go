@@ -88,7 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	demo := fs.Bool("demo", false, "create a handful of demo cases and print their personal links")
+	demo := fs.Bool("demo", false, "on a new data directory, simulate four weeks of fieldwork; print a login and links still to answer")
+	demoCities := fs.Int("demo-cities", simulate.DefaultCities, "cities in the demo's frame, five cases each")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: canvass serve [--demo]\n\nflags:")
 		fs.PrintDefaults()
@@ -98,11 +99,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *demoCities < 1 {
+		return fmt.Errorf("serve: --demo-cities %d: give at least 1", *demoCities)
+	}
 	cfg, warning, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, Stdout: stdout, Stderr: stderr, Version: version})
+	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, DemoCities: *demoCities, Stdout: stdout, Stderr: stderr, Version: version})
 }
 
 const userUsage = `usage:

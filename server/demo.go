@@ -1,42 +1,112 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/results"
+	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/token"
 )
 
-// demoFrame is a handful of made-up managers, one per department.
-var demoFrame = []survey.Frame{
-	{Email: "mayor.office@demo.example", Name: "Avery Demo", Title: "Chief of Staff", Department: "Mayor's Office", City: "Tempe", State: "AZ", Population: 180587, FormOfGovernment: "council-manager"},
-	{Email: "community.dev@demo.example", Name: "Blair Demo", Title: "Director", Department: "Community Development", City: "Bend", State: "OR", Population: 99178, FormOfGovernment: "council-manager"},
-	{Email: "parks@demo.example", Name: "Casey Demo", Title: "Parks Director", Department: "Parks and Recreation", City: "Ames", State: "IA", Population: 66427, FormOfGovernment: "council-manager"},
-	{Email: "police@demo.example", Name: "Devon Demo", Title: "Chief of Police", Department: "Police", City: "Scranton", State: "PA", Population: 76328, FormOfGovernment: "mayor-council"},
-	{Email: "finance@demo.example", Name: "Emery Demo", Title: "Finance Director", Department: "Finance", City: "Burlington", State: "VT", Population: 44743, FormOfGovernment: "mayor-council"},
+// demoSeed is the demo's field period: the same for every data directory.
+const demoSeed = 1
+
+// demoToken is the personal token of the demo's case i, derived from the
+// secret, so that every start with the same data directory finds the same
+// cases and prints the same links, and answers given earlier are kept.
+func demoToken(secret []byte, i int) string {
+	return base64.RawURLEncoding.EncodeToString(token.Derive(secret, fmt.Sprintf("demo-%d", i))[:24])
 }
 
-// CreateDemoCases makes sure the demo cases exist and returns their links.
-// Their tokens derive from the secret, so every start with the same data
-// directory prints the same links and answers given earlier are kept.
-func (s *Server) CreateDemoCases(ctx context.Context, secret []byte) ([]string, error) {
-	hasher := s.Respond.Hasher
+// SimulateDemo gives a store without cases a survey in the field: a frame
+// of cities imported, an invitation and two reminders sent, four weeks of
+// answers up to now, simulated through the services staff and respondents
+// use (simulate.IntoStore), then a nightly result computed as the
+// schedule computes it. A store with cases keeps what it has. A
+// questionnaire the planted model cannot answer gets one city's cases
+// only, so that there are links to try. It says what it does on w, and
+// shows progress on progress.
+func (s *Server) SimulateDemo(ctx context.Context, secret []byte, cities int, w, progress io.Writer) error {
+	errHasCases := errors.New("has cases")
+	if err := s.Store.EachCase(ctx, s.Instrument.ID, func(*survey.Case) error { return errHasCases }); errors.Is(err, errHasCases) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	o := simulate.Options{Instrument: s.Instrument, Cities: cities, Seed: demoSeed, ResponseRate: simulate.DefaultResponseRate, Progress: progress}
+	o = o.Live(s.Now())
+	if err := o.Check(); err != nil {
+		fmt.Fprintf(w, "demo: no field period simulated (%v); importing one city's cases\n", err)
+		return s.importDemoCity(ctx, secret)
+	}
+	fmt.Fprintf(w, "demo: simulating four weeks of fieldwork with %d cases, once for this data directory...\n", o.Cities*len(s.Instrument.Frame.Departments))
+	began := time.Now()
+	sum, err := simulate.IntoStore(ctx, o, simulate.Target{Store: s.Store, Secret: secret, Logger: s.Logger,
+		Token: func(i int) string { return demoToken(secret, i) }})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(w, sum)
+	r, err := s.Results.RunNow(ctx, results.TriggerCommand, "demo")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "demo: nightly result %s: %s, %d cases used; simulated and analysed in %s\n", r.ID, r.Status, r.N, time.Since(began).Round(time.Second))
+	return nil
+}
+
+// importDemoCity imports one synthetic city's cases with the demo's tokens.
+func (s *Server) importDemoCity(ctx context.Context, secret []byte) error {
+	var buf bytes.Buffer
+	if err := frame.WriteCSV(&buf, frame.Synthetic(len(s.Instrument.Frame.Departments), demoSeed, s.Instrument)); err != nil {
+		return err
+	}
+	fw := *s.Fieldwork
+	next := 0
+	fw.NewToken = func() string {
+		next++
+		return demoToken(secret, next-1)
+	}
+	_, err := fw.ImportFrame(ctx, account.Actor{Email: "demo", IP: "local"}, &buf)
+	return err
+}
+
+// demoLinks are the links of demo cases that still have the survey to
+// answer — new or started, not bounced, marked or opted out — the first
+// of each department among the demo's cases.
+func (s *Server) demoLinks(ctx context.Context, secret []byte) ([]string, error) {
 	var links []string
-	for i, f := range demoFrame {
-		tok := base64.RawURLEncoding.EncodeToString(token.Derive(secret, fmt.Sprintf("demo-%d", i))[:24])
-		now := s.Now()
-		c := &survey.Case{ID: hasher.CaseID(tok), Survey: s.Instrument.ID, Frame: f, Status: survey.StatusNew, CreatedAt: now, UpdatedAt: now,
-			SealedToken: s.sealer.Seal(tok)}
-		if err := s.Store.InsertCase(ctx, c); err != nil && survey.ErrorCode(err) != survey.ECONFLICT {
+	seen := map[string]bool{}
+	for i := 0; i < demoSearch && len(seen) < len(s.Instrument.Frame.Departments); i++ {
+		tok := demoToken(secret, i)
+		v, err := s.Respond.Open(ctx, tok)
+		if survey.ErrorCode(err) == survey.ENOTFOUND {
+			break // past the demo's cases
+		} else if err != nil {
 			return nil, err
 		}
-		links = append(links, fmt.Sprintf("%s/s/%s  (%s, %s)", s.BaseURL, tok, f.Department, f.City))
+		c := v.Case
+		open := c.Status == survey.StatusNew || c.Status == survey.StatusStarted
+		if !open || c.Bounced() || c.Mark != nil || seen[c.Frame.Department] {
+			continue
+		}
+		seen[c.Frame.Department] = true
+		links = append(links, fmt.Sprintf("%s/s/%s  (%s, %s)", s.BaseURL, tok, c.Frame.Department, c.Frame.City))
 	}
 	return links, nil
 }
+
+// demoSearch bounds how many demo cases demoLinks reads.
+const demoSearch = 500
 
 // demoPIEmail is the demo's PI account, made by --demo when the store has
 // no user, so that a newcomer can try the admin side too.

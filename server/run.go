@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,16 +17,20 @@ import (
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
+	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/robfig/cron/v3"
 )
 
 // RunOptions are what `canvass serve` adds to the configuration.
 type RunOptions struct {
-	Demo   bool      // create demo cases and print their links
-	Stdout io.Writer // the listening address and demo links
-	Stderr io.Writer // logs
-	Now    func() time.Time
+	Demo bool // simulate a field period on a new store, and print links and a login
+	// DemoCities is the size of the demo's simulated frame; zero: the
+	// mission's 500 cities (2,500 cases).
+	DemoCities int
+	Stdout     io.Writer // the listening address and demo links
+	Stderr     io.Writer // logs
+	Now        func() time.Time
 	// Version is the code's version, stamped on analysis results.
 	Version string
 }
@@ -71,6 +76,12 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		s.BaseURL = "http://" + ln.Addr().String()
 	}
 	fmt.Fprintf(o.Stdout, "canvass: serving %q on %s\n", in.Title, s.BaseURL)
+	if o.Demo { // before the mailer and the schedule start: neither should see a half-made field period
+		if err := s.printDemo(ctx, cfg.Secret, o); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger)
 	if err != nil {
 		ln.Close()
@@ -84,12 +95,6 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 		return err
 	}
 	defer stopJobs() // before the store closes: a job in progress finishes
-	if o.Demo {
-		if err := s.printDemo(ctx, cfg.Secret, o.Stdout); err != nil {
-			ln.Close()
-			return err
-		}
-	}
 	return serveUntilDone(ctx, ln, s, cfg.ShutdownTimeout, logger)
 }
 
@@ -183,11 +188,16 @@ type inZone struct {
 
 func (z inZone) Next(t time.Time) time.Time { return z.Schedule.Next(t.In(z.loc)) }
 
-// printDemo creates the demo cases and PI, and prints their links and login.
-func (s *Server) printDemo(ctx context.Context, secret []byte, w io.Writer) error {
-	links, err := s.CreateDemoCases(ctx, secret)
+// printDemo simulates the demo's field period on a new store, creates the
+// demo PI, and prints links still to answer and the login.
+func (s *Server) printDemo(ctx context.Context, secret []byte, o RunOptions) error {
+	w := o.Stdout
+	if err := s.SimulateDemo(ctx, secret, cmp.Or(o.DemoCities, simulate.DefaultCities), w, o.Stderr); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	links, err := s.demoLinks(ctx, secret)
 	if err != nil {
-		return fmt.Errorf("demo cases: %w", err)
+		return fmt.Errorf("demo links: %w", err)
 	}
 	fmt.Fprintln(w, "demo respondents' personal links:")
 	for _, l := range links {

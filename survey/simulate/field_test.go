@@ -198,7 +198,9 @@ func TestIntoStore(t *testing.T) {
 	secret := []byte("a-test-secret-of-at-least-32-characters")
 	o := options(12, 5)
 	o.Start = time.Now().AddDate(0, 0, -simulate.FieldDays)
-	tokens := func(i int) string { return strings.Repeat("x", 26) + string(rune('A'+i/26%26)) + string(rune('a'+i%26)) + "0000" }
+	tokens := func(i int) string {
+		return strings.Repeat("x", 26) + string(rune('A'+i/26%26)) + string(rune('a'+i%26)) + "0000"
+	}
 	got, err := simulate.IntoStore(context.Background(), o, simulate.Target{Store: st, Secret: secret, Token: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
