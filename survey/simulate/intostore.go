@@ -55,7 +55,7 @@ func IntoStore(ctx context.Context, o Options, t Target) (*Summary, error) {
 		return nil, err
 	}
 	r := &player{plan: newPlan(o), t: t, hasher: token.NewHasher(t.Secret), sealer: token.NewSealer(t.Secret),
-		by: account.Actor{Email: Staff, Role: account.RoleStaff, IP: "simulation"}}
+		by: account.Actor{Email: Staff, Role: account.RoleStaff, IP: "simulation"}, gate: respond.NewGate(t.Store.Slots(), time.Minute)}
 	total := 0
 	if err := r.each(func(s *story) error { total += 1 + len(s.Contacts) + len(s.Events); return nil }); err != nil {
 		return nil, err
@@ -91,6 +91,11 @@ type player struct {
 	ids    []string // case index → id
 	tokens []string // case index → personal token
 	bar    *progressbar.ProgressBar
+	// gate lets as many respondents' writes at the store at once as it
+	// serves best, as the service's own does: the embedded store's SQLite
+	// puts a second writer to sleep, so the writers overlap their reads
+	// and queue for their writes.
+	gate *respond.Gate
 }
 
 // fieldwork is staff's service with the survey's clock at at.
@@ -182,7 +187,7 @@ func (r *player) wave(ctx context.Context, k int) error {
 		return fmt.Errorf("it selected %d cases where the simulation foresaw %d", len(selected), len(ds))
 	}
 	slices.SortFunc(ds, func(a, b outbox.Delivery) int { return a.At.Compare(b.At) })
-	if err := outbox.Record(ctx, r.t.Store, w, ds, wv.At.Add(sendWindow), writers); err != nil {
+	if err := outbox.Record(ctx, r.t.Store, w, ds, wv.At.Add(sendWindow), min(writers, r.t.Store.Slots())); err != nil {
 		return err
 	}
 	_ = r.bar.Add(len(ds))
@@ -229,7 +234,7 @@ func (r *player) events(ctx context.Context, from, to time.Time) error {
 // survey's clock at the event.
 func (r *player) play(ctx context.Context, i int, e *event) error {
 	clock := func() time.Time { return e.At }
-	resp := &respond.Service{Store: r.t.Store, Instrument: r.in, Hasher: r.hasher, Now: clock}
+	resp := &respond.Service{Store: r.t.Store, Instrument: r.in, Hasher: r.hasher, Now: clock, Gate: r.gate}
 	tok := r.tokens[i]
 	var err error
 	switch e.Kind {
