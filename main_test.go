@@ -18,6 +18,10 @@ import (
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
 
+// demoCities keeps the tests' demo small: four cities, twenty cases, enough
+// for a link still to answer in each department.
+const demoCities = "4"
+
 // startServe runs `canvass serve --demo` on port 0 in dataDir and returns
 // its base URL, the demo links, and a stop function that sends the
 // equivalent of SIGTERM and waits for run to return.
@@ -30,6 +34,14 @@ func startServe(t *testing.T, dataDir string) (base string, links []string, stop
 // PI's login.
 func startServeAdmin(t *testing.T, dataDir string) (base string, links []string, admin string, stop func() error) {
 	t.Helper()
+	base, links, admin, _, stop = startDemo(t, dataDir, demoCities)
+	return base, links, admin, stop
+}
+
+// startDemo runs `canvass serve --demo --demo-cities cities` and returns
+// what startServeAdmin does and everything it printed before the login.
+func startDemo(t *testing.T, dataDir, cities string) (base string, links []string, admin, printed string, stop func() error) {
+	t.Helper()
 	env := map[string]string{
 		"CANVASS_ADDR":     "127.0.0.1:0",
 		"CANVASS_DATA_DIR": dataDir,
@@ -39,13 +51,15 @@ func startServeAdmin(t *testing.T, dataDir string) (base string, links []string,
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo"}, func(k string) string { return env[k] }, outW, io.Discard)
+		done <- run(ctx, []string{"serve", "--demo", "--demo-cities", cities}, func(k string) string { return env[k] }, outW, io.Discard)
 		outW.Close()
 	}()
 	lines := bufio.NewScanner(outR)
 	serving := regexp.MustCompile(`serving .* on (http://\S+)`)
+	var out strings.Builder
 	for lines.Scan() {
 		line := lines.Text()
+		out.WriteString(line + "\n")
 		if m := serving.FindStringSubmatch(line); m != nil {
 			base = m[1]
 		}
@@ -65,7 +79,7 @@ func startServeAdmin(t *testing.T, dataDir string) (base string, links []string,
 		t.Fatalf("serve printed base %q, %d links and admin %q; run: %v", base, len(links), admin, <-done)
 	}
 	waitReady(t, base)
-	return base, links, admin, func() error {
+	return base, links, admin, out.String(), func() error {
 		cancel()
 		return <-done
 	}
@@ -319,5 +333,99 @@ func TestNightlyCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"nightly"}, getenv, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "say --once") {
 		t.Errorf("without --once: %v", err)
+	}
+}
+
+// The demo's first start puts a survey in the field — cases imported,
+// waves sent, answers in, a nightly result — and prints links that still
+// take answers; the second start simulates nothing more and prints the
+// same links.
+func TestServeDemoFieldPeriod(t *testing.T) {
+	dir := t.TempDir()
+	base, links, admin, printed, stop := startDemo(t, dir, "60")
+	if !strings.Contains(printed, "simulating four weeks") || !regexp.MustCompile(`nightly result \S+: ok, \d+ cases used`).MatchString(printed) {
+		t.Errorf("first start printed:\n%s", printed)
+	}
+	for _, link := range links {
+		if body := get(t, base+"/api/v1/respond/"+link[strings.LastIndex(link, "/")+1:]); !strings.Contains(body, `"status":"new"`) && !strings.Contains(body, `"status":"started"`) {
+			t.Errorf("%s does not take answers: %.200s", link, body)
+		}
+	}
+	m := regexp.MustCompile(`email (\S+), password (\S+)\)`).FindStringSubmatch(admin)
+	res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email": "`+m[1]+`", "password": "`+m[2]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/api/v1/results/latest", nil)
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	latest, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(latest.Body)
+	latest.Body.Close()
+	if latest.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
+		t.Errorf("latest result: %d %.300s", latest.StatusCode, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, again, _, printed, stop := startDemo(t, dir, "60")
+	defer stop()
+	if strings.Contains(printed, "simulating") || strings.Join(tails(again), " ") != strings.Join(tails(links), " ") {
+		t.Errorf("second start printed:\n%s\nfirst links %v", printed, links)
+	}
+}
+
+func tails(links []string) []string {
+	var out []string
+	for _, l := range links {
+		out = append(out, tail(l))
+	}
+	return out
+}
+
+// canvass simulate writes the three files with --out, and refuses bad
+// flags before writing anything.
+func TestSimulateCommand(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(string) string { return "" }
+	var out strings.Builder
+	if err := run(context.Background(), []string{"simulate", "--cities", "20", "--out", dir}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "100 cases") {
+		t.Errorf("printed %q", out.String())
+	}
+	for _, f := range []string{simulate.FrameFile, simulate.ResponsesFile, simulate.TruthFile} {
+		if _, err := os.Stat(dir + "/" + f); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cities", "-1", "--out", dir + "/a"}, "--cities -1"},
+		{[]string{"--response-rate", "1.2", "--out", dir + "/b"}, "--response-rate 1.2"},
+		{[]string{"--instrument", dir + "/none.yaml", "--out", dir + "/c"}, "questionnaire"},
+		{[]string{"--out", dir + "/d", "--into-store"}, "either --out DIR or --into-store"},
+		{[]string{}, "either --out DIR or --into-store"},
+		{[]string{"--start", "2031-01-01", "--into-store"}, "not within the questionnaire's"},
+	} {
+		err := run(context.Background(), append([]string{"simulate"}, tt.args...), func(k string) string {
+			return map[string]string{"CANVASS_DATA_DIR": dir + "/store"}[k]
+		}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: got %v, want %q", tt.args, err, tt.want)
+		}
+	}
+	for _, d := range []string{"a", "b", "c", "d", "store"} {
+		if _, err := os.Stat(dir + "/" + d); !os.IsNotExist(err) {
+			t.Errorf("%s was written", d)
+		}
 	}
 }
