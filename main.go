@@ -22,7 +22,6 @@ import (
 	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
-	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -319,7 +318,7 @@ func simulateCmd(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("simulate: say either --out DIR or --into-store")
 	}
 	var err error
-	if o.Instrument, err = loadInstrument(*file); err != nil {
+	if o.Instrument, err = server.LoadInstrument(*file); err != nil {
 		return err
 	}
 	if o.Start, err = simulate.ParseStart(o.Instrument, *start); err != nil {
@@ -336,18 +335,6 @@ func simulateCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprint(stdout, sum)
 	return nil
-}
-
-// loadInstrument is the questionnaire in file, or the default.
-func loadInstrument(file string) (*instrument.Instrument, error) {
-	if file == "" {
-		return instrument.Default(), nil
-	}
-	in, err := instrument.LoadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("questionnaire: %w", err)
-	}
-	return in, nil
 }
 
 // simulateIntoStore checks the options, then opens the configured store

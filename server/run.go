@@ -44,7 +44,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	if secretWarning != "" {
 		logger.Warn(secretWarning)
 	}
-	in, err := loadInstrument(cfg)
+	in, err := LoadInstrument(cfg.Instrument)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // store and runs the nightly analysis now, under the same lease as the
 // schedule and the API, so it waits for nothing and runs nothing twice.
 func RunNightlyOnce(ctx context.Context, cfg config.Config, version string, logger *slog.Logger) (*results.Result, error) {
-	in, err := loadInstrument(cfg)
+	in, err := LoadInstrument(cfg.Instrument)
 	if err != nil {
 		return nil, err
 	}
@@ -244,12 +244,13 @@ func newResults(st *store.Store, in *instrument.Instrument, version string, logg
 	}, logger)
 }
 
-// loadInstrument is the configured questionnaire, or the default.
-func loadInstrument(cfg config.Config) (*instrument.Instrument, error) {
-	if cfg.Instrument == "" {
+// LoadInstrument is the questionnaire in file, or the default when file
+// is empty (CANVASS_INSTRUMENT unset).
+func LoadInstrument(file string) (*instrument.Instrument, error) {
+	if file == "" {
 		return instrument.Default(), nil
 	}
-	in, err := instrument.LoadFile(cfg.Instrument)
+	in, err := instrument.LoadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("questionnaire: %w", err)
 	}
