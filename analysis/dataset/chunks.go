@@ -256,10 +256,17 @@ func (c *ChunkScanner) parse(data []byte, line int, rows []float64) ([]float64, 
 }
 
 // parseRecord parses the selected cells of one quote-free record into dst.
+// A plain decimal is read in the same pass that finds its end.
 func (c *ChunkScanner) parseRecord(rec []byte, line int, dst []float64) error {
 	i := 0
 	for j, k := range c.sel {
-		end, ok := c.field(rec, i, k, dst)
+		v, n, ok := parseDecimal(rec[i:])
+		end := i + n
+		if ok = ok && (end == len(rec) || rec[end] == ',') && !c.sc.na.is(rec[i:end]); ok && k >= 0 {
+			dst[k] = v
+		} else if !ok {
+			end, ok = c.field(rec, i, k, dst)
+		}
 		switch {
 		case !ok:
 			return c.parseSlow(rec, line, dst)
@@ -273,17 +280,10 @@ func (c *ChunkScanner) parseRecord(rec []byte, line int, dst []float64) error {
 	return c.parseSlow(rec, line, dst) // too many fields
 }
 
-// field parses the field of rec that starts at i into dst[k] (k < 0: a
-// column not selected) and returns where it ends, at a comma or at the end
-// of rec. A plain decimal is read in the same pass that finds its end.
+// field parses a field that is not a plain decimal, which starts at i, into
+// dst[k] (k < 0: a column not selected) and returns where it ends, at a
+// comma or at the end of rec.
 func (c *ChunkScanner) field(rec []byte, i, k int, dst []float64) (int, bool) {
-	if k >= 0 {
-		v, n, ok := parseDecimal(rec[i:])
-		if end := i + n; ok && (end == len(rec) || rec[end] == ',') && !c.sc.na.is(rec[i:end]) {
-			dst[k] = v
-			return end, true
-		}
-	}
 	end := len(rec)
 	if e := bytes.IndexByte(rec[i:], ','); e >= 0 {
 		end = i + e

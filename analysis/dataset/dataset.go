@@ -151,6 +151,9 @@ func parseSimple[T string | []byte](s T) (float64, bool) {
 // power of ten, so the one division is correctly rounded: the result is
 // exactly what strconv.ParseFloat returns (its own "exact" path).
 func parseDecimal[T string | []byte](s T) (v float64, n int, ok bool) {
+	if len(s) > 0 && isDigit(s[0]) && (len(s) == 1 || !isDigit(s[1]) && s[1] != '.') {
+		return float64(s[0] - '0'), 1, true // a Likert answer: one digit
+	}
 	neg := len(s) > 0 && s[0] == '-'
 	if neg {
 		n = 1
@@ -159,7 +162,7 @@ func parseDecimal[T string | []byte](s T) (v float64, n int, ok bool) {
 	digits, dot := 0, -1
 	for ; n < len(s); n++ {
 		c := s[n]
-		if c >= '0' && c <= '9' {
+		if isDigit(c) {
 			mantissa = mantissa*10 + int64(c-'0')
 			digits++
 		} else if c == '.' && dot < 0 {
@@ -180,6 +183,8 @@ func parseDecimal[T string | []byte](s T) (v float64, n int, ok bool) {
 	}
 	return v, n, true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Table is a CSV file held in memory, cells as strings.
 type Table struct {
