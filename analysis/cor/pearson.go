@@ -102,7 +102,8 @@ type sums struct {
 	seen           []bool // a value observed, so shift is set
 	n, sum         []float64
 	cross          []float64 // p × p upper triangle: Σ x_i x_j, missing as 0; the diagonal is Σ x_i²
-	// [i*p+j]: count, Σ x_i and Σ x_i² over rows where i is present and j missing.
+	// [j*p+i]: count, Σ x_i and Σ x_i² over rows where j is missing and i
+	// present; a missing cell updates one contiguous run of each.
 	lostN, lostSum, lostSq []float64
 }
 
@@ -246,9 +247,9 @@ func (s *sums) subtractMissing(row []float64) {
 				continue
 			}
 			x := u - s.shift[i]
-			s.lostN[i*p+j]++
-			s.lostSum[i*p+j] += x
-			s.lostSq[i*p+j] += x * x
+			s.lostN[j*p+i]++
+			s.lostSum[j*p+i] += x
+			s.lostSq[j*p+i] += x * x
 		}
 	}
 }
@@ -293,17 +294,21 @@ func (s *sums) merge(b *sums) {
 	for i := 0; i < p; i++ {
 		for j := i; j < p; j++ {
 			ij, ji := i*p+j, j*p+i
-			nij := b.n[i] - b.lostN[ij]
-			si, sj := b.sum[i]-b.lostSum[ij], b.sum[j]-b.lostSum[ji]
+			nij := b.n[i] - b.lostN[ji]
+			si, sj := b.sum[i]-b.lostSum[ji], b.sum[j]-b.lostSum[ij]
 			s.cross[ij] += b.cross[ij] + d[i]*sj + d[j]*si + nij*d[i]*d[j]
 		}
-		for j := 0; j < p; j++ {
-			ij := i*p + j
-			s.lostSq[ij] += b.lostSq[ij] + 2*d[i]*b.lostSum[ij] + b.lostN[ij]*d[i]*d[i]
-			s.lostSum[ij] += b.lostSum[ij] + b.lostN[ij]*d[i]
-			s.lostN[ij] += b.lostN[ij]
+	}
+	for m := 0; m < p; m++ { // missing
+		for i, di := range d { // present
+			k := m*p + i
+			s.lostSq[k] += b.lostSq[k] + 2*di*b.lostSum[k] + b.lostN[k]*di*di
+			s.lostSum[k] += b.lostSum[k] + b.lostN[k]*di
+			s.lostN[k] += b.lostN[k]
 		}
-		s.sum[i] += b.sum[i] + b.n[i]*d[i]
+	}
+	for i, di := range d {
+		s.sum[i] += b.sum[i] + b.n[i]*di
 		s.n[i] += b.n[i]
 	}
 }
@@ -322,9 +327,9 @@ func (a *Accumulator) Result() (*Result, error) {
 	for i := 0; i < p; i++ {
 		for j := i; j < p; j++ {
 			ij, ji := i*p+j, j*p+i
-			n := t.n[i] - t.lostN[ij]
-			si, sii := t.sum[i]-t.lostSum[ij], t.cross[i*p+i]-t.lostSq[ij]
-			sj, sjj := t.sum[j]-t.lostSum[ji], t.cross[j*p+j]-t.lostSq[ji]
+			n := t.n[i] - t.lostN[ji]
+			si, sii := t.sum[i]-t.lostSum[ji], t.cross[i*p+i]-t.lostSq[ji]
+			sj, sjj := t.sum[j]-t.lostSum[ij], t.cross[j*p+j]-t.lostSq[ij]
 			sij := t.cross[ij]
 			pairN.SetSym(i, j, n)
 			if n < 2 {
