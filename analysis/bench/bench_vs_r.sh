@@ -7,7 +7,9 @@
 # defaults: minres, oblimin, pairwise-complete correlations, SMC starting
 # values, and (given raw data) regression factor scores for every row.
 # canvass runs `canvass analyze efa --csv f --factors 5 --json`, the same
-# defaults, without per-row scores. Each repetition runs R, then canvass,
+# defaults, without per-row scores. With FA=matrix, R does only that much:
+# `r <- cor(x, use = "pairwise"); fa(r, nfactors = 5, n.obs = nrow(x))`.
+# Each repetition runs R, then canvass,
 # on the same file, so that both meet the same load; the machine's load is
 # printed before and after, since on a shared machine absolute times drift
 # and the ratio much less.
@@ -15,6 +17,7 @@
 #   analysis/bench/bench_vs_r.sh            # builds canvass from this checkout
 #   CANVASS=bin/canvass analysis/bench/bench_vs_r.sh
 #   ROWS="2500 100000" REPS=3 analysis/bench/bench_vs_r.sh
+#   FA=matrix ROWS=1000000 analysis/bench/bench_vs_r.sh
 #
 # The data files are generated into a temporary directory and removed.
 # Needs Rscript with psych and GPArotation, and /usr/bin/time.
@@ -48,12 +51,16 @@ cat >"$tmp/fa.R" <<'R'
 args <- commandArgs(trailingOnly = TRUE)
 suppressPackageStartupMessages({ library(psych); library(GPArotation) })
 t_read <- system.time(x <- read.csv(args[1]))[["elapsed"]]
-t_fa <- system.time(f <- fa(x, nfactors = 5))[["elapsed"]]
+t_fa <- system.time(f <- if (args[3] == "matrix") {
+	fa(cor(x, use = "pairwise"), nfactors = 5, n.obs = nrow(x))
+} else {
+	fa(x, nfactors = 5)
+})[["elapsed"]]
 cat(sprintf("%.2f %.2f\n", t_read, t_fa), file = args[2], append = TRUE)
 R
 
 reps=${REPS:-5}
-echo "load before: $(uptime | sed 's/.*load average: //') ($(nproc) cores); $reps side-by-side runs each"
+echo "load before: $(uptime | sed 's/.*load average: //') ($(nproc) cores); $reps side-by-side runs each; R's fa on the ${FA:-raw} data"
 printf '%-9s %-8s %9s %9s   %s\n' rows tool median_s peak_MiB note
 for rows in ${ROWS:-2500 1000000}; do
 	data=$tmp/items_$rows.csv
@@ -61,7 +68,7 @@ for rows in ${ROWS:-2500 1000000}; do
 	r_secs=() c_secs=() r_mib=0 c_mib=0
 	: >"$tmp/split"
 	for _ in $(seq "$reps"); do
-		read -r sec mib < <(measure Rscript "$tmp/fa.R" "$data" "$tmp/split")
+		read -r sec mib < <(measure Rscript "$tmp/fa.R" "$data" "$tmp/split" "${FA:-raw}")
 		r_secs+=("$sec") r_mib=$((mib > r_mib ? mib : r_mib))
 		read -r sec mib < <(measure "$canvass" analyze efa --csv "$data" --factors 5 --json)
 		c_secs+=("$sec") c_mib=$((mib > c_mib ? mib : c_mib))
