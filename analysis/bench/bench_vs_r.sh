@@ -60,7 +60,7 @@ cat(sprintf("%.2f %.2f\n", t_read, t_fa), file = args[2], append = TRUE)
 R
 
 reps=${REPS:-5}
-echo "load before: $(uptime | sed 's/.*load average: //') ($(nproc) cores); $reps side-by-side runs each; R's fa on the ${FA:-raw} data"
+echo "load before: $(uptime | sed 's/.*load average: //') ($(nproc) cores); $reps side-by-side runs each; R fits $([[ ${FA:-} == matrix ]] && echo "cor(x, use = \"pairwise\")" || echo "the raw data, psych's default")"
 printf '%-9s %-8s %9s %9s   %s\n' rows tool median_s peak_MiB note
 for rows in ${ROWS:-2500 1000000}; do
 	data=$tmp/items_$rows.csv
