@@ -74,7 +74,7 @@ const (
 //
 // Each column is shifted by its first observed value before it is summed, so
 // that sums of squares do not cancel catastrophically for data far from
-// zero. Missing cells count as zero in the cross products Σ x_i x_j, which
+// zero (each block by its own, moved onto the file's when it is merged). Missing cells count as zero in the cross products Σ x_i x_j, which
 // makes those pairwise-complete as they stand; the per-column sums are kept
 // over every present cell and corrected, for each pair, by what the rows
 // missing the other column contributed. That correction costs O(p) per
@@ -186,8 +186,9 @@ func (a *Accumulator) sumBlock(s *sums, block, tile []float64) {
 		}
 	}
 	for len(block) > 0 {
-		m := a.transpose(s, block[:min(tileRows*p, len(block))], tile)
-		block = block[min(tileRows*p, len(block)):]
+		part := block[:min(tileRows*p, len(block))]
+		block = block[len(part):]
+		m := a.transpose(s, part, tile)
 		for i := 0; i < p; i++ {
 			ci := tile[i*tileStride : i*tileStride+m]
 			s.sum[i] += floats.Sum(ci)

@@ -67,8 +67,8 @@ func ScanChunks[T any](c *ChunkScanner, n, workers int, work func(rows []float64
 	}
 	stop := make(chan struct{})
 	jobs := make(chan *job, workers)
-	order := make(chan *job, 2*workers) // bounds the chunks in flight
-	free := make(chan *piece, 3*workers+2)
+	order := make(chan *job, 2*workers)    // bounds the chunks in flight
+	free := make(chan *piece, 3*workers+2) // merged pieces, whose buffers split reuses
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() {
