@@ -8,7 +8,7 @@
 // (encoding/csv). Line numbers in errors are file lines, the header being
 // line 1.
 //
-// Two ways in:
+// Three ways in:
 //
 //	t, err := dataset.Read(r)                  // whole file in memory, cells as strings
 //	t, err := dataset.Read(r, dataset.NA("-8", "-9")) // the same, -8 and -9 missing too
@@ -18,8 +18,12 @@
 //	names, err := dataset.ScanNumeric(r, cols, func(row []float64) error { ... })
 //	sc, err := dataset.NewScanner(r, cols)     // the same, pulled: sc.Names(), sc.Scan(), sc.Row(), sc.Err()
 //
+//	cs, err := dataset.NewChunkScanner(r, cols) // the same rows and errors, parsed on several cores:
+//	err = dataset.ScanChunks(cs, 4096, runtime.GOMAXPROCS(0), work, merge)
+//
 // ScanNumeric and Scanner stream: they hold one row at a time, so correlation-only work
-// over millions of rows keeps memory proportional to the number of columns.
+// over millions of rows keeps memory proportional to the number of columns; ScanChunks
+// holds a few chunks of rows per core.
 // The row slice passed to fn is reused; copy it to keep it. A nil or empty
 // cols selects every column. Numbers are parsed with strconv.ParseFloat after
 // trimming spaces; "NaN" and "Inf" are rejected, since a missing value must be
