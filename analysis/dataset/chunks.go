@@ -258,11 +258,11 @@ func (c *ChunkScanner) parse(data []byte, line int, rows []float64) ([]float64, 
 // parseRecord parses the selected cells of one quote-free record into dst.
 // A plain decimal is read in the same pass that finds its end.
 func (c *ChunkScanner) parseRecord(rec []byte, line int, dst []float64) error {
-	i := 0
+	i, na := 0, c.sc.na
 	for j, k := range c.sel {
 		v, n, ok := parseDecimal(rec[i:])
 		end := i + n
-		if ok = ok && (end == len(rec) || rec[end] == ',') && !c.sc.na.is(rec[i:end]); ok && k >= 0 {
+		if ok = ok && (end == len(rec) || rec[end] == ',') && !na.is(rec[i:end]); ok && k >= 0 {
 			dst[k] = v
 		} else if !ok {
 			end, ok = c.field(rec, i, k, dst)
