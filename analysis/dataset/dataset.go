@@ -8,7 +8,7 @@
 // (encoding/csv). Line numbers in errors are file lines, the header being
 // line 1.
 //
-// Two ways in:
+// Three ways in:
 //
 //	t, err := dataset.Read(r)                  // whole file in memory, cells as strings
 //	t, err := dataset.Read(r, dataset.NA("-8", "-9")) // the same, -8 and -9 missing too
@@ -18,8 +18,12 @@
 //	names, err := dataset.ScanNumeric(r, cols, func(row []float64) error { ... })
 //	sc, err := dataset.NewScanner(r, cols)     // the same, pulled: sc.Names(), sc.Scan(), sc.Row(), sc.Err()
 //
+//	cs, err := dataset.NewChunkScanner(r, cols) // the same rows and errors, parsed on several cores:
+//	err = dataset.ScanChunks(cs, 4096, runtime.GOMAXPROCS(0), work, merge)
+//
 // ScanNumeric and Scanner stream: they hold one row at a time, so correlation-only work
-// over millions of rows keeps memory proportional to the number of columns.
+// over millions of rows keeps memory proportional to the number of columns; ScanChunks
+// holds a few chunks of rows per core.
 // The row slice passed to fn is reused; copy it to keep it. A nil or empty
 // cols selects every column. Numbers are parsed with strconv.ParseFloat after
 // trimming spaces; "NaN" and "Inf" are rejected, since a missing value must be
@@ -84,6 +88,17 @@ func (m markers) missing(cell string) bool {
 	return IsMissing(cell) || m.has(cell)
 }
 
+// is reports whether b, a cell without spaces around it, is one of the
+// given markers.
+func (m markers) is(b []byte) bool {
+	for _, s := range m {
+		if s == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
 // has reports whether cell is one of the given markers; without any it
 // costs one comparison, which keeps the common path of parseCell as fast
 // as before the option existed.
@@ -127,45 +142,53 @@ func parseCell(cell string, na markers) (v float64, ok bool) {
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // parseSimple is the fast path for the cells survey data is made of: an
-// optional minus sign, at most 15 digits and at most one decimal point. The
-// digits form an integer below 2⁵³ and the divisor is an exact power of ten,
-// so the one division is correctly rounded: the result is exactly what
-// strconv.ParseFloat returns (its own "exact" path). Anything else returns
-// ok=false and goes the general way.
-func parseSimple(s string) (float64, bool) {
-	neg := false
-	if len(s) > 0 && s[0] == '-' {
-		neg, s = true, s[1:]
+// optional minus sign, at most 15 digits and at most one decimal point.
+// Anything else returns ok=false and goes the general way.
+func parseSimple[T string | []byte](s T) (float64, bool) {
+	v, n, ok := parseDecimal(s)
+	return v, ok && n == len(s)
+}
+
+// parseDecimal reads the plain decimal that s starts with, as parseSimple
+// takes it, and returns its value and length; ok=false when s does not start
+// with one. Its digits form an integer below 2⁵³ and the divisor is an exact
+// power of ten, so the one division is correctly rounded: the result is
+// exactly what strconv.ParseFloat returns (its own "exact" path).
+func parseDecimal[T string | []byte](s T) (v float64, n int, ok bool) {
+	if len(s) > 0 && isDigit(s[0]) && (len(s) == 1 || !isDigit(s[1]) && s[1] != '.') {
+		return float64(s[0] - '0'), 1, true // a Likert answer: one digit
 	}
-	if len(s) == 0 || len(s) > 16 {
-		return 0, false
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		n = 1
 	}
-	var mantissa uint64
-	digits, decimals, dot := 0, 0, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			mantissa = mantissa*10 + uint64(c-'0')
+	var mantissa int64
+	digits, dot := 0, -1
+	for ; n < len(s); n++ {
+		c := s[n]
+		if isDigit(c) {
+			mantissa = mantissa*10 + int64(c-'0')
 			digits++
-			if dot {
-				decimals++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return 0, false
+		} else if c == '.' && dot < 0 {
+			dot = digits
+		} else {
+			break
 		}
 	}
 	if digits == 0 || digits > 15 {
-		return 0, false
+		return 0, 0, false
 	}
-	v := float64(mantissa) / pow10[decimals]
+	v = float64(mantissa)
+	if dot >= 0 {
+		v /= pow10[digits-dot]
+	}
 	if neg {
 		v = -v
 	}
-	return v, true
+	return v, n, true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Table is a CSV file held in memory, cells as strings.
 type Table struct {
@@ -348,19 +371,33 @@ func columnIndex(header, cols []string) ([]int, error) {
 type reader struct {
 	csv    *csv.Reader
 	header []string
+	end    int // file line on which the header ends
+	line0  int // file lines before the first that csv reads
+}
+
+// newCSV reads records as every entry point does. Given a *bufio.Reader
+// of at least 4 KiB, encoding/csv reads through it and no further than the
+// end of each record, which lets ChunkScanner take over after the header.
+func newCSV(r io.Reader) *csv.Reader {
+	c := csv.NewReader(r)
+	c.FieldsPerRecord = -1 // checked by checkFields, to name the expected count
+	c.ReuseRecord = true
+	return c
 }
 
 func newReader(r io.Reader) (*reader, error) {
-	c := csv.NewReader(r)
-	c.FieldsPerRecord = -1 // checked here, to name the expected count
-	c.ReuseRecord = true
+	c := newCSV(r)
 	rd := &reader{csv: c}
 	rec, err := c.Read()
 	if err == io.EOF {
 		return nil, errors.New("empty file: no header row")
 	}
 	if err != nil {
-		return nil, describe(err)
+		return nil, describe(err, 0)
+	}
+	rd.end, _ = c.FieldPos(0)
+	for _, h := range rec {
+		rd.end += strings.Count(h, "\n") // line breaks inside quoted names
 	}
 	header := make([]string, len(rec))
 	seen := make(map[string]int, len(rec))
@@ -389,23 +426,34 @@ func (rd *reader) next() ([]string, int, error) {
 		if err == io.EOF {
 			return nil, 0, err
 		}
-		return nil, 0, describe(err)
+		return nil, 0, describe(err, rd.line0)
 	}
 	line, _ := rd.csv.FieldPos(0)
-	if len(rec) != len(rd.header) {
-		return nil, 0, fmt.Errorf("line %d: %d fields, but the header has %d", line, len(rec), len(rd.header))
+	line += rd.line0
+	if err := checkFields(rec, rd.header, line); err != nil {
+		return nil, 0, err
 	}
 	return rec, line, nil
 }
 
-// describe rewrites encoding/csv's errors as "line L, column C: problem".
-func describe(err error) error {
+// checkFields checks that a record has a field for each column.
+func checkFields(rec, header []string, line int) error {
+	if len(rec) != len(header) {
+		return fmt.Errorf("line %d: %d fields, but the header has %d", line, len(rec), len(header))
+	}
+	return nil
+}
+
+// describe rewrites encoding/csv's errors as "line L, column C: problem",
+// adding line0 to the lines csv counted.
+func describe(err error, line0 int) error {
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
 		return err
 	}
-	if pe.StartLine != pe.Line { // a quoted field ran over line ends
-		return fmt.Errorf("line %d, column %d, in the record that starts on line %d: %w", pe.Line, pe.Column, pe.StartLine, pe.Err)
+	start, line := pe.StartLine+line0, pe.Line+line0
+	if start != line { // a quoted field ran over line ends
+		return fmt.Errorf("line %d, column %d, in the record that starts on line %d: %w", line, pe.Column, start, pe.Err)
 	}
-	return fmt.Errorf("line %d, column %d: %w", pe.Line, pe.Column, pe.Err)
+	return fmt.Errorf("line %d, column %d: %w", line, pe.Column, pe.Err)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestReadErrors(t *testing.T) {
@@ -193,10 +194,21 @@ func TestScanNumericStopsOnCallbackError(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	for _, seed := range []string{
 		"a,b\n1,2\n", "a,b\n1,\"2\n", "x\nNA\n.\n\n", "a,b\n-8,-9\n -8,-8.0\n", "\"a\"\"b\",c\n\"1,5\",2\n", "a,a\n", "",
+		"a,b\r\n1,2\r\n\r\n3,4\r", "a,b\n1,2\n3\n4,x\n", "a\n1\n2\n\"3\"\n4\n",
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		// ScanChunks' fast path against ScanNumeric: the same rows and the
+		// same error, word for word, whatever the chunks and the markers.
+		for _, o := range []struct {
+			n, workers int
+			opts       []Option
+		}{{1, 2, nil}, {3, 1, nil}, {2, 2, []Option{NA("-8", "-9")}}} {
+			if diff := sameScan(in, nil, o.n, o.workers, iotest.HalfReader, o.opts...); diff != "" {
+				t.Fatalf("%d records a chunk, %d workers, %d markers: %s", o.n, o.workers, len(o.opts), diff)
+			}
+		}
 		tab, err := Read(strings.NewReader(in))
 		if err != nil {
 			return

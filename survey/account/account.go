@@ -89,14 +89,20 @@ const (
 // HashPassword returns an encoded argon2id hash with a random salt.
 func HashPassword(password string) string {
 	salt := randomBytes(16)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodeHash(salt, argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen))
+}
+
+func encodeHash(salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64(salt), b64(key))
 }
 
 // dummyHash is checked when a login names no user, so that a wrong email and
-// a wrong password take about the same time.
-var dummyHash = HashPassword("no user has this password, it only spends time")
+// a wrong password take about the same time: checking it runs argon2id with
+// the parameters of every hash, and no password's key is 32 zero bytes.
+// Encoded, not hashed, because a package variable is computed when any
+// canvass command starts (hashing took a quarter of a second there).
+var dummyHash = encodeHash(make([]byte, 16), make([]byte, argonKeyLen))
 
 // CheckPassword reports whether password matches the encoded hash; an empty
 // hash (no such user) spends the same time and fails.
