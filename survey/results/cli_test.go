@@ -2,7 +2,6 @@ package results_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/instrument"
-	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store/storetest"
 )
@@ -29,10 +27,7 @@ func TestEFAEqualsAnalyzeOnTheExport(t *testing.T) {
 	in := instrument.Default()
 	cases := simulate.Cases(in, 1000, .4, 17)
 	fill(t, st, cases)
-	r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || r.Status != results.StatusOK {
-		t.Fatalf("%+v %v", r, err)
-	}
+	r := runOK(t, newService(t, st, in))
 
 	var used []survey.Case
 	for _, c := range cases {

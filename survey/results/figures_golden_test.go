@@ -1,7 +1,6 @@
 package results_test
 
 import (
-	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -25,10 +24,7 @@ func TestFiguresGolden(t *testing.T) {
 	st := storetest.MustOpen(t)
 	in := instrument.Default()
 	fill(t, st, simulate.Cases(in, 2500, .3, 1))
-	r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || r.Status != results.StatusOK {
-		t.Fatalf("%+v %v", r, err)
-	}
+	r := runOK(t, newService(t, st, in))
 	figures := results.Figures(in, r)
 	if len(figures) != 3 {
 		t.Fatalf("%d figures", len(figures))

@@ -43,6 +43,16 @@ func newService(tb testing.TB, st *store.Store, in *instrument.Instrument) *resu
 	return s
 }
 
+// runOK runs the analysis now and fails the test unless it ends ok.
+func runOK(t *testing.T, s *results.Service) *results.Result {
+	t.Helper()
+	r, err := s.RunNow(context.Background(), results.TriggerCommand, "")
+	if err != nil || r.Status != results.StatusOK {
+		t.Fatalf("the run: %v; %+v", err, r)
+	}
+	return r
+}
+
 // fill stores cases.
 func fill(tb testing.TB, st *store.Store, cases []*survey.Case) {
 	tb.Helper()
@@ -80,10 +90,7 @@ func TestRecoversPlantedTruth(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		st := storetest.MustOpen(t)
 		fill(t, st, simulate.Cases(in, 2500, .5, seed))
-		r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
-		if err != nil || r.Status != results.StatusOK {
-			t.Fatalf("seed %d: %+v, %v", seed, r, err)
-		}
+		r := runOK(t, newService(t, st, in))
 		if r.Cases != 2500 || r.N < 1100 || r.N > 1400 {
 			t.Errorf("seed %d: cases %d, n %d", seed, r.Cases, r.N)
 		}
@@ -151,10 +158,7 @@ func TestSameDataSameTables(t *testing.T) {
 	s := newService(t, st, in)
 	var docs [2][]byte
 	for i := range docs {
-		r, err := s.RunNow(context.Background(), results.TriggerCommand, "")
-		if err != nil || r.Status != results.StatusOK {
-			t.Fatalf("run %d: %v %+v", i, err, r)
-		}
+		r := runOK(t, s)
 		r.ID, r.StartedAt, r.FinishedAt, r.Changes = "", time.Time{}, nil, nil
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -275,10 +279,7 @@ func TestInsufficientDataKeepsTheLatest(t *testing.T) {
 		t.Fatalf("empty store: %+v, %v", r, err)
 	}
 	fill(t, st, simulate.Cases(in, 300, .5, 9))
-	ok, err := s.RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || ok.Status != results.StatusOK {
-		t.Fatalf("%+v %v", ok, err)
-	}
+	ok := runOK(t, s)
 	// A manual run recorded as running by a process that died is settled
 	// as failed by the next run, which then becomes the latest.
 	dead := &results.Result{ID: "run-dead", Status: results.StatusRunning, Trigger: results.TriggerAPI, Warnings: []string{}}
@@ -365,10 +366,7 @@ func TestFailedRunKeepsTheLatest(t *testing.T) {
 	in := instrument.Default()
 	fill(t, st, simulate.Cases(in, 300, .5, 13))
 	s := newService(t, st, in)
-	ok, err := s.RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || ok.Status != results.StatusOK {
-		t.Fatalf("%+v %v", ok, err)
-	}
+	ok := runOK(t, s)
 	s.Store = failingStore{st}
 	failed, err := s.RunNow(context.Background(), results.TriggerCommand, "")
 	if err != nil || failed.Status != results.StatusFailed || !strings.Contains(failed.Error, "reading the cases: the disk is on fire") {
@@ -416,10 +414,7 @@ func TestScoresAcrossChunks(t *testing.T) {
 	in := instrument.Default()
 	fill(t, st, simulate.Cases(in, 400, .5, 19))
 	s := newService(t, st, in)
-	r, err := s.RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || r.Status != results.StatusOK {
-		t.Fatalf("%+v %v", r, err)
-	}
+	r := runOK(t, s)
 	var buf strings.Builder
 	if err := s.WriteTable(context.Background(), r, "scores", &buf); err != nil {
 		t.Fatal(err)
@@ -545,10 +540,7 @@ func TestRecoversPlantedTruthFieldPeriod(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, st, cases)
-	r, err := newService(t, st, in).RunNow(context.Background(), results.TriggerCommand, "")
-	if err != nil || r.Status != results.StatusOK {
-		t.Fatalf("%+v %v", r, err)
-	}
+	r := runOK(t, newService(t, st, in))
 	checkLoadings(t, r)
 	inside, total := 0, 0
 	for _, m := range r.Models {
