@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	demo := fs.Bool("demo", false, "on a new data directory, simulate four weeks of fieldwork; print a login and links still to answer")
-	demoCities := fs.Int("demo-cities", simulate.DefaultCities, "cities in the demo's frame, five cases each")
+	demoCities := fs.Int("demo-cities", server.DefaultDemoCities, "cities in the demo's frame, five cases each (500: the mission's 2,500 cases)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: canvass serve [--demo]\n\nflags:")
 		fs.PrintDefaults()
