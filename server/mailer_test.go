@@ -3,26 +3,22 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"mime/multipart"
-	"net"
 	netmail "net/mail"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	smtp "github.com/emersion/go-smtp"
-
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/mailer"
+	"github.com/canvass-survey/canvass/server/mailer/smtpsink"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -31,152 +27,16 @@ import (
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
-// sink is a real SMTP server on loopback that keeps what it accepts. It
-// can refuse addresses for good (5xx) or for a while (4xx), and go away.
-type sink struct {
-	t    testing.TB
-	addr string
-	now  func() time.Time // the mailer's clock, to stamp each message
-
-	mu        sync.Mutex
-	srv       *smtp.Server
-	msgs      []received
-	permanent map[string]bool // recipients refused with 550
-	temporary map[string]int  // recipients refused with 451 this many more times
-	// goneAfter, when set, makes the server go away at the next MAIL FROM
-	// once this many messages are in: it drops the connection and stops
-	// listening, as a mail server that is shut down between messages.
-	goneAfter int
-	// onMessage runs after each accepted message, with the count so far.
-	onMessage func(n int)
-	// cut is a recipient at whose RCPT TO the connection drops, every
-	// time; cuts counts those times.
-	cut  string
-	cuts int
-	// onConnect runs when a client greets the server, before it is answered.
-	onConnect func()
-}
-
-type received struct {
-	To   string
-	Data string
-	At   time.Time
-}
-
-func newSink(t testing.TB, now func() time.Time) *sink {
-	k := &sink{t: t, now: now, permanent: map[string]bool{}, temporary: map[string]int{}}
-	k.start("127.0.0.1:0")
-	t.Cleanup(k.stop)
+// newSink starts an SMTP sink on loopback for t, stamping messages with
+// now, and stops it when t ends.
+func newSink(t testing.TB, now func() time.Time) *smtpsink.Sink {
+	t.Helper()
+	k, err := smtpsink.Start("127.0.0.1:0", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Stop)
 	return k
-}
-
-// start listens on addr; after stop, start(k.addr) brings the server back
-// where it was.
-func (k *sink) start(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		k.mu.Lock()
-		hook := k.onConnect
-		k.mu.Unlock()
-		if hook != nil {
-			hook()
-		}
-		return &sinkSession{k: k, conn: c}, nil
-	}))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	k.mu.Lock()
-	k.srv, k.addr = srv, ln.Addr().String()
-	k.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
-}
-
-func (k *sink) stop() {
-	k.mu.Lock()
-	srv := k.srv
-	k.mu.Unlock()
-	_ = srv.Close()
-}
-
-func (k *sink) port() int {
-	_, p, _ := net.SplitHostPort(k.addr)
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-func (k *sink) received() []received {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]received(nil), k.msgs...)
-}
-
-func (k *sink) cutCount() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.cuts
-}
-
-type sinkSession struct {
-	k    *sink
-	conn *smtp.Conn
-	to   string
-}
-
-func (s *sinkSession) Reset()        { s.to = "" }
-func (s *sinkSession) Logout() error { return nil }
-
-func (s *sinkSession) Mail(string, *smtp.MailOptions) error {
-	k := s.k
-	k.mu.Lock()
-	gone := k.goneAfter > 0 && len(k.msgs) >= k.goneAfter
-	if gone {
-		k.goneAfter = 0
-	}
-	k.mu.Unlock()
-	if gone {
-		go k.stop()
-		_ = s.conn.Conn().Close()
-		return errors.New("gone")
-	}
-	return nil
-}
-
-func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	k := s.k
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if to == k.cut {
-		k.cuts++
-		_ = s.conn.Conn().Close()
-		return errors.New("cut")
-	}
-	if k.permanent[to] {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
-	}
-	if k.temporary[to] > 0 {
-		k.temporary[to]--
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	s.to = to
-	return nil
-}
-
-func (s *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	k := s.k
-	k.mu.Lock()
-	k.msgs = append(k.msgs, received{To: s.to, Data: string(b), At: k.now()})
-	n, hook := len(k.msgs), k.onMessage
-	k.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	return nil
 }
 
 // fakeClock is the mailer's clock: it moves only when the mailer sleeps
@@ -211,7 +71,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // a test restarts.
 type mailEnv struct {
 	*testEnv
-	sink  *sink
+	sink  *smtpsink.Sink
 	clock *fakeClock
 	staff teamMember
 }
@@ -226,7 +86,7 @@ func newMailEnv(t *testing.T) *mailEnv {
 func (e *mailEnv) mailer(rate float64) *mailer.Mailer {
 	e.t.Helper()
 	m, err := mailer.New(e.store, e.srv.Instrument, testSecret, e.srv.BaseURL,
-		config.SMTP{Host: "127.0.0.1", Port: e.sink.port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
+		config.SMTP{Host: "127.0.0.1", Port: e.sink.Port(), From: "Survey Team <survey@canvass.example>", TLS: "none", Rate: rate},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)
@@ -294,7 +154,7 @@ func (e *mailEnv) summary(id string) waves.Summary {
 
 // onceEach checks that every address received exactly one message, and
 // nobody else any.
-func onceEach(t *testing.T, got []received, want map[string]string) {
+func onceEach(t *testing.T, got []smtpsink.Message, want map[string]string) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, r := range got {
@@ -311,7 +171,7 @@ func onceEach(t *testing.T, got []received, want map[string]string) {
 }
 
 // recipients lists to whom the messages went, in order.
-func recipients(got []received) []string {
+func recipients(got []smtpsink.Message) []string {
 	to := make([]string, len(got))
 	for i, r := range got {
 		to[i] = r.To
@@ -370,7 +230,7 @@ func TestMailerSendsWave(t *testing.T) {
 	}
 	env.work(env.mailer(100))
 
-	got := env.sink.received()
+	got := env.sink.Received()
 	onceEach(t, got, tokens)
 	for _, r := range got {
 		m := parse(t, r.Data)
@@ -425,7 +285,7 @@ func TestMailerThrottle(t *testing.T) {
 	env.createWave(`{"kind":"invitation"}`)
 	const perSecond = 4
 	env.work(env.mailer(perSecond))
-	got := env.sink.received()
+	got := env.sink.Received()
 	onceEach(t, got, tokens)
 	for i := 1; i < len(got); i++ {
 		if gap := got[i].At.Sub(got[i-1].At); gap < time.Second/perSecond {
@@ -445,22 +305,22 @@ func TestMailerResumesAfterStop(t *testing.T) {
 	tokens := env.cases(10)
 	w := env.createWave(`{"kind":"reminder"}`)
 	ctx, stop := context.WithCancel(context.Background())
-	env.sink.onMessage = func(n int) {
+	env.sink.OnMessage(func(n int) {
 		if n == 4 {
 			stop() // while the fourth is in flight
 		}
-	}
+	})
 	env.mailer(1000).Run(ctx)
-	if n := len(env.sink.received()); n != 4 {
+	if n := len(env.sink.Received()); n != 4 {
 		t.Fatalf("%d messages before the stop, want 4", n)
 	}
 	s := env.summary(w.ID)
 	if s.Sent != 4 || s.Pending != 6 || s.Sending != 0 || s.Status != waves.StatusSending {
 		t.Errorf("after the stop: %+v; want the fourth recorded as sent", s.Counts)
 	}
-	env.sink.onMessage = nil
+	env.sink.OnMessage(nil)
 	env.work(env.mailer(1000))
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 	if s := env.summary(w.ID); s.Sent != 10 || s.Status != waves.StatusDone {
 		t.Errorf("after the restart: %+v", s)
 	}
@@ -475,11 +335,11 @@ func TestMailerLease(t *testing.T) {
 	w := env.createWave(`{"kind":"invitation"}`)
 	a, b := env.mailer(1000), env.mailer(1000)
 	ctx, kill := context.WithCancel(context.Background())
-	env.sink.onMessage = func(n int) {
+	env.sink.OnMessage(func(n int) {
 		if n == 3 {
 			kill()
 		}
-	}
+	})
 	var wg sync.WaitGroup
 	for _, m := range []*mailer.Mailer{a, b} {
 		wg.Go(func() {
@@ -489,8 +349,8 @@ func TestMailerLease(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	env.sink.onMessage = nil
-	if n := len(env.sink.received()); n != 3 {
+	env.sink.OnMessage(nil)
+	if n := len(env.sink.Received()); n != 3 {
 		t.Fatalf("%d messages before the holder stopped, want 3", n)
 	}
 	holder, other := a, b
@@ -503,13 +363,13 @@ func TestMailerLease(t *testing.T) {
 
 	env.clock.Advance(holder.Lease.Until().Sub(env.clock.Now()) - time.Second)
 	env.work(other)
-	if n := len(env.sink.received()); n != 3 {
+	if n := len(env.sink.Received()); n != 3 {
 		t.Errorf("the other instance sent %d messages before the lease ran out", n-3)
 	}
 	env.clock.Advance(2 * time.Second)
 	env.work(other)
 	env.work(holder) // it lost the lease: it sends nothing more
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 	if s := env.summary(w.ID); s.Status != waves.StatusDone || s.Sent != 6 {
 		t.Errorf("wave %s, counts %+v", s.Status, s.Counts)
 	}
@@ -524,7 +384,7 @@ func TestMailerLeaseRenewed(t *testing.T) {
 	env.createWave(`{"kind":"invitation"}`)
 	holder, other := env.mailer(1000), env.mailer(1000)
 	var took atomic.Bool
-	env.sink.onMessage = func(n int) {
+	env.sink.OnMessage(func(n int) {
 		env.clock.Advance(25 * time.Second)
 		if n == 3 { // 75 s after the holder claimed the lease
 			if err := other.Work(context.Background()); err != nil {
@@ -532,12 +392,12 @@ func TestMailerLeaseRenewed(t *testing.T) {
 			}
 			took.Store(!other.Lease.Until().IsZero())
 		}
-	}
+	})
 	env.work(holder)
 	if took.Load() {
 		t.Error("another instance took the lease from a holder that was working")
 	}
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 }
 
 // Entries a crash left sending are settled, when a mailer claims the
@@ -567,7 +427,7 @@ func TestMailerRecoverAfterCrash(t *testing.T) {
 		}
 	}
 	env.work(env.mailer(1000))
-	got := env.sink.received()
+	got := env.sink.Received()
 	if len(got) != 1 || got[0].To != "person02@city.example" {
 		t.Fatalf("sent %v, want only the message never tried", got)
 	}
@@ -588,9 +448,9 @@ func TestMailerRefusals(t *testing.T) {
 	tokens["gone@city.example"] = env.sealedCase("gone@city.example", "Gone", "", "")
 	tokens["busy@city.example"] = env.sealedCase("busy@city.example", "Busy", "", "")
 	tokens["full@city.example"] = env.sealedCase("full@city.example", "Full", "", "")
-	env.sink.permanent["gone@city.example"] = true
-	env.sink.temporary["busy@city.example"] = 2
-	env.sink.temporary["full@city.example"] = 99
+	env.sink.Refuse("gone@city.example", 0)
+	env.sink.Refuse("busy@city.example", 2)
+	env.sink.Refuse("full@city.example", 99)
 	w := env.createWave(`{"kind":"invitation"}`)
 	m := env.mailer(1000)
 	m.MaxAttempts = 3
@@ -604,14 +464,14 @@ func TestMailerRefusals(t *testing.T) {
 		t.Fatalf("after the first pass: %+v", s.Counts)
 	}
 	env.work(m) // nothing is due before the back-off
-	if n := len(env.sink.received()); n != 2 {
+	if n := len(env.sink.Received()); n != 2 {
 		t.Errorf("%d messages before the back-off passed", n)
 	}
 	env.clock.Advance(m.Backoff)
 	env.work(m)                  // busy: second refusal; full: second refusal
 	env.clock.Advance(m.Backoff) // the back-off doubled: not due yet
 	env.work(m)
-	if n := len(env.sink.received()); n != 2 {
+	if n := len(env.sink.Received()); n != 2 {
 		t.Errorf("%d messages before the doubled back-off passed", n)
 	}
 	env.clock.Advance(m.Backoff)
@@ -636,13 +496,13 @@ func TestMailerLostConnections(t *testing.T) {
 	env := newMailEnv(t)
 	tokens := env.cases(2)
 	env.sealedCase("flaky@city.example", "Flaky", "", "")
-	env.sink.cut = "flaky@city.example"
+	env.sink.Cut("flaky@city.example")
 	w := env.createWave(`{"kind":"invitation"}`)
 	m := env.mailer(1000)
 	m.MaxAttempts = 3
 	env.work(m)
 	env.work(m) // not due again before the back-off
-	if n := env.sink.cutCount(); n != 1 {
+	if n := env.sink.Cuts(); n != 1 {
 		t.Fatalf("%d tries before the back-off passed, want 1", n)
 	}
 	env.clock.Advance(m.Backoff)
@@ -651,10 +511,10 @@ func TestMailerLostConnections(t *testing.T) {
 	env.work(m) // the third try is the last
 	env.clock.Advance(time.Hour)
 	env.work(m)
-	if n := env.sink.cutCount(); n != 3 {
+	if n := env.sink.Cuts(); n != 3 {
 		t.Errorf("%d tries, want MaxAttempts = 3", n)
 	}
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 	if s := env.summary(w.ID); s.Sent != 2 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone {
 		t.Errorf("wave %s, counts %+v: want done with 2 sent and 1 failed", s.Status, s.Counts)
 	}
@@ -666,7 +526,7 @@ func TestMailerServerGoesAway(t *testing.T) {
 	env := newMailEnv(t)
 	tokens := env.cases(8)
 	w := env.createWave(`{"kind":"invitation"}`)
-	env.sink.goneAfter = 3
+	env.sink.GoAwayAfter(3)
 	m := env.mailer(1000)
 	env.work(m)
 	s := env.summary(w.ID)
@@ -676,14 +536,16 @@ func TestMailerServerGoesAway(t *testing.T) {
 	if s.Sent != 3 || s.Pending != 5 || s.Uncertain != 0 {
 		t.Fatalf("counts %+v: want 3 sent and 5 pending", s.Counts)
 	}
-	env.sink.start(env.sink.addr) // back, but the pause is not over
+	if err := env.sink.Restart(); err != nil { // back, but the pause is not over
+		t.Fatal(err)
+	}
 	env.work(m)
-	if n := len(env.sink.received()); n != 3 {
+	if n := len(env.sink.Received()); n != 3 {
 		t.Errorf("%d messages during the pause", n)
 	}
 	env.clock.Advance(m.PauseFor)
 	env.work(m)
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 	if s := env.summary(w.ID); s.Status != waves.StatusDone || s.Sent != 8 || s.LastError != "" {
 		t.Errorf("after the server came back: %+v", s)
 	}
@@ -695,24 +557,26 @@ func TestMailerCancelledWhilePaused(t *testing.T) {
 	env := newMailEnv(t)
 	env.cases(2)
 	w := env.createWave(`{"kind":"invitation"}`)
-	env.sink.stop()
+	env.sink.Stop()
 	m := env.mailer(1000)
 	env.work(m)
 	if s := env.summary(w.ID); s.Status != waves.StatusPaused {
 		t.Fatalf("wave %s, want paused while the server is away", s.Status)
 	}
-	env.sink.start(env.sink.addr)
+	if err := env.sink.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	var once sync.Once
-	env.sink.onConnect = func() {
+	env.sink.OnConnect(func() {
 		once.Do(func() {
 			if res, body := env.doAs(env.staff.key, "POST", "/api/v1/waves/"+w.ID+"/cancel", "application/json", ""); res.StatusCode != 200 {
 				t.Errorf("cancel: %d %s", res.StatusCode, body)
 			}
 		})
-	}
+	})
 	env.clock.Advance(m.PauseFor)
 	env.work(m)
-	if n := len(env.sink.received()); n != 0 {
+	if n := len(env.sink.Received()); n != 0 {
 		t.Errorf("the cancelled wave sent %d messages", n)
 	}
 	if s := env.summary(w.ID); s.Status != waves.StatusCancelled || s.Pending != 2 {
@@ -732,12 +596,12 @@ func TestMailerSchedule(t *testing.T) {
 	m := env.mailer(1000)
 	env.clock.Advance(89 * time.Minute)
 	env.work(m)
-	if n := len(env.sink.received()); n != 0 || env.summary(w.ID).Status != waves.StatusScheduled {
+	if n := len(env.sink.Received()); n != 0 || env.summary(w.ID).Status != waves.StatusScheduled {
 		t.Fatalf("%d messages a minute early", n)
 	}
 	env.clock.Advance(time.Minute)
 	env.work(m)
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 }
 
 // A reminder skips a case completed after the wave started; a cancelled
@@ -758,7 +622,7 @@ func TestMailerSkipsAndCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.work(m)
-	if got := env.sink.received(); len(got) != 2 {
+	if got := env.sink.Received(); len(got) != 2 {
 		t.Errorf("%d reminders, want 2: not to the case that completed", len(got))
 	}
 	if s := env.summary(w.ID); s.Skipped != 1 || s.Sent != 2 {
@@ -769,7 +633,7 @@ func TestMailerSkipsAndCancels(t *testing.T) {
 	res, body := env.doAs(env.staff.key, "POST", "/api/v1/waves/"+c.ID+"/cancel", "application/json", "")
 	wantStatus(t, res, body, 200)
 	env.work(m)
-	if got := env.sink.received(); len(got) != 2 {
+	if got := env.sink.Received(); len(got) != 2 {
 		t.Errorf("a cancelled wave sent %d", len(got)-2)
 	}
 	res, body = env.doAs(env.staff.key, "POST", "/api/v1/waves/"+c.ID+"/cancel", "application/json", "")
@@ -816,7 +680,7 @@ func TestMailerInvitationSkipsAnswered(t *testing.T) {
 	}
 	optOut("person02@city.example") // after the outbox was filled
 	env.work(m)
-	if got := env.sink.received(); len(got) != 1 || got[0].To != "person03@city.example" {
+	if got := env.sink.Received(); len(got) != 1 || got[0].To != "person03@city.example" {
 		t.Errorf("sent to %v, want only person03", recipients(got))
 	}
 	if s := env.summary(w.ID); s.Queued != 2 || s.Sent != 1 || s.Skipped != 1 || s.Status != waves.StatusDone {
@@ -848,7 +712,7 @@ func BenchmarkMailer(b *testing.B) {
 			if err := st.InsertWave(ctx, &waves.Wave{ID: "w1", Survey: in.ID, Kind: waves.KindInvitation, Subject: d.Subject, Text: d.Text, HTML: d.HTML, Status: waves.StatusScheduled}); err != nil {
 				b.Fatal(err)
 			}
-			m, err := mailer.New(st, in, testSecret, "https://survey.example", config.SMTP{Host: "127.0.0.1", Port: k.port(), From: "s@canvass.example", TLS: "none", Rate: rate},
+			m, err := mailer.New(st, in, testSecret, "https://survey.example", config.SMTP{Host: "127.0.0.1", Port: k.Port(), From: "s@canvass.example", TLS: "none", Rate: rate},
 				slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)
@@ -859,7 +723,7 @@ func BenchmarkMailer(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-			if got := len(k.received()); got != b.N {
+			if got := len(k.Received()); got != b.N {
 				b.Fatalf("%d messages, want %d", got, b.N)
 			}
 		})

@@ -48,7 +48,7 @@ func TestWaveCreatePastSchedule(t *testing.T) {
 	}
 	env.createWave(`{"kind":"invitation","scheduled_at":"now"}`)
 	env.work(env.mailer(1000))
-	onceEach(t, env.sink.received(), tokens)
+	onceEach(t, env.sink.Received(), tokens)
 }
 
 func TestWavePreview(t *testing.T) {
@@ -79,7 +79,7 @@ func TestWavePreview(t *testing.T) {
 		if strings.Contains(body, tok) || !strings.Contains(p.HTML, "/s/"+waves.PreviewToken) {
 			t.Errorf("a preview must show a stand-in link, never the person's: %s", p.HTML)
 		}
-		if n := len(env.sink.received()); n != 0 {
+		if n := len(env.sink.Received()); n != 0 {
 			t.Errorf("a preview sent %d messages", n)
 		}
 	})
