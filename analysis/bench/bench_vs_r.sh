@@ -20,6 +20,7 @@
 #   FA=matrix ROWS=1000000 analysis/bench/bench_vs_r.sh
 #
 # The data files are generated into a temporary directory and removed.
+# R runs server/bench/efa.R, the script canvass bench runs too.
 # Needs Rscript with psych and GPArotation, and /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,20 +46,6 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# The R side, timed as a whole; it also records how the time splits
-# between reading the file and fitting.
-cat >"$tmp/fa.R" <<'R'
-args <- commandArgs(trailingOnly = TRUE)
-suppressPackageStartupMessages({ library(psych); library(GPArotation) })
-t_read <- system.time(x <- read.csv(args[1]))[["elapsed"]]
-t_fa <- system.time(f <- if (args[3] == "matrix") {
-	fa(cor(x, use = "pairwise"), nfactors = 5, n.obs = nrow(x))
-} else {
-	fa(x, nfactors = 5)
-})[["elapsed"]]
-cat(sprintf("%.2f %.2f\n", t_read, t_fa), file = args[2], append = TRUE)
-R
-
 reps=${REPS:-5}
 echo "load before: $(uptime | sed 's/.*load average: //') ($(nproc) cores); $reps side-by-side runs each; R fits $([[ ${FA:-} == matrix ]] && echo "cor(x, use = \"pairwise\")" || echo "the raw data, psych's default")"
 printf '%-9s %-8s %9s %9s   %s\n' rows tool median_s peak_MiB note
@@ -68,7 +55,7 @@ for rows in ${ROWS:-2500 1000000}; do
 	r_secs=() c_secs=() r_mib=0 c_mib=0
 	: >"$tmp/split"
 	for _ in $(seq "$reps"); do
-		read -r sec mib < <(measure Rscript "$tmp/fa.R" "$data" "$tmp/split" "${FA:-raw}")
+		read -r sec mib < <(measure Rscript server/bench/efa.R "$data" "$tmp/split" "${FA:-raw}")
 		r_secs+=("$sec") r_mib=$((mib > r_mib ? mib : r_mib))
 		read -r sec mib < <(measure "$canvass" analyze efa --csv "$data" --factors 5 --json)
 		c_secs+=("$sec") c_mib=$((mib > c_mib ? mib : c_mib))
