@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
@@ -43,7 +39,7 @@ func fillSimulated(b *testing.B, st *store.Store, n int) {
 
 // BenchmarkNightly times the nightly run at 2,500 and 100,000 cases beside
 // the floor under it: the driver alone streaming every case document from
-// the same store, undecoded. Each size has its own store, filled once;
+// the same store, undecoded (Store.ScanCases). Each size has its own store, filled once;
 // the two measurements run one after the other on it. peak-RSS-MiB is the
 // process's resident peak during the runs (Linux), the embedded store
 // included.
@@ -56,8 +52,8 @@ func BenchmarkNightly(b *testing.B) {
 		b.Run("cases="+strconv.Itoa(n)+"/driver", func(b *testing.B) {
 			resetPeakRSS()
 			for b.Loop() {
-				if got := streamRaw(b, st.EmbeddedURI(), in.ID); got != n {
-					b.Fatalf("streamed %d of %d", got, n)
+				if got, err := st.ScanCases(context.Background(), in.ID); err != nil || got != n {
+					b.Fatalf("streamed %d of %d: %v", got, n, err)
 				}
 			}
 			b.ReportMetric(peakRSS(), "peak-RSS-MiB")
@@ -73,30 +69,6 @@ func BenchmarkNightly(b *testing.B) {
 			b.ReportMetric(peakRSS(), "peak-RSS-MiB")
 		})
 	}
-}
-
-// streamRaw reads every case of the survey over its own driver connection,
-// leaving each document undecoded, and counts them.
-func streamRaw(b *testing.B, uri, surveyID string) int {
-	b.Helper()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Disconnect(context.Background())
-	cur, err := client.Database(storetest.Database).Collection("cases").Find(context.Background(),
-		bson.D{{Key: "survey", Value: surveyID}}, options.Find().SetBatchSize(1000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := 0
-	for cur.Next(context.Background()) {
-		n++
-	}
-	if err := cur.Err(); err != nil {
-		b.Fatal(err)
-	}
-	return n
 }
 
 // resetPeakRSS returns what the heap no longer uses to the system and

@@ -149,3 +149,20 @@ func (s *Store) EachCase(ctx context.Context, surveyID string, fn func(*survey.C
 	}
 	return translate(cur.Err(), "cases")
 }
+
+// ScanCases reads every case document of a survey as EachCase does, but
+// whole and without decoding them, and counts them: what reading the cases
+// costs the store and the driver alone, the floor under the nightly run
+// and every other view that reads all cases.
+func (s *Store) ScanCases(ctx context.Context, surveyID string) (int, error) {
+	cur, err := s.cases.Find(ctx, bson.D{{Key: "survey", Value: surveyID}}, options.Find().SetBatchSize(1000))
+	if err != nil {
+		return 0, translate(err, "cases")
+	}
+	defer cur.Close(ctx)
+	n := 0
+	for cur.Next(ctx) {
+		n++
+	}
+	return n, translate(cur.Err(), "cases")
+}
