@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 
-.PHONY: build run deps test lint bench fuzz clean
+.PHONY: build run deps test lint bench gobench fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/canvass .
@@ -33,7 +33,16 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod is not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 
-bench:
+# One table of this build on this machine, measured in one run (see
+# README, Benchmarks): BENCH=quick for reduced sizes, BENCH_OUT for the
+# JSON lines. Errors found make it fail.
+BENCH ?=
+BENCH_OUT ?= bin/bench.json
+bench: build
+	./bin/canvass bench --json $(BENCH_OUT)$(if $(filter quick,$(BENCH)), --quick)
+
+# Every Go benchmark, beside the code it measures.
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # A short run of every fuzz target; FUZZTIME=10m for a longer one.

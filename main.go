@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/canvass-survey/canvass/analysis/cli"
 	"github.com/canvass-survey/canvass/server"
+	"github.com/canvass-survey/canvass/server/bench"
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
@@ -35,6 +37,7 @@ const usage = `usage: canvass <command> [flags]
 commands:
   serve     run the web service (see README for configuration)
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
+  bench     measure this binary on this machine: one table (make bench runs it)
   nightly   run the nightly analysis now on the configured store: canvass nightly --once
   results   pull the latest result from a service: canvass results pull --server URL --out DIR
   simulate  simulate a field period from a planted model: canvass simulate --out DIR, or --into-store
@@ -65,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "analyze":
 		return cli.Run(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "nightly":
 		return nightlyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "results":
@@ -354,4 +359,34 @@ func simulateIntoStore(ctx context.Context, o simulate.Options, getenv func(stri
 	}
 	defer st.Close(context.WithoutCancel(ctx))
 	return simulate.IntoStore(ctx, o, simulate.Target{Store: st, Secret: cfg.Secret, Logger: logger})
+}
+
+// benchCmd is `canvass bench [--quick] [--json FILE]`: the benchmark table
+// of this binary on this machine. It starts its own services on stores
+// in temporary directories and touches no configured store.
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "the same table at reduced sizes: 250 respondents, up to 20,000 cases")
+	jsonPath := fs.String("json", "bin/bench.json", "also write each line as a JSON object to this file")
+	rscript := fs.String("rscript", "", "R's Rscript for the lines against R (default: Rscript on the PATH, if any)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if *rscript == "" {
+		*rscript, _ = exec.LookPath("Rscript") // none: those lines say so
+	}
+	out, err := os.Create(*jsonPath)
+	if err != nil {
+		return err
+	}
+	err = bench.Run(ctx, bench.Options{Exe: exe, Quick: *quick, Rscript: *rscript, Out: stdout, JSON: out, Progress: stderr})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store"
+)
+
+// openStore opens the embedded store in dir, as the service does.
+func openStore(ctx context.Context, dir string) (*store.Store, error) {
+	return store.Open(ctx, store.Config{DataDir: dir, Database: benchDatabase, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// storeRates is what the store alone does on this machine: it writes n
+// cases of a synthetic frame into a fresh embedded store in dir with one
+// InsertCases — the floor under a frame import — and then, from a driver
+// client of its own on updateClients connections, updateOne({_id}, $set)
+// on them — the floor under a respondent's save.
+type storeRates struct {
+	InsertsPerSec, UpdatesPerSec float64
+}
+
+// updateClients is how many driver connections update at once: a 2,500
+// respondents' load keeps the store's one write slot busy, which 16
+// connections do too (DESIGN measured 1 and 16).
+const updateClients = 16
+
+func measureStore(ctx context.Context, dir string, in *instrument.Instrument, n, updates int) (storeRates, error) {
+	st, err := openStore(ctx, dir)
+	if err != nil {
+		return storeRates{}, err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	now := time.Now()
+	cases := make([]*survey.Case, n)
+	ids := make([]string, n)
+	for i, f := range frame.Synthetic(n, 7, in) {
+		ids[i] = fmt.Sprintf("floor%07d-%s", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") // as long as a real case id
+		cases[i] = &survey.Case{ID: ids[i], Survey: in.ID, Status: survey.StatusNew, Frame: f, CreatedAt: now, UpdatedAt: now,
+			SealedToken: fmt.Sprintf("%080d", i)}
+	}
+	start := time.Now()
+	if err := st.InsertCases(ctx, "floor", cases); err != nil {
+		return storeRates{}, err
+	}
+	r := storeRates{InsertsPerSec: float64(n) / time.Since(start).Seconds()}
+	r.UpdatesPerSec, err = updateRate(ctx, st.EmbeddedURI(), ids, updates)
+	return r, err
+}
+
+// updateRate runs updates updateOne({_id}, $set) over ids from
+// updateClients connections and returns their rate.
+func updateRate(ctx context.Context, uri string, ids []string, updates int) (float64, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return 0, err
+	}
+	defer client.Disconnect(context.WithoutCancel(ctx))
+	cases := client.Database(benchDatabase).Collection("cases")
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, updateClients)
+	start := time.Now()
+	for range updateClients {
+		wg.Go(func() {
+			for i := int(next.Add(1)); i <= updates; i = int(next.Add(1)) {
+				set := bson.D{{Key: "$set", Value: bson.D{{Key: "answers.years_in_position", Value: i % 40}, {Key: "updated_at", Value: time.Now()}}}}
+				res, err := cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: ids[i%len(ids)]}}, set)
+				if err == nil && res.MatchedCount != 1 {
+					err = fmt.Errorf("updateOne matched %d", res.MatchedCount)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(updates) / time.Since(start).Seconds(), nil
+}
