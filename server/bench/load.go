@@ -52,11 +52,12 @@ func respondentLoad(ctx context.Context, svc *service, in *instrument.Instrument
 func loadLines(rs []*respondent, took time.Duration, floor storeRates, think time.Duration) []Line {
 	name := fmt.Sprintf("respondents: %s at once", number(float64(len(rs))))
 	var all latencies
-	saves, completed, completedSaves, failures := 0, 0, 0, 0
+	saves, refused, completed, completedSaves, failures := 0, 0, 0, 0, 0
 	firstError := ""
 	for _, r := range rs {
 		all = append(all, r.took...)
 		saves += r.saves
+		refused += r.refused
 		if r.err == nil {
 			completed++
 			completedSaves += r.saves
@@ -73,13 +74,15 @@ func loadLines(rs []*respondent, took time.Duration, floor storeRates, think tim
 		against(name+", page latency p50", all.percentile(.50), "ms", gate, "max"),
 		against(name+", page latency p95", all.percentile(.95), "ms", gate, "max"),
 		against(name+", page latency p99", all.percentile(.99), "ms", gate, "max"),
+		against(name+", saves refused as busy, sent again", float64(refused), "", 0, "max"),
 		against(name+", respondents failed", float64(failures), "", 0, "max"),
 	}
 	lines[0].Note = fmt.Sprintf("%.0f s a page each on average (%d page saves/s offered together); %.1f saves and %.1f requests a completion; ceiling: the store's updateOne/s per save",
 		think.Seconds(), offeredSaves, perCompletion, float64(len(all))/float64(len(rs)))
 	lines[1].Note = "ceiling: the driver's own updateOne({_id}) on a fresh store just before"
 	lines[2].Note = fmt.Sprintf("%s requests in %.0f s; ceiling: how long a save waits for the store before it is refused", number(float64(len(all))), secs)
-	lines[5].Errors, lines[5].Note = failures, firstError
+	lines[5].Note = fmt.Sprintf("503, nothing saved, the page asks to try again: sent again after Retry-After, up to %d times", maxRefusals)
+	lines[6].Errors, lines[6].Note = failures, firstError
 	return lines
 }
 

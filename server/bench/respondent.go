@@ -28,10 +28,11 @@ type respondent struct {
 	in         *instrument.Instrument // the hints a person reads: a number's range
 	think      time.Duration          // mean pause on a page before answering
 
-	took  latencies
-	saves int                   // acknowledged writes: consent, pages, submit
-	pages map[string]url.Values // page id → the last form acknowledged
-	err   error                 // why the walk stopped short
+	took    latencies
+	saves   int                   // acknowledged writes: consent, pages, submit
+	refused int                   // saves refused as busy, and sent again
+	pages   map[string]url.Values // page id → the last form acknowledged
+	err     error                 // why the walk stopped short
 }
 
 // maxSteps bounds a walk through the questionnaire, so that a service
@@ -41,7 +42,7 @@ const maxSteps = 50
 // complete walks the questionnaire from the link to the thank-you page.
 func (r *respondent) complete(ctx context.Context) error {
 	r.pages = map[string]url.Values{}
-	welcome, _, err := r.request(ctx, "GET", r.link, nil, http.StatusOK)
+	welcome, err := r.get(ctx, r.link)
 	if err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func (r *respondent) complete(ctx context.Context) error {
 	at, err := r.submit(ctx, f.action, url.Values{})
 	for step := 0; err == nil && step < maxSteps; step++ {
 		var page []byte
-		if page, _, err = r.request(ctx, "GET", at, nil, http.StatusOK); err != nil {
+		if page, err = r.get(ctx, at); err != nil {
 			break
 		}
 		if f, err = parseForm(bytes.NewReader(page)); err == nil && f.action == "" {
@@ -87,7 +88,7 @@ func (r *respondent) finish(ctx context.Context, action string) error {
 	if at != r.link {
 		return fmt.Errorf("POST %s: sent to %s, not to the link", action, at)
 	}
-	_, _, err = r.request(ctx, "GET", at, nil, http.StatusOK)
+	_, err = r.get(ctx, at)
 	return err
 }
 
@@ -95,10 +96,13 @@ func (r *respondent) finish(ctx context.Context, action string) error {
 // one and a half times the mean, so that the respondents' steps spread
 // out while the last one still finishes near the others.
 func (r *respondent) pause(ctx context.Context) {
-	if r.think <= 0 {
-		return
+	if r.think > 0 {
+		r.wait(ctx, r.think/2+time.Duration(r.rng.Int64N(int64(r.think))))
 	}
-	t := time.NewTimer(r.think/2 + time.Duration(r.rng.Int64N(int64(r.think))))
+}
+
+func (r *respondent) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -108,7 +112,9 @@ func (r *respondent) pause(ctx context.Context) {
 
 // submit posts a form, with "next" pressed where the page has buttons, and
 // returns where the service's redirect points: a write is acknowledged by
-// 303 See Other.
+// 303 See Other. A save refused because the service is busy (503 with
+// Retry-After: nothing was saved, the page asks to try again) is sent
+// again after the wait, as a person would, up to maxRefusals times.
 func (r *respondent) submit(ctx context.Context, action string, answers url.Values) (string, error) {
 	body := url.Values{}
 	for k, v := range answers {
@@ -117,24 +123,64 @@ func (r *respondent) submit(ctx context.Context, action string, answers url.Valu
 	if strings.Contains(action, "/page/") {
 		body.Set("action", "next")
 	}
-	_, location, err := r.request(ctx, "POST", action, body, http.StatusSeeOther)
-	if err != nil {
-		return "", err
+	for refusals := 0; ; refusals++ {
+		rep, err := r.request(ctx, "POST", action, body)
+		if err != nil {
+			return "", err
+		}
+		if rep.status == http.StatusServiceUnavailable && rep.retryAfter > 0 && refusals < maxRefusals {
+			r.refused++
+			r.wait(ctx, rep.retryAfter)
+			continue
+		}
+		if err := rep.want(http.StatusSeeOther); err != nil {
+			return "", err
+		}
+		r.saves++
+		return rep.location, nil
 	}
-	r.saves++
-	return location, nil
 }
 
-// request sends one request as the browser would, times it, and checks
-// its status; it returns the page and where a redirect points.
-func (r *respondent) request(ctx context.Context, method, path string, form url.Values, want int) ([]byte, string, error) {
+// maxRefusals is how often a person sends a refused page again before
+// giving up: then the respondent counts as failed.
+const maxRefusals = 10
+
+// reply is what the service answered a request.
+type reply struct {
+	method, path string
+	status       int
+	page         []byte
+	location     string
+	retryAfter   time.Duration
+}
+
+// want checks the status.
+func (rep reply) want(status int) error {
+	if rep.status != status {
+		return fmt.Errorf("%s %s: %d %s, want %d", rep.method, rep.path, rep.status, http.StatusText(rep.status), status)
+	}
+	return nil
+}
+
+// get opens a page, which must answer 200.
+func (r *respondent) get(ctx context.Context, path string) ([]byte, error) {
+	rep, err := r.request(ctx, "GET", path, nil)
+	if err == nil {
+		err = rep.want(http.StatusOK)
+	}
+	return rep.page, err
+}
+
+// request sends one request as the browser would and times it.
+func (r *respondent) request(ctx context.Context, method, path string, form url.Values) (reply, error) {
+	rep := reply{method: method, path: path}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.base+path, body)
 	if err != nil {
-		return nil, "", err
+		return rep, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -142,15 +188,16 @@ func (r *respondent) request(ctx context.Context, method, path string, form url.
 	start := time.Now()
 	res, err := r.client.Do(req)
 	if err != nil {
-		return nil, "", err
+		return rep, err
 	}
-	page, err := io.ReadAll(res.Body)
+	rep.page, err = io.ReadAll(res.Body)
 	res.Body.Close()
 	r.took = append(r.took, time.Since(start))
-	if err == nil && res.StatusCode != want {
-		err = fmt.Errorf("%s %s: %s, want %d", method, path, res.Status, want)
+	rep.status, rep.location = res.StatusCode, res.Header.Get("Location")
+	if secs, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil {
+		rep.retryAfter = time.Duration(secs) * time.Second
 	}
-	return page, res.Header.Get("Location"), err
+	return rep, err
 }
 
 // fill answers a form as a person would: every question the page shows,
