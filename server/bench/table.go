@@ -96,7 +96,7 @@ func (t *table) add(l Line) {
 	}
 	note := l.Note
 	if !l.Within() {
-		note = strings.TrimSpace("OVER THE CEILING " + note)
+		note = strings.TrimSpace(map[string]string{"max": "OVER THE CEILING ", "min": "BELOW THE TARGET "}[l.Bound] + note)
 	}
 	fmt.Fprintf(t.out, lineFormat, l.Name, value, ceiling, ratio, fmt.Sprint(l.Errors), note)
 	if t.jsonOut != nil {
