@@ -8,13 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// cost is one command's cost: wall time and the kernel's count of its
-// peak resident memory.
+// cost is one command's cost: wall time and its peak resident memory.
 type cost struct {
 	Wall    time.Duration
 	PeakMiB float64
@@ -30,17 +29,47 @@ func timed(ctx context.Context, env []string, stdout io.Writer, name string, arg
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
-	c := cost{Wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			c.PeakMiB = float64(ru.Maxrss) / 1024 // Linux counts in KiB
-		}
+	if err := cmd.Start(); err != nil {
+		return cost{}, err
 	}
+	done := make(chan struct{})
+	peak := make(chan float64)
+	go func() { peak <- watchPeak(cmd.Process.Pid, done) }()
+	err := cmd.Wait()
+	c := cost{Wall: time.Since(start)}
+	close(done)
+	c.PeakMiB = <-peak
 	if err != nil {
 		return c, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, lastLines(stderr.String(), 3))
 	}
 	return c, nil
+}
+
+// watchPeak reads the process's resident peak (VmHWM) until done, and
+// returns the last it read, in MiB. The kernel's rusage cannot be used:
+// os/exec starts a child sharing this process's memory until it execs,
+// and Linux carries that memory's peak into the child's ru_maxrss, so
+// every child would seem as large as this benchmark.
+func watchPeak(pid int, done <-chan struct{}) float64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	peak := 0.0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if status, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(status), "\n") {
+				if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kib, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+					peak = max(peak, kib/1024)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-tick.C:
+		}
+	}
 }
 
 // lastLines is the last n lines of s, on one line.
