@@ -94,7 +94,7 @@ func scanTime(ctx context.Context, dir string, in *instrument.Instrument, n int)
 // operator would, and measures the process.
 func nightlyOnce(ctx context.Context, exe, dir string) (cost, error) {
 	var out bytes.Buffer
-	c, err := timed(ctx, []string{"CANVASS_DATA_DIR=" + dir, "MONGODB_URI=", "CANVASS_DATABASE=" + benchDatabase}, &out, exe, "nightly", "--once")
+	c, err := timed(ctx, ownStore(dir), &out, exe, "nightly", "--once")
 	if err == nil && !strings.Contains(out.String(), ": ok,") {
 		err = fmt.Errorf("canvass nightly --once: %s", strings.TrimSpace(out.String()))
 	}

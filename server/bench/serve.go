@@ -31,8 +31,15 @@ type service struct {
 
 const (
 	benchEmail    = "bench@canvass.example"
-	benchDatabase = "canvass" // CANVASS_DATABASE's default
+	benchDatabase = "canvass"
 )
+
+// ownStore are the settings that make a command of the binary under test
+// use the default questionnaire on the embedded store in dir, whatever
+// the environment configures.
+func ownStore(dir string) []string {
+	return []string{"CANVASS_DATA_DIR=" + dir, "CANVASS_DATABASE=" + benchDatabase, "MONGODB_URI=", "MONGODB_URI_FILE=", "CANVASS_INSTRUMENT="}
+}
 
 // startService starts exe serve on dir with env added to the settings the
 // benchmark needs, waits until it serves, and logs in.
@@ -46,8 +53,8 @@ func startService(ctx context.Context, exe, dir string, env ...string) (*service
 		return nil, err
 	}
 	cmd := exec.Command(exe, "serve")
-	cmd.Env = append(os.Environ(), "CANVASS_ADDR=127.0.0.1:0", "CANVASS_DATA_DIR="+dir, "CANVASS_SECRET="+rand.Text()+rand.Text(),
-		"CANVASS_ADMIN_EMAIL="+benchEmail, "CANVASS_ADMIN_PASSWORD="+password, "CANVASS_NIGHTLY=off", "MONGODB_URI=")
+	cmd.Env = append(append(os.Environ(), ownStore(dir)...), "CANVASS_ADDR=127.0.0.1:0", "CANVASS_BASE_URL=", "CANVASS_SECRET="+rand.Text()+rand.Text(),
+		"CANVASS_ADMIN_EMAIL="+benchEmail, "CANVASS_ADMIN_PASSWORD="+password, "CANVASS_NIGHTLY=off")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = logFile // request logs included: they are part of what serving costs
 	stdout, err := cmd.StdoutPipe()
