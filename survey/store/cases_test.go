@@ -206,3 +206,22 @@ func TestInsertCasesChunks(t *testing.T) {
 		t.Errorf("%d cases after a refused import, want 1", len(all))
 	}
 }
+
+// ScanCases counts the survey's cases, and only them.
+func TestScanCases(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.MustOpen(t)
+	for i := range 3 {
+		if err := s.InsertCase(ctx, newCase(fmt.Sprintf("c%d", i), fmt.Sprintf("p%d@example.org", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := newCase("other", "q@example.org")
+	other.Survey = "s2"
+	if err := s.InsertCase(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ScanCases(ctx, "s1"); err != nil || got != 3 {
+		t.Errorf("ScanCases = %d, %v; want 3", got, err)
+	}
+}
