@@ -36,5 +36,5 @@ func (b *bench) efa(ctx context.Context, rows int) []Line {
 	}
 	l := measured(name+", canvass analyze efa", c.Wall.Seconds(), "s")
 	l.Note = number(c.PeakMiB) + " MiB at most"
-	return []Line{l, b.againstR(ctx, name+", R (read.csv + psych::fa) / canvass", "efa.R", path, c.Wall, efaSpeedUp)}
+	return []Line{l, b.againstR(ctx, name+", R (read.csv + psych::fa) / canvass", efaInR, path, c.Wall, efaSpeedUp)}
 }

@@ -4,8 +4,8 @@
 # the store. It does less than the nightly run — no parallel analysis, no
 # cluster-robust standard errors, no reliability, descriptives or stored
 # scores — so the ratio flatters R. It is timed as a whole (starting R and
-# loading the packages included) and writes how its time splits to the
-# file named second.
+# loading the packages included) and appends the seconds spent reading,
+# in fa and in polr, as "read fa polr", to the file named second.
 #
 #   Rscript nightly.R responses.csv split.txt
 args <- commandArgs(trailingOnly = TRUE)
@@ -42,4 +42,4 @@ t_polr <- system.time({
     print(coef(summary(m)))
   }
 })[["elapsed"]]
-writeLines(sprintf("read.csv %.1fs + fa %.1fs + polr %.1fs", t_read, t_fa, t_polr), args[2])
+cat(sprintf("%.2f %.2f %.2f\n", t_read, t_fa, t_polr), file = args[2], append = TRUE)

@@ -145,5 +145,5 @@ func (b *bench) nightly(ctx context.Context, n int) []Line {
 	wall := against(name+", canvass nightly --once", c.Wall.Seconds(), "s", ceiling, "max")
 	wall.Note = why
 	return append(lines, wall, against(name+", its peak resident memory", c.PeakMiB, "MiB", nightlyMemoryMiB, "max"),
-		b.againstR(ctx, name+", R (psych::fa + MASS::polr) / canvass", "nightly.R", csv, c.Wall, 0))
+		b.againstR(ctx, name+", R (psych::fa + MASS::polr) / canvass", nightlyInR, csv, c.Wall, 0))
 }
