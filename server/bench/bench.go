@@ -150,7 +150,7 @@ func (b *bench) services(ctx context.Context) {
 func storeLines(n int, floor storeRates) []Line {
 	lines := []Line{measured("store alone: InsertCases of "+number(float64(n))+" cases, fresh store", floor.InsertsPerSec, "cases/s")}
 	if floor.UpdatesPerSec > 0 {
-		l := measured(fmt.Sprintf("store alone: updateOne({_id}), %d driver connections", updateClients), floor.UpdatesPerSec, "/s")
+		l := measured(fmt.Sprintf("store alone: updateOne({_id}), %d driver connection", updateClients), floor.UpdatesPerSec, "/s")
 		l.Note = "the driver on its own connections, nothing of Canvass between"
 		lines = append(lines, l)
 	}
