@@ -151,7 +151,7 @@ func storeLines(n int, floor storeRates) []Line {
 	lines := []Line{measured("store alone: InsertCases of "+number(float64(n))+" cases, fresh store", floor.InsertsPerSec, "cases/s")}
 	if floor.UpdatesPerSec > 0 {
 		l := measured(fmt.Sprintf("store alone: updateOne({_id}), %d driver connection", updateClients), floor.UpdatesPerSec, "/s")
-		l.Note = "the driver on its own connections, nothing of Canvass between"
+		l.Note = "the driver on a connection of its own, nothing of Canvass between"
 		lines = append(lines, l)
 	}
 	return lines
