@@ -4,12 +4,14 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -41,6 +43,7 @@ commands:
   nightly   run the nightly analysis now on the configured store: canvass nightly --once
   results   pull the latest result from a service: canvass results pull --server URL --out DIR
   simulate  simulate a field period from a planted model: canvass simulate --out DIR, or --into-store
+  store     run the embedded store alone, for several instances to share: canvass store --addr ADDR --data DIR
   user      manage the team's accounts in the store: add, passwd, disable
   version   print the version
 `
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return resultsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "store":
+		return storeCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -111,6 +116,54 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return server.Run(ctx, cfg, warning, server.RunOptions{Demo: *demo, DemoCities: *demoCities, Stdout: stdout, Stderr: stderr, Version: version})
+}
+
+const storeUsage = `usage: canvass store [--addr 127.0.0.1:27017] [--data DIR | --postgresql URL] [--database NAME]
+
+Runs the embedded store — FerretDB on SQLite files in DIR, or on a
+PostgreSQL database — alone, as a MongoDB-wire server that several canvass
+serve instances (MONGODB_URI=mongodb://ADDR/), mongosh or R's mongolite
+share. It makes the database's collections and indexes as canvass serve
+does. It has no authentication, so it listens on loopback only.
+`
+
+// storeCmd is `canvass store`: the embedded store as its own process, so it
+// can be shared, stopped and restarted apart from the instances.
+func storeCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("store", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, storeUsage, "\nflags:\n"); fs.PrintDefaults() }
+	addr := fs.String("addr", "127.0.0.1:27017", "loopback host:port to listen on")
+	data := fs.String("data", cmp.Or(getenv("CANVASS_DATA_DIR"), "./data"), "directory of the SQLite files")
+	pg := fs.String("postgresql", "", "a PostgreSQL URL to keep the data in instead of SQLite files")
+	database := fs.String("database", cmp.Or(getenv("CANVASS_DATABASE"), "canvass"), "the database whose schema to make")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := loopback(*addr); err != nil {
+		return fmt.Errorf("store: --addr %s: %w", *addr, err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := store.StartServer(ctx, store.ServeConfig{Addr: *addr, DataDir: *data, PostgreSQLURL: *pg, Database: *database, Logger: logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "canvass store: serving %s, database %s\n", srv, *database)
+	err = srv.Serve(ctx)
+	fmt.Fprintln(stdout, "canvass store: stopped")
+	return err
+}
+
+// loopback refuses an address other machines could reach.
+func loopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("the store has no authentication: listen on a loopback address (127.0.0.1, ::1)")
+	}
+	return nil
 }
 
 const userUsage = `usage:

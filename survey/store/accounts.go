@@ -249,8 +249,9 @@ type Swept struct{ Sessions, Once int64 }
 
 // Sweep removes sessions idle since before idleBefore or opened before
 // openedBefore — they can no longer be used — and once-claims made before
-// onceBefore, whose forms can no longer be sent. The embedded store scans
-// both collections for it: a periodic job, never on a request's path.
+// onceBefore, whose forms can no longer be sent, and the revision claims
+// older than claimKeep (revision.go). The embedded store scans the
+// collections for it: a periodic job, never on a request's path.
 func (s *Store) Sweep(ctx context.Context, idleBefore, openedBefore, onceBefore time.Time) (Swept, error) {
 	var out Swept
 	res, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{

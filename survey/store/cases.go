@@ -27,18 +27,16 @@ func (s *Store) Case(ctx context.Context, id string) (*survey.Case, error) {
 }
 
 // UpdateCase reads the case, lets decide compute the change from it, and
-// applies that change as one update, so that what decide saw is what the
-// change applies to. Within this process the case's lock ensures that. With
-// the embedded store nothing else writes, and the update is addressed by
-// _id alone, the only filter FerretDB's SQLite backend does not answer by
-// scanning. With a MongoDB that other instances share, the update also
-// names the revision decide saw — a compare-and-set — and is decided again
-// on the newer case when another instance wrote first.
+// writes the case so changed, whole, if it is still at the revision decide
+// saw: a compare-and-set (revision.go), decided again on the newer case
+// when another writer, in this process or another, wrote first. Within
+// this process the case's lock makes its writers take turns.
 func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 
 	for attempt := 1; ; attempt++ {
+		readAt := time.Now()
 		c, err := s.Case(ctx, id)
 		if err != nil {
 			return nil, err
@@ -47,103 +45,24 @@ func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.C
 		if err != nil {
 			return nil, err
 		}
-		res, err := s.cases.UpdateOne(ctx, s.revisionFilter(id, c.Rev), updateDocument(ch))
-		if err != nil {
-			return nil, translate(err, "case")
-		}
-		if res.MatchedCount == 1 {
-			c.Apply(ch)
+		seen := c.Rev
+		c.Apply(ch)
+		err = s.replaceAt(ctx, s.cases, id, "rev", seen, c, readAt)
+		if err == nil {
 			return c, nil
 		}
-		if s.embedded != nil || attempt == maxCaseRetries {
-			return nil, survey.Errorf(survey.ENOTFOUND, "case not found")
+		if !errors.Is(err, errLost) {
+			return nil, translate(err, "case")
+		}
+		if attempt == maxCaseRetries {
+			return nil, survey.Errorf(survey.EUNAVAILABLE, "this case is being changed by too many at once; please try again")
 		}
 	}
-}
-
-// revisionFilter addresses a document by _id and, where other processes may
-// write it too, by the revision this one read: a compare-and-set. The
-// embedded store belongs to this process, whose locks already order its
-// writes, and answers only an _id-alone filter without scanning.
-func (s *Store) revisionFilter(id string, rev int64) bson.D {
-	if s.embedded != nil {
-		return byID(id)
-	}
-	return bson.D{{Key: "_id", Value: id}, {Key: "rev", Value: rev}}
 }
 
 // maxCaseRetries bounds the compare-and-set loops: a case or a wave is
-// written by a handful of requests at once at most, so losing this often
-// means it is gone.
+// written by a handful of requests at once at most.
 const maxCaseRetries = 8
-
-// updateDocument builds the MongoDB update for a change. Field paths are
-// built from question and page ids, which the instrument restricts to
-// [a-z][a-z0-9_]*: they can hold neither '$' nor '.'.
-func updateDocument(ch *survey.Change) bson.D {
-	set := bson.D{{Key: "updated_at", Value: ch.At}}
-	for id, v := range ch.SetAnswers {
-		set = append(set, bson.E{Key: "answers." + id, Value: v})
-	}
-	if ch.ChangesAnswers() {
-		set = append(set, bson.E{Key: "answered_at", Value: ch.At})
-	}
-	if ch.Status != "" {
-		set = append(set, bson.E{Key: "status", Value: ch.Status})
-		if field := statusTimeField(ch.Status); field != "" {
-			set = append(set, bson.E{Key: field, Value: ch.At})
-		}
-	}
-	if ch.Page != "" {
-		set = append(set, bson.E{Key: "page", Value: ch.Page})
-	}
-	if ch.Device != "" {
-		set = append(set, bson.E{Key: "paradata.device", Value: ch.Device})
-	}
-	if ch.Mark != nil {
-		set = append(set, bson.E{Key: "mark", Value: ch.Mark})
-	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "rev", Value: 1}}}}
-	for _, id := range ch.ClearAnswers {
-		update = appendOp(update, "$unset", bson.E{Key: "answers." + id, Value: ""})
-	}
-	if ch.ClearMark {
-		update = appendOp(update, "$unset", bson.E{Key: "mark", Value: ""})
-	}
-	if ch.Contact != nil {
-		update = appendOp(update, "$push", bson.E{Key: "contacts", Value: ch.Contact})
-	}
-	if ch.Event != nil {
-		update = appendOp(update, "$push", bson.E{Key: "history", Value: ch.Event})
-	}
-	for page, sec := range ch.PageSeconds {
-		update = appendOp(update, "$inc", bson.E{Key: "paradata.page_seconds." + page, Value: sec})
-	}
-	return update
-}
-
-// appendOp adds field to the update's operator op, creating it if needed.
-func appendOp(update bson.D, op string, field bson.E) bson.D {
-	for i := range update {
-		if update[i].Key == op {
-			update[i].Value = append(update[i].Value.(bson.D), field)
-			return update
-		}
-	}
-	return append(update, bson.E{Key: op, Value: bson.D{field}})
-}
-
-func statusTimeField(status string) string {
-	switch status {
-	case survey.StatusStarted:
-		return "started_at"
-	case survey.StatusSubmitted:
-		return "submitted_at"
-	case survey.StatusOptedOut:
-		return "opted_out_at"
-	}
-	return ""
-}
 
 // Cases returns every case of a survey. Aggregate views (progress, exports,
 // waves) scan once and work in Go, which both stores do well.

@@ -15,42 +15,59 @@ import (
 	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, for indexIDs
 )
 
-// embedded is a FerretDB server running inside this process on its SQLite
-// backend, reachable over loopback TCP with the ordinary MongoDB driver. It
-// makes `canvass serve` a single binary with a real store and no set-up.
+// embedded is a FerretDB server running inside this process, reachable over
+// TCP with the ordinary MongoDB driver: on SQLite files in a directory it makes
+// `canvass serve` a single binary with a real store and no set-up; on either
+// backend it is what `canvass store` serves to several instances.
 type embedded struct {
 	uri  string
-	dir  string // where FerretDB keeps one SQLite file per database
+	dir  string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
 	stop context.CancelFunc
 	done chan struct{}
 }
 
-// startEmbedded starts FerretDB with its SQLite files under dir. Its own log
-// lines reach ours only at warning level and above: at info it narrates every
-// connection.
-func startEmbedded(dir string, logger *slog.Logger) (*embedded, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
+// backend says where an embedded FerretDB keeps its data and where it
+// listens.
+type backend struct {
+	Addr          string // host:port; "127.0.0.1:0" picks a free port
+	DataDir       string // SQLite files, one per database
+	PostgreSQLURL string // instead of DataDir: a PostgreSQL database
+}
+
+// sqliteDurability is added to FerretDB's SQLite URL. FerretDB already
+// keeps SQLite in WAL mode; with synchronous FULL every commit syncs the
+// WAL before FerretDB acknowledges the write, so an acknowledged write
+// survives a power cut as well as a process kill (NORMAL, SQLite's usual
+// WAL companion, survives a kill but may lose the last commits to a power
+// cut).
+const sqliteDurability = "?_pragma=synchronous(full)"
+
+// startEmbedded starts FerretDB on the backend. Its own log lines reach ours
+// only at warning level and above: at info it narrates every connection.
+func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
+	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: b.Addr}, Logger: slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")}
+	e := &embedded{done: make(chan struct{})}
+	if b.PostgreSQLURL != "" {
+		cfg.Handler, cfg.PostgreSQLURL = "postgresql", b.PostgreSQLURL
+	} else {
+		dir, err := filepath.Abs(b.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("embedded store: create %s: %w", dir, err)
+		}
+		cfg.Handler, cfg.SQLiteURL, e.dir = "sqlite", "file:"+dir+"/"+sqliteDurability, dir
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("embedded store: create %s: %w", dir, err)
-	}
-	quiet := slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    quiet,
-	})
+	f, err := ferretdb.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &embedded{dir: dir, stop: cancel, done: make(chan struct{})}
+	e.stop = cancel
 	go func() {
 		defer close(e.done)
-		_ = f.Run(ctx) // returns only after ctx is cancelled; closes SQLite cleanly
+		_ = f.Run(ctx) // returns only after ctx is cancelled; closes its backend cleanly
 	}()
 	// MongoDBURI waits for the listener Run has started.
 	e.uri = f.MongoDBURI()
@@ -74,6 +91,9 @@ const idIndexPrefix = "canvass_id_"
 // TestIDLookupsUseIndex checks, through FerretDB's own explain, that the
 // plan uses it and that without it the plan scans (so the trick is needed).
 func (e *embedded) indexIDs(ctx context.Context, database string) error {
+	if e.dir == "" {
+		return nil // PostgreSQL's backend queries the _id column its index is on
+	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("embedded store: %w", err)

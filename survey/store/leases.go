@@ -3,69 +3,82 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/canvass-survey/canvass/survey"
 )
 
 // Leases let one process at a time do a job that must not run twice when
 // several share a database (working the mail outbox, the nightly run): one
-// document per job, {_id: name, holder, until}. Each write is one update of
-// that document, atomic on MongoDB. The embedded FerretDB applies an update
-// by reading the document and writing it back, so the store's per-document
-// lock serializes them within this process, the only one an embedded store
-// serves. The collection holds a few documents, so filtering on more than
-// _id costs nothing there.
+// document per job, {_id: name, holder, until, rev}, created by an insert
+// (one winner) and changed by a compare-and-set on rev (revision.go), so
+// that two processes never both hold it, on MongoDB as on a shared
+// FerretDB. Releasing clears the holder rather than deleting the document:
+// its revisions must never start again.
 
 func (s *Store) leaseColl() *mongo.Collection { return s.coll(collLeases) }
+
+type leaseDoc struct {
+	ID     string    `bson:"_id"`
+	Holder string    `bson:"holder"`
+	Until  time.Time `bson:"until"`
+	Rev    int64     `bson:"rev"`
+}
 
 // ClaimLease makes holder the holder of the named lease until the given
 // time if the lease is free, ran out before now, or is holder's already,
 // and reports whether it did.
 func (s *Store) ClaimLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
-	unlock := s.locks.lock("lease/" + name)
-	defer unlock()
-	filter := bson.D{{Key: "_id", Value: name}, {Key: "$or", Value: bson.A{
-		bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now}}}},
-		bson.D{{Key: "holder", Value: holder}},
-	}}}
-	set := bson.D{{Key: "$set", Value: bson.D{{Key: "holder", Value: holder}, {Key: "until", Value: until}}}}
-	_, err := s.leaseColl().UpdateOne(ctx, filter, set, options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) {
-		// The filter did not match, so the upsert tried to create the
-		// document: another holder has it, or won the race to create it.
-		return false, nil
-	}
-	if err != nil {
-		return false, translate(err, "lease")
-	}
-	return true, nil
+	return s.changeLease(ctx, name, holder, until, func(l *leaseDoc) bool {
+		return l.Holder == "" || l.Holder == holder || l.Until.Before(now)
+	})
 }
 
 // RenewLease moves the named lease's end to until if holder still holds
 // it, and reports whether it did: if so, nobody else held it meanwhile.
 func (s *Store) RenewLease(ctx context.Context, name, holder string, until time.Time) (bool, error) {
-	unlock := s.locks.lock("lease/" + name)
-	defer unlock()
-	res, err := s.leaseColl().UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: until}}}})
-	if err != nil {
-		return false, translate(err, "lease")
-	}
-	return res.MatchedCount == 1, nil
+	return s.changeLease(ctx, name, holder, until, func(l *leaseDoc) bool { return l.Holder == holder })
 }
 
 // ReleaseLease frees the named lease if holder holds it, so that another
 // may claim it at once.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.changeLease(ctx, name, "", time.Time{}, func(l *leaseDoc) bool { return l.Holder == holder })
+	return err
+}
+
+// changeLease gives the named lease to holder until the given time if may
+// allows it on the lease as stored, and reports whether it did. Losing the
+// compare-and-set to another writer means the lease changed hands or was
+// renewed meanwhile: it is reported as not done, not retried.
+func (s *Store) changeLease(ctx context.Context, name, holder string, until time.Time, may func(*leaseDoc) bool) (bool, error) {
 	unlock := s.locks.lock("lease/" + name)
 	defer unlock()
-	_, err := s.leaseColl().DeleteOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}})
-	return translate(err, "lease")
+	readAt := time.Now()
+	cur, err := findOne[leaseDoc](ctx, s.leaseColl(), byID(name), "lease")
+	if survey.ErrorCode(err) == survey.ENOTFOUND {
+		cur, err = &leaseDoc{ID: name}, nil
+		if may(cur) && holder != "" {
+			_, err := s.leaseColl().InsertOne(ctx, leaseDoc{ID: name, Holder: holder, Until: until, Rev: 1})
+			if mongo.IsDuplicateKeyError(err) {
+				return false, nil // another holder created it first
+			}
+			return err == nil, translate(err, "lease")
+		}
+	}
+	if err != nil || !may(cur) {
+		return false, err
+	}
+	err = s.replaceAt(ctx, s.leaseColl(), name, "rev", cur.Rev, leaseDoc{ID: name, Holder: holder, Until: until, Rev: cur.Rev + 1}, readAt)
+	if errors.Is(err, errLost) {
+		return false, nil
+	}
+	return err == nil, translate(err, "lease")
 }
 
 // Lease lets one process at a time do work that must not be done twice

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -33,18 +35,15 @@ func (s *Store) InsertResult(ctx context.Context, r *results.Record) error {
 
 // ReplaceResult writes a run's record whole if it is still at attempt
 // prevAttempts: a run that lost its lease cannot overwrite the instance
-// that took it over (ENOTFOUND). On MongoDB the filter makes it atomic;
-// the embedded store serves one process, whose lease holder is the only
-// writer.
+// that took it over (ENOTFOUND). Each attempt ends with one write (the
+// run's outcome, or the next attempt's takeover), so the attempt count
+// serves as the record's revision (revision.go).
 func (s *Store) ReplaceResult(ctx context.Context, r *results.Record, prevAttempts int) error {
-	res, err := s.resultColl().ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "attempts", Value: prevAttempts}}, r)
-	if err != nil {
-		return translate(err, "result")
-	}
-	if res.MatchedCount == 0 {
+	err := s.replaceAt(ctx, s.resultColl(), r.ID, "attempts", int64(prevAttempts), r, time.Now())
+	if errors.Is(err, errLost) {
 		return survey.Errorf(survey.ENOTFOUND, "result %s at attempt %d not found", r.ID, prevAttempts)
 	}
-	return nil
+	return translate(err, "result")
 }
 
 // ResultRecord returns a run's record with its document.

@@ -27,6 +27,7 @@ const (
 	collOutbox   = "outbox"
 	collRoster   = "pi_roster" // one document per revision of the active PIs
 	collOnce     = "once"      // one document per form token or key used once
+	collClaims   = "claims"    // one document per revision won on a shared FerretDB (revision.go)
 
 	collResults      = "results"       // one document per run of the nightly analysis
 	collResultLatest = "result_latest" // one pointer to the latest ok result
@@ -50,6 +51,7 @@ var schema = []struct {
 	{collOutbox, nil},
 	{collRoster, nil},
 	{collOnce, nil},
+	{collClaims, nil},
 	{collResults, nil},
 	{collResultLatest, nil},
 	{collResultScores, nil},

@@ -70,7 +70,7 @@ func TestIDLookupsUseIndex(t *testing.T) {
 // day this fails, FerretDB's own _id index serves its queries, and
 // embedded.indexIDs can go.
 func TestFerretDBAloneScansForID(t *testing.T) {
-	e, err := startEmbedded(t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e, err := startEmbedded(backend{Addr: "127.0.0.1:0", DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

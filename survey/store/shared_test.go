@@ -9,22 +9,28 @@ import (
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
-// openShared opens an embedded store and a second client of it, as two
-// instances of the service on one MongoDB would be.
+// openShared starts the store as `canvass store` does and opens two
+// clients of it, as two instances of the service would.
 func openShared(t *testing.T) (a, b *Store) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DataDir: t.TempDir(), Database: "t"})
+	srv, err := StartServer(ctx, ServeConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Database: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = a.Close(ctx) })
-	b, err = Open(ctx, Config{URI: a.embedded.uri, Database: "t"})
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(srv.Close)
+	open := func() *Store {
+		s, err := Open(ctx, Config{URI: srv.URI, Database: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(ctx) })
+		if s.cas != casClaim {
+			t.Fatalf("a shared FerretDB is written with %s", s.cas)
+		}
+		return s
 	}
-	t.Cleanup(func() { _ = b.Close(ctx) })
-	return a, b
+	return open(), open()
 }
 
 // Two processes on one store: one reads a case, the other submits it, then

@@ -41,6 +41,7 @@ type Store struct {
 	imports  *mongo.Collection
 	embedded *embedded
 	locks    caseLocks
+	cas      casMode
 }
 
 // Open connects to the configured store, starting the embedded one if
@@ -52,7 +53,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{}
 	uri := cfg.URI
 	if uri == "" {
-		e, err := startEmbedded(cfg.DataDir, cfg.Logger)
+		e, err := startEmbedded(backend{Addr: "127.0.0.1:0", DataDir: cfg.DataDir}, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -73,6 +74,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.audit = s.coll(collAudit)
 	s.imports = s.coll(collImports)
 	if err := s.Ping(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := s.detectCAS(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -39,13 +39,14 @@ func (s *Store) Waves(ctx context.Context, surveyID string) ([]waves.Wave, error
 }
 
 // UpdateWave reads the wave, lets change modify it, and writes it back
-// whole, under the same per-document lock as cases, so that staff
-// cancelling and the mailer finishing cannot undo each other. change
-// returning an error leaves the wave as it was.
+// whole if it is still at the revision read (revision.go), so that staff
+// cancelling and the mailer finishing, in one process or several, cannot
+// undo each other. change returning an error leaves the wave as it was.
 func (s *Store) UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error) {
 	unlock := s.locks.lock("wave/" + id)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
+		readAt := time.Now()
 		w, err := s.Wave(ctx, id)
 		if err != nil {
 			return nil, err
@@ -53,17 +54,16 @@ func (s *Store) UpdateWave(ctx context.Context, id string, change func(*waves.Wa
 		if err := change(w); err != nil {
 			return nil, err
 		}
-		seen := w.Rev
 		w.Rev++
-		res, err := s.waveColl().ReplaceOne(ctx, s.revisionFilter(id, seen), w)
-		if err != nil {
-			return nil, translate(err, "wave")
-		}
-		if res.MatchedCount == 1 {
+		err = s.replaceAt(ctx, s.waveColl(), id, "rev", w.Rev-1, w, readAt)
+		if err == nil {
 			return w, nil
 		}
-		if s.embedded != nil || attempt == maxCaseRetries {
-			return nil, survey.Errorf(survey.ENOTFOUND, "wave not found")
+		if !errors.Is(err, errLost) {
+			return nil, translate(err, "wave")
+		}
+		if attempt == maxCaseRetries {
+			return nil, survey.Errorf(survey.EUNAVAILABLE, "this wave is being changed by too many at once; please try again")
 		}
 	}
 }
