@@ -13,12 +13,16 @@ run: build
 	./bin/canvass serve --demo
 
 # The browser tests drive Debian's Chromium, and check every page with
-# axe-core from npm (package.json); install what is missing.
+# axe-core from npm (package.json); the race tests and the drill run
+# FerretDB over Debian's PostgreSQL too. Install what is missing.
 deps: node_modules/axe-core/axe.min.js
-	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CANVASS_CHROMIUM" ] || { \
-	  echo "installing Chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "run as root, or: sudo apt-get install chromium" >&2; exit 1; fi; }
+	@missing=; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CANVASS_CHROMIUM" ] || missing="chromium"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -z "$$missing" ] || { \
+	  echo "installing$$missing for the tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "run as root, or: sudo apt-get install$$missing" >&2; exit 1; fi; }
 
 # npm ci installs exactly what package-lock.json names, again whenever it changes.
 node_modules/axe-core/axe.min.js: package.json package-lock.json

@@ -153,11 +153,26 @@ func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	}
+	if duplicateKey(r) {
+		return nil
+	}
 	next := h.next
 	for _, apply := range h.pending {
 		next = apply(next)
 	}
 	return next.Handle(ctx, r)
+}
+
+// duplicateKey reports FerretDB's PostgreSQL backend logging, as an error,
+// an insert that a unique index refused: for Canvass that is how one of
+// several writers wins (revision.go), the expected outcome, not a fault.
+func duplicateKey(r slog.Record) bool {
+	dup := false
+	r.Attrs(func(a slog.Attr) bool {
+		dup = a.Key == "err" && strings.Contains(a.Value.String(), "duplicate key value violates unique constraint")
+		return !dup
+	})
+	return dup
 }
 
 func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
