@@ -53,10 +53,11 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
+	st, err := store.Open(ctx, cfg.Store(logger))
 	if err != nil {
 		return err
 	}
+	logger.Info("store open", "embedded", cfg.MongoURI == "", "compare_and_set", st.CAS())
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
@@ -232,7 +233,7 @@ func RunNightlyOnce(ctx context.Context, cfg config.Config, version string, logg
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.Database, Logger: logger})
+	st, err := store.Open(ctx, cfg.Store(logger))
 	if err != nil {
 		return nil, err
 	}

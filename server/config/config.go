@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/robfig/cron/v3"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	DataDir         string // the embedded store and the generated secret
 	MongoURI        string // empty: the embedded store
 	Database        string
+	StoreTimeout    time.Duration
+	Durability      store.Durability
 	Instrument      string // a questionnaire file; empty: the default
 	Secret          []byte // generated into DataDir when not given
 	LogFormat       string // text or json
@@ -120,6 +123,22 @@ var settings = []setting{
 	}},
 	{name: "CANVASS_DATABASE", def: "canvass", meaning: "database name", set: func(c *Config, v string) error {
 		c.Database = v
+		return nil
+	}},
+	{name: "CANVASS_STORE_TIMEOUT", def: "10s", meaning: "the longest any one call to the store may take before it fails as unavailable", set: duration(func(c *Config) *time.Duration { return &c.StoreTimeout })},
+	{name: "CANVASS_WRITE_CONCERN", def: "majority", meaning: "when the store acknowledges a write: majority (of a replica set), or a number of members", set: func(c *Config, v string) error {
+		if n, err := strconv.Atoi(v); v != "majority" && (err != nil || n < 1) {
+			return errors.New("want majority or a number of members from 1")
+		}
+		c.Durability.W = v
+		return nil
+	}},
+	{name: "CANVASS_WRITE_JOURNAL", def: "true", meaning: "whether those members must also have the write in their on-disk journal", set: func(c *Config, v string) error {
+		j, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		c.Durability.Journal = j
 		return nil
 	}},
 	{name: "CANVASS_INSTRUMENT", shown: "(the embedded default)", meaning: "questionnaire YAML file to serve instead of the default", set: func(c *Config, v string) error {
@@ -237,6 +256,11 @@ var settings = []setting{
 }
 
 const minSecretLen = 32
+
+// Store is the store's configuration, for every command that opens it.
+func (c Config) Store(logger *slog.Logger) store.Config {
+	return store.Config{URI: c.MongoURI, DataDir: c.DataDir, Database: c.Database, Logger: logger, Timeout: c.StoreTimeout, Durability: c.Durability}
+}
 
 // duration sets a positive duration field.
 func duration(field func(*Config) *time.Duration) func(*Config, string) error {

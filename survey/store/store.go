@@ -6,13 +6,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -27,6 +30,43 @@ type Config struct {
 	DataDir  string
 	Database string
 	Logger   *slog.Logger
+	// Timeout bounds every store call (the driver's client-side timeout);
+	// 0 is DefaultTimeout.
+	Timeout time.Duration
+	// Durability is the write concern of every write: a write is
+	// acknowledged once it is where this says. Zero is DefaultDurability.
+	Durability Durability
+}
+
+// Durability is a write concern: W is "majority" or a number of replica-set
+// members, Journal whether they must have the write in their journal.
+type Durability struct {
+	W       string
+	Journal bool
+}
+
+// DefaultDurability acknowledges a write once a majority of a replica set
+// has it in its journal: a write acknowledged survives the loss of the
+// primary and a power cut of a minority. A standalone MongoDB or FerretDB
+// treats majority as itself.
+var DefaultDurability = Durability{W: "majority", Journal: true}
+
+// DefaultTimeout bounds every store call that has no shorter deadline.
+const DefaultTimeout = 10 * time.Second
+
+// writeConcern is d as the driver's write concern.
+func (d Durability) writeConcern() (*writeconcern.WriteConcern, error) {
+	wc := &writeconcern.WriteConcern{Journal: &d.Journal}
+	if d.W == "majority" {
+		wc.W = "majority"
+		return wc, nil
+	}
+	n, err := strconv.Atoi(d.W)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("store: write concern %q: want majority or a number of members from 1", d.W)
+	}
+	wc.W = n
+	return wc, nil
 }
 
 // Store is the MongoDB-backed persistence of cases.
@@ -60,7 +100,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.embedded = e
 		uri = e.uri
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if cfg.Durability == (Durability{}) {
+		cfg.Durability = DefaultDurability
+	}
+	wc, err := cfg.Durability.writeConcern()
+	if err != nil {
+		s.closeEmbedded()
+		return nil, err
+	}
+	// Retryable writes and reads: a write whose connection broke in a
+	// replica set's failover is sent again to the new primary, once, and
+	// applied once (the server remembers it by its transaction number).
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(cmp.Or(cfg.Timeout, DefaultTimeout)).
+		SetWriteConcern(wc).SetRetryWrites(true).SetRetryReads(true))
 	if err != nil {
 		s.closeEmbedded()
 		return nil, fmt.Errorf("store: connect: %w", err)
