@@ -34,12 +34,14 @@ type backend struct {
 	PostgreSQLURL string // instead of DataDir: a PostgreSQL database
 }
 
-// sqliteDurability is added to FerretDB's SQLite URL. FerretDB already
-// keeps SQLite in WAL mode; with synchronous FULL every commit syncs the
-// WAL before FerretDB acknowledges the write, so an acknowledged write
-// survives a power cut as well as a process kill (NORMAL, SQLite's usual
-// WAL companion, survives a kill but may lose the last commits to a power
-// cut).
+// sqliteDurability is added to FerretDB's SQLite URL. FerretDB keeps
+// SQLite in WAL mode; with synchronous FULL (the default of the SQLite
+// build FerretDB uses, pinned here so that no other default weakens it)
+// every commit syncs the WAL to disk before FerretDB acknowledges the
+// write, so an acknowledged write survives a process kill
+// (TestKilledStoreKeepsAcknowledgedWrites) and a power cut, as far as the
+// disk honours fsync. NORMAL, the usual WAL companion, would survive a
+// kill but could lose the last commits to a power cut.
 const sqliteDurability = "?_pragma=synchronous(full)"
 
 // startEmbedded starts FerretDB on the backend. Its own log lines reach ours

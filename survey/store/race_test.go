@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,10 +37,14 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if role := os.Getenv(raceWorkerEnv); role != "" {
+	switch role := os.Getenv(raceWorkerEnv); role {
+	case "":
+		os.Exit(m.Run())
+	case "store":
+		os.Exit(serveStore(os.Getenv(raceURIEnv)))
+	default:
 		os.Exit(raceWorker(role, os.Getenv(raceURIEnv)))
 	}
-	os.Exit(m.Run())
 }
 
 // raceOutcome is what one worker process did, as one JSON line on stdout.
@@ -193,6 +198,95 @@ func checkRosterRace(t *testing.T, s *Store, outs []raceOutcome) {
 	for _, id := range latest.PIs {
 		if !active[id] {
 			t.Errorf("the roster names %s, who is not an active PI", id)
+		}
+	}
+}
+
+// serveStore is `canvass store` on the SQLite files in dir, in a process
+// of its own that a test can kill; it prints its URI when ready.
+func serveStore(dir string) int {
+	srv, err := StartServer(context.Background(), ServeConfig{Addr: "127.0.0.1:0", DataDir: dir, Database: raceDatabase})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(srv.URI)
+	_ = srv.Serve(context.Background()) // until killed
+	return 0
+}
+
+// startStoreProcess runs serveStore in a new process and returns it and
+// its URI.
+func startStoreProcess(t *testing.T, dir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), raceWorkerEnv+"=store", raceURIEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("store process: %v", err)
+	}
+	return cmd, strings.TrimSpace(line)
+}
+
+// Writes the store acknowledged are there after its process is killed in
+// the middle of more: SQLite in WAL mode has them in its log, synced
+// (synchronous=full) before FerretDB answered.
+func TestKilledStoreKeepsAcknowledgedWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd, uri := startStoreProcess(t, dir)
+	s, err := Open(ctx, Config{URI: uri, Database: raceDatabase, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acked []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			id := fmt.Sprintf("k%04d", i)
+			if err := s.InsertCase(ctx, &survey.Case{ID: id, Survey: "s", Frame: survey.Frame{Email: id + "@example.org"}}); err != nil {
+				return // the store is gone
+			}
+			if _, err := s.UpdateCase(ctx, id, func(*survey.Case) (*survey.Change, error) {
+				return &survey.Change{At: time.Now(), SetAnswers: map[string]any{"q": int64(i)}}, nil
+			}); err != nil {
+				return
+			}
+			acked = append(acked, id)
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	_ = s.Close(ctx)
+	_ = cmd.Wait()
+
+	_, uri = startStoreProcess(t, dir)
+	s, err = Open(ctx, Config{URI: uri, Database: raceDatabase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	t.Logf("%d cases inserted and answered before the kill", len(acked))
+	if len(acked) < 10 {
+		t.Fatalf("only %d writes before the kill", len(acked))
+	}
+	for i, id := range acked {
+		c, err := s.Case(ctx, id)
+		if err != nil || c.Answers["q"] != int64(i) || c.Rev != 1 {
+			t.Fatalf("acknowledged case %s after the kill: %+v, %v", id, c, err)
 		}
 	}
 }
