@@ -48,6 +48,9 @@ type Key struct {
 	// RevokedWhy says why a key stopped working when its owner did not
 	// revoke it: "password reset" or "user disabled".
 	RevokedWhy string `bson:"revoked_why,omitempty" json:"revoked_why,omitempty"`
+	// Rev counts the key's changes: its use and its revocation may be
+	// recorded by two instances at once, and the revocation must not be lost.
+	Rev int64 `bson:"rev" json:"-"`
 }
 
 // Secrets is the keyed hashing of session and key secrets, with a key from

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -164,18 +165,10 @@ func (s *Store) Keys(ctx context.Context, userID string) ([]account.Key, error) 
 	return findAll[account.Key](ctx, s.keys, filter, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}), "keys")
 }
 
-// RevokeKey marks a key revoked; it stops working at once.
+// RevokeKey marks a key revoked; it stops working at once. A key revoked
+// already stays as it was.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	unlock := s.locks.lock(keysLock)
-	defer unlock()
-	res, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}}}})
-	if err != nil {
-		return translate(err, "key")
-	}
-	if res.MatchedCount == 0 {
-		return survey.Errorf(survey.ENOTFOUND, "key not found")
-	}
-	return nil
+	return s.changeKey(ctx, id, func(k *account.Key) { k.RevokedAt = &at })
 }
 
 // RevokeUserKeys revokes every key of a user not revoked yet, saying why,
@@ -183,30 +176,53 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 // back: the owner makes new ones. The embedded store finds them by
 // scanning the keys: a staff action, never on a request's hot path.
 func (s *Store) RevokeUserKeys(ctx context.Context, userID string, at time.Time, why string) (int, error) {
-	unlock := s.locks.lock(keysLock)
-	defer unlock()
-	res, err := s.keys.UpdateMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "revoked_at", Value: bson.D{{Key: "$exists", Value: false}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoked_why", Value: why}}}})
+	keys, err := s.Keys(ctx, userID)
 	if err != nil {
-		return 0, translate(err, "keys")
+		return 0, err
 	}
-	return int(res.ModifiedCount), nil
+	n := 0
+	for _, k := range keys {
+		if k.RevokedAt != nil {
+			continue
+		}
+		revoked := false
+		err := s.changeKey(ctx, k.ID, func(k *account.Key) { k.RevokedAt, k.RevokedWhy, revoked = &at, why, true })
+		if err != nil {
+			return n, err
+		}
+		if revoked {
+			n++
+		}
+	}
+	return n, nil
 }
-
-// keysLock orders every write to API keys within this process. The embedded
-// store applies an update by rewriting the document, so a key's use
-// recorded at the moment it is revoked could undo the revocation; the few
-// keys make one lock for all of them cheap. Sessions lock one by one, for
-// the same reason (activity against a one-time notice).
-const keysLock = "keys"
 
 // TouchKey records a key's use.
 func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
-	unlock := s.locks.lock(keysLock)
-	defer unlock()
-	_, err := s.keys.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_used", Value: at}}}})
-	return translate(err, "key")
+	return s.changeKey(ctx, id, func(k *account.Key) { k.LastUsed = &at })
 }
+
+// changeKey changes a key that is not revoked, at its next revision: the
+// store rewrites a document whole on update, so without the
+// compare-and-set a use recorded by one instance while another revokes the
+// key could undo the revocation. A revoked key is left as it is.
+func (s *Store) changeKey(ctx context.Context, id string, change func(*account.Key)) error {
+	_, err := updateAt(ctx, s, s.keys, id, "key", func(k *account.Key) (int64, error) {
+		if k.RevokedAt != nil {
+			return 0, errRevoked
+		}
+		change(k)
+		k.Rev++
+		return k.Rev - 1, nil
+	})
+	if errors.Is(err, errRevoked) {
+		return nil
+	}
+	return err
+}
+
+// errRevoked stops changeKey at a revoked key.
+var errRevoked = errors.New("store: the key is revoked")
 
 // AppendAudit adds an entry to the audit log. There is no way to change or
 // delete one: the store offers none.

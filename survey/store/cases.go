@@ -34,35 +34,16 @@ func (s *Store) Case(ctx context.Context, id string) (*survey.Case, error) {
 func (s *Store) UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
-
-	for attempt := 1; ; attempt++ {
-		readAt := time.Now()
-		c, err := s.Case(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	return updateAt(ctx, s, s.cases, id, "case", func(c *survey.Case) (int64, error) {
 		ch, err := decide(c)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		seen := c.Rev
-		c.Apply(ch)
-		err = s.replaceAt(ctx, s.cases, id, "rev", seen, c, readAt)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, errLost) {
-			return nil, translate(err, "case")
-		}
-		if attempt == maxCaseRetries {
-			return nil, survey.Errorf(survey.EUNAVAILABLE, "this case is being changed by too many at once; please try again")
-		}
-	}
+		c.Apply(ch) // moves c.Rev on
+		return seen, nil
+	})
 }
-
-// maxCaseRetries bounds the compare-and-set loops: a case or a wave is
-// written by a handful of requests at once at most.
-const maxCaseRetries = 8
 
 // Cases returns every case of a survey. Aggregate views (progress, exports,
 // waves) scan once and work in Go, which both stores do well.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/canvass-survey/canvass/survey"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -75,6 +76,39 @@ type revisionClaim struct {
 
 // errLost says another writer took the revision: read again and decide again.
 var errLost = errors.New("store: another writer took this revision")
+
+// updateAt reads the document id of coll, lets change modify it — change
+// returns the revision it read, and leaves the document at the next — and
+// writes it whole at that next revision (replaceAt), reading and deciding
+// again when another writer got there first. change's error leaves the
+// document as it was.
+func updateAt[T any](ctx context.Context, s *Store, coll *mongo.Collection, id, what string, change func(*T) (seen int64, err error)) (*T, error) {
+	for attempt := 1; ; attempt++ {
+		readAt := time.Now()
+		doc, err := findOne[T](ctx, coll, byID(id), what)
+		if err != nil {
+			return nil, err
+		}
+		seen, err := change(doc)
+		if err != nil {
+			return nil, err
+		}
+		err = s.replaceAt(ctx, coll, id, "rev", seen, doc, readAt)
+		if err == nil {
+			return doc, nil
+		}
+		if !errors.Is(err, errLost) {
+			return nil, translate(err, what)
+		}
+		if attempt == maxAttempts {
+			return nil, survey.Errorf(survey.EUNAVAILABLE, "this %s is being changed by too many at once; please try again", what)
+		}
+	}
+}
+
+// maxAttempts bounds updateAt's loop: a case, a wave or a key is written by
+// a handful of requests at once at most.
+const maxAttempts = 8
 
 // replaceAt replaces the document id of coll with doc if the document's
 // counter field still holds seen, the value read at readAt; doc carries the

@@ -45,27 +45,10 @@ func (s *Store) Waves(ctx context.Context, surveyID string) ([]waves.Wave, error
 func (s *Store) UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error) {
 	unlock := s.locks.lock("wave/" + id)
 	defer unlock()
-	for attempt := 1; ; attempt++ {
-		readAt := time.Now()
-		w, err := s.Wave(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := change(w); err != nil {
-			return nil, err
-		}
+	return updateAt(ctx, s, s.waveColl(), id, "wave", func(w *waves.Wave) (int64, error) {
 		w.Rev++
-		err = s.replaceAt(ctx, s.waveColl(), id, "rev", w.Rev-1, w, readAt)
-		if err == nil {
-			return w, nil
-		}
-		if !errors.Is(err, errLost) {
-			return nil, translate(err, "wave")
-		}
-		if attempt == maxCaseRetries {
-			return nil, survey.Errorf(survey.EUNAVAILABLE, "this wave is being changed by too many at once; please try again")
-		}
-	}
+		return w.Rev - 1, change(w)
+	})
 }
 
 // FillOutbox queues a wave's entries and returns how many were new. An
