@@ -35,6 +35,9 @@ type User struct {
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	// Rev counts the user's changes, so that two made at once on two
+	// instances both land (the embedded store rewrites documents whole).
+	Rev int64 `bson:"rev" json:"-"`
 }
 
 var validate = validator.New(validator.WithRequiredStructEnabled())

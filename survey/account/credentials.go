@@ -20,6 +20,9 @@ type Session struct {
 	// Flash is the outcome of the last form, shown once by the page the
 	// form redirects to.
 	Flash *Flash `bson:"flash,omitempty"`
+	// Rev counts the session's changes: two instances may record a request
+	// and a notice at once, and neither may undo the other.
+	Rev int64 `bson:"rev"`
 }
 
 // Flash is a one-time notice. Secret, sealed, is something to show once

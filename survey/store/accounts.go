@@ -43,26 +43,26 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	return n, translate(err, "users")
 }
 
-// SetUser writes the given fields of a user and no others.
+// SetUser writes the given fields of a user and no others, at the user's
+// next revision.
 func (s *Store) SetUser(ctx context.Context, id string, f account.UserFields) error {
-	set := bson.D{{Key: "updated_at", Value: f.UpdatedAt}}
-	if f.Role != nil {
-		set = append(set, bson.E{Key: "role", Value: *f.Role})
-	}
-	if f.Disabled != nil {
-		set = append(set, bson.E{Key: "disabled", Value: *f.Disabled})
-	}
-	if f.PasswordHash != nil {
-		set = append(set, bson.E{Key: "password_hash", Value: *f.PasswordHash})
-	}
-	res, err := s.users.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: set}})
-	if err != nil {
-		return translate(err, "user")
-	}
-	if res.MatchedCount == 0 {
-		return survey.Errorf(survey.ENOTFOUND, "user not found")
-	}
-	return nil
+	unlock := s.locks.lock("user/" + id)
+	defer unlock()
+	_, err := updateAt(ctx, s, s.users, id, "user", func(u *account.User) (int64, error) {
+		u.UpdatedAt = f.UpdatedAt
+		if f.Role != nil {
+			u.Role = *f.Role
+		}
+		if f.Disabled != nil {
+			u.Disabled = *f.Disabled
+		}
+		if f.PasswordHash != nil {
+			u.PasswordHash = *f.PasswordHash
+		}
+		u.Rev++
+		return u.Rev - 1, nil
+	})
+	return err
 }
 
 func (s *Store) rosterColl() *mongo.Collection { return s.coll(collRoster) }
@@ -98,22 +98,30 @@ func (s *Store) Session(ctx context.Context, id string) (*account.Session, error
 
 // TouchSession records activity on a session.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
-	unlock := s.locks.lock("session/" + id)
-	defer unlock()
-	_, err := s.sessions.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: at}}}})
-	return translate(err, "session")
+	return s.changeSession(ctx, id, func(sess *account.Session) { sess.LastSeen = at })
 }
 
 // SetFlash stores the session's one-time notice, or removes it when f is nil.
 func (s *Store) SetFlash(ctx context.Context, id string, f *account.Flash) error {
+	return s.changeSession(ctx, id, func(sess *account.Session) { sess.Flash = f })
+}
+
+// changeSession changes a session at its next revision, so that a request
+// recorded by one instance does not undo a notice stored by another (the
+// embedded store rewrites documents whole). A session ended meanwhile is
+// left ended.
+func (s *Store) changeSession(ctx context.Context, id string, change func(*account.Session)) error {
 	unlock := s.locks.lock("session/" + id)
 	defer unlock()
-	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "flash", Value: ""}}}}
-	if f != nil {
-		update = bson.D{{Key: "$set", Value: bson.D{{Key: "flash", Value: f}}}}
+	_, err := updateAt(ctx, s, s.sessions, id, "session", func(sess *account.Session) (int64, error) {
+		change(sess)
+		sess.Rev++
+		return sess.Rev - 1, nil
+	})
+	if survey.ErrorCode(err) == survey.ENOTFOUND {
+		return nil
 	}
-	_, err := s.sessions.UpdateOne(ctx, byID(id), update)
-	return translate(err, "session")
+	return err
 }
 
 // ReleaseOnce gives back a claim whose action failed.
