@@ -23,6 +23,53 @@ type Analysis struct {
 	Models       []ModelSpec  `yaml:"models" validate:"dive"`
 	Descriptives Descriptives `yaml:"descriptives"`
 	Figures      []FigureSpec `yaml:"figures" validate:"dive"`
+	// Weighting is how respondents are weighted to the sample frame, and
+	// which frame variables the response propensities are modelled on;
+	// absent, DefaultWeighting.
+	Weighting *WeightingSpec `yaml:"weighting"`
+}
+
+// WeightingSpec says how the respondents are weighted to the frame: raked
+// to the margins of Variables, which are also what the response
+// propensities and the R-indicators model.
+type WeightingSpec struct {
+	// Off leaves the nightly results unweighted; the Progress page still
+	// shows representativeness.
+	Off       bool     `yaml:"off"`
+	Variables []string `yaml:"variables" validate:"dive,required"` // WeightingVariables; default DefaultWeighting's
+	// Trim bounds each weight to [Trim[0], Trim[1]] times the mean weight,
+	// between raking sweeps; none by default.
+	Trim          []float64 `yaml:"trim"`
+	MaxIterations int       `yaml:"max_iterations" validate:"gte=0,lte=1000"` // 0: DefaultMaxIterations
+}
+
+// WeightingVariables are the frame variables weights and propensities can
+// use: population_band is the population's band (aapor.PopulationBands),
+// region the state's Census region.
+var WeightingVariables = []string{"department", "population_band", "form_of_government", "region"}
+
+// DefaultWeighting is the weighting when the questionnaire gives none: the
+// propensity model glm(responded ~ department + population_band +
+// form_of_government, binomial) and raking to those three margins.
+var DefaultWeighting = WeightingSpec{Variables: []string{"department", "population_band", "form_of_government"}, MaxIterations: DefaultMaxIterations}
+
+// DefaultMaxIterations bounds the raking sweeps when the questionnaire
+// does not.
+const DefaultMaxIterations = 100
+
+// WeightingOf is a's weighting with its defaults filled in; a may be nil.
+func WeightingOf(a *Analysis) WeightingSpec {
+	if a == nil || a.Weighting == nil {
+		return DefaultWeighting
+	}
+	w := *a.Weighting
+	if len(w.Variables) == 0 {
+		w.Variables = DefaultWeighting.Variables
+	}
+	if w.MaxIterations == 0 {
+		w.MaxIterations = DefaultMaxIterations
+	}
+	return w
 }
 
 // DefaultMinCases is Analysis.MinCases when the file gives none.

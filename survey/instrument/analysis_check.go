@@ -39,6 +39,22 @@ func (c *checker) analysis() {
 	}
 	freqs, means := c.descriptives(&a.Descriptives)
 	c.figures(a.Figures, figureTargets{freqs, means, models})
+	if a.Weighting != nil {
+		c.weighting(a.Weighting)
+	}
+}
+
+// weighting checks the weighting's variables and trimming bounds.
+func (c *checker) weighting(w *WeightingSpec) {
+	for i, v := range w.Variables {
+		if !slices.Contains(WeightingVariables, v) {
+			c.addf(fmt.Sprintf("analysis.weighting.variables[%d]", i), "%q cannot weight: use %s", v, strings.Join(WeightingVariables, ", "))
+		}
+	}
+	c.unique("analysis.weighting.variables", w.Variables)
+	if len(w.Trim) > 0 && (len(w.Trim) != 2 || !(w.Trim[0] > 0 && w.Trim[0] < 1 && w.Trim[1] > 1) || math.IsInf(w.Trim[1], 0)) {
+		c.addf("analysis.weighting.trim", "give two bounds around 1, as ratios of the mean weight: [lower, upper] with 0 < lower < 1 < upper, e.g. [0.3, 3]")
+	}
 }
 
 // isFrameField reports whether name is a sample frame field the analysis reads.

@@ -159,6 +159,13 @@ var analysisErrorCases = []struct {
 	}},
 
 	{"negative min_cases", []string{"min_cases: 50", "min_cases: -1"}, []Problem{{"analysis.min_cases", "must be at least 0"}}},
+
+	// Weighting
+	{"weighting on an unknown variable", []string{"variables: [department, population_band,", "variables: [department, city,"}, []Problem{{"analysis.weighting.variables[1]", `"city" cannot weight`}}},
+	{"weighting variable twice", []string{"variables: [department, population_band,", "variables: [department, department,"}, []Problem{{"analysis.weighting.variables[1]", "repeats"}}},
+	{"trim one bound", []string{"variables: [department, population_band, form_of_government]", "variables: [department]\n    trim: [0.5]"}, []Problem{{"analysis.weighting.trim", "two bounds around 1"}}},
+	{"trim bounds not around 1", []string{"variables: [department, population_band, form_of_government]", "variables: [department]\n    trim: [1.5, 3]"}, []Problem{{"analysis.weighting.trim", "0 < lower < 1 < upper"}}},
+	{"too many raking sweeps", []string{"variables: [department, population_band, form_of_government]", "variables: [department]\n    max_iterations: 5000"}, []Problem{{"analysis.weighting.max_iterations", "1000"}}},
 }
 
 func TestParse_AnalysisErrors(t *testing.T) {
