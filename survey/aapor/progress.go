@@ -37,6 +37,19 @@ type Case struct {
 	Earlier []Step
 }
 
+// CodeBefore is the code the case had just before t: that of its last step
+// before t (of the later listed, where two are at one time), UO before its
+// first step. Steps with a zero time count from the start.
+func (c Case) CodeBefore(t time.Time) Code {
+	code, latest := UO, time.Time{}
+	for _, s := range append(slices.Clip(c.Earlier), Step{c.At, c.Code}) {
+		if s.At.Before(t) && !s.At.Before(latest) {
+			code, latest = s.Code, s.At
+		}
+	}
+	return code
+}
+
 // Stratum is the progress of one group of cases.
 type Stratum struct {
 	Sampled int    `json:"sampled"`

@@ -223,6 +223,18 @@ func TestDaily(t *testing.T) {
 	if got, want := p.Daily[len(p.Daily)-1].Counts, p.Counts; got != want {
 		t.Errorf("the last day %+v differs from the counts %+v", got, want)
 	}
+	// Each case's code at the end of a day, one by one, adds up to the
+	// day's counts: the representativeness by day refits on those codes.
+	for _, d := range p.Daily {
+		day, _ := time.ParseInLocation(time.DateOnly, d.Date, chicago)
+		var got Counts
+		for _, c := range cases {
+			got.Add(c.CodeBefore(day.AddDate(0, 0, 1)), 1)
+		}
+		if got != d.Counts {
+			t.Errorf("%s: CodeBefore gives %+v, the series %+v", d.Date, got, d.Counts)
+		}
+	}
 }
 
 func TestDailyNoSteps(t *testing.T) {
