@@ -100,7 +100,7 @@ func TestComposeConfig(t *testing.T) {
 	}
 	for _, c := range []string{"canvass1", "canvass2"} {
 		s := got.Services[c]
-		if s.Environment["MONGODB_URI_FILE"] == "" || s.Environment["CANVASS_SECRET_FILE"] == "" || s.Environment["CANVASS_BASE_URL"] != "https://survey.example.org" ||
+		if s.Environment["MONGODB_URI_FILE"] == "" || s.Environment["CANVASS_WRITE_CONCERN"] != "majority" || s.Environment["CANVASS_WRITE_JOURNAL"] != "true" || s.Environment["CANVASS_SECRET_FILE"] == "" || s.Environment["CANVASS_BASE_URL"] != "https://survey.example.org" ||
 			!slices.Contains(secrets(c), "canvass_mongodb_uri") || !slices.Contains(secrets(c), "canvass_secret") ||
 			s.DependsOn["mongo-init"].Condition != "service_completed_successfully" {
 			t.Errorf("%s: %+v", c, s)
@@ -111,17 +111,17 @@ func TestComposeConfig(t *testing.T) {
 	}
 }
 
-// The systemd unit passes `systemd-analyze verify`: known directives with
-// valid values, and an ExecStart that is executable. It is checked in a
-// root of its own, with the system's units copied and a stand-in binary,
-// so that nothing needs installing on this machine.
-func TestSystemdUnitVerifies(t *testing.T) {
+// The systemd units pass `systemd-analyze verify`: known directives with
+// valid values, and commands that are executable. They are checked in a
+// root of their own, with the system's units copied and stand-ins for the
+// commands, so that nothing needs installing on this machine.
+func TestSystemdUnitsVerify(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Skip("systemd-analyze is not installed (apt-get install systemd)")
 	}
 	root := t.TempDir()
-	for _, d := range []string{"usr/lib/systemd", "usr/local/bin", "etc/systemd/system"} {
+	for _, d := range []string{"usr/lib/systemd", "usr/local/bin", "usr/bin", "bin", "etc/systemd/system"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -129,19 +129,26 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	if out, err := exec.Command("cp", "-a", "/usr/lib/systemd/system", filepath.Join(root, "usr/lib/systemd/")).CombinedOutput(); err != nil {
 		t.Fatalf("copying the system's units: %v\n%s", err, out)
 	}
-	if err := os.WriteFile(filepath.Join(root, "usr/local/bin/canvass"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, cmd := range []string{"usr/local/bin/canvass", "bin/sh", "usr/bin/find"} {
+		if err := os.WriteFile(filepath.Join(root, cmd), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	unit, err := os.ReadFile("canvass.service")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc/systemd/system/canvass.service"), unit, 0o644); err != nil {
-		t.Fatal(err)
+	units := []string{"canvass.service", "canvass-backup.service", "canvass-backup.timer"}
+	var paths []string
+	for _, u := range units {
+		b, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "etc/systemd/system", u), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, "/etc/systemd/system/"+u)
 	}
 	// Any output is a finding: systemd only warns about an unknown directive.
-	out, err := exec.Command(analyze, "verify", "--root="+root, "/etc/systemd/system/canvass.service").CombinedOutput()
+	out, err := exec.Command(analyze, append([]string{"verify", "--root=" + root}, paths...)...).CombinedOutput()
 	if err != nil || len(out) > 0 {
-		t.Errorf("systemd-analyze verify canvass.service: %v\n%s", err, out)
+		t.Errorf("systemd-analyze verify %s: %v\n%s", strings.Join(units, " "), err, out)
 	}
 }
