@@ -26,6 +26,7 @@ import (
 	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/backup"
 	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/simulate"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -39,8 +40,10 @@ const usage = `usage: canvass <command> [flags]
 commands:
   serve     run the web service (see README for configuration)
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
+  backup    copy the configured store into one verified file: canvass backup --out FILE
   bench     measure this binary on this machine: one table (make bench runs it)
   nightly   run the nightly analysis now on the configured store: canvass nightly --once
+  restore   restore the configured store from a backup: canvass restore --in FILE [--wipe]
   results   pull the latest result from a service: canvass results pull --server URL --out DIR
   simulate  simulate a field period from a planted model: canvass simulate --out DIR, or --into-store
   store     run the embedded store alone, for several instances to share: canvass store --addr ADDR --data DIR
@@ -81,6 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return simulateCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "store":
 		return storeCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -441,4 +448,102 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = cerr
 	}
 	return err
+}
+
+const backupUsage = `usage: canvass backup --out FILE
+       canvass restore --in FILE [--wipe] [--other-secret]
+
+backup copies every collection of the configured store (the same
+environment as canvass serve) into FILE, one gzip file with a manifest of
+each collection's count and content hash, read back before it is kept.
+restore reads the whole file and writes nothing unless it verifies; it
+refuses a database that holds documents unless --wipe, and checks the store
+against the manifest at the end. With the embedded store, stop the service
+first. The file holds the respondents' personal data but not the secret
+(CANVASS_SECRET): keep the secret too, apart from the backups.
+
+flags:
+`
+
+// backupCmd is `canvass backup --out FILE`.
+func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, backupUsage); fs.PrintDefaults() }
+	out := fs.String("out", "", "the file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return errors.New("backup: --out FILE is required")
+	}
+	cfg, st, err := openConfigured(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	m, err := backup.WriteFile(ctx, st, *out, backup.Header{CodeVersion: version, Created: time.Now().UTC(), Database: cfg.Database})
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "backed up database %s into %s, read back and verified:\n", cfg.Database, *out)
+	printManifest(stdout, m)
+	return nil
+}
+
+// restoreCmd is `canvass restore --in FILE [--wipe] [--other-secret]`.
+func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, backupUsage); fs.PrintDefaults() }
+	in := fs.String("in", "", "the backup file to restore")
+	var o backup.RestoreOptions
+	fs.BoolVar(&o.Wipe, "wipe", false, "replace a database that holds documents: drop its collections first")
+	fs.BoolVar(&o.OtherSecret, "other-secret", false, "restore although the configured secret does not open the backup's links (they will not work)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" {
+		fs.Usage()
+		return errors.New("restore: --in FILE is required")
+	}
+	cfg, st, err := openConfigured(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	o.Secret = cfg.Secret
+	h, m, err := backup.Restore(ctx, st, *in, o)
+	if errors.Is(err, backup.ErrOtherSecret) {
+		return fmt.Errorf("restore: %w; configure the secret the backed-up service used (CANVASS_SECRET or CANVASS_SECRET_FILE), or say --other-secret", err)
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(stdout, "restored %s (database %s, %s, canvass %s) into database %s, verified:\n",
+		*in, h.Database, h.Created.Format(time.RFC3339), h.CodeVersion, cfg.Database)
+	printManifest(stdout, m)
+	return nil
+}
+
+// openConfigured opens the store canvass serve is configured with, saying
+// on stderr when the secret was not configured.
+func openConfigured(ctx context.Context, getenv func(string) string, stderr io.Writer) (config.Config, *store.Store, error) {
+	cfg, warning, err := config.Load(getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if warning != "" {
+		fmt.Fprintln(stderr, "canvass: "+warning)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := store.Open(ctx, cfg.Store(logger))
+	return cfg, st, err
+}
+
+func printManifest(w io.Writer, m backup.Manifest) {
+	for _, e := range m.Collections {
+		fmt.Fprintf(w, "  %-14s %9d documents  sha256 %s\n", e.Name, e.Count, e.SHA256)
+	}
 }
