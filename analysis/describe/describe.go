@@ -1,7 +1,9 @@
 // Package describe computes the descriptive statistics behind the research
 // brief's figures: frequency distributions of categorical answers (figure
 // 1), optionally by group, and group means with t-based confidence intervals
-// (figure 2). Every number it returns is finite: a quantity that is not
+// (figure 2); and both weighted, with standard errors that account for the
+// weights and the clustering of the respondents, as R's survey package
+// computes them. Every number it returns is finite: a quantity that is not
 // defined for a group (the spread of a single answer) is absent, not NaN.
 package describe
 
