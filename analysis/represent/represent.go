@@ -53,8 +53,9 @@ type Result struct {
 	RIndicatorSE *float64
 	// Partials are the partial R-indicators of each variable, in input order.
 	Partials []Partial
-	// Warnings name separated levels, dropped levels and terms, and a fit
-	// that did not converge.
+	// Warnings name separated levels (and combinations of levels), levels
+	// without cases, aliased terms and one-level variables left out of the
+	// model, a fit that did not converge and an undefined RIndicatorSE.
 	Warnings []string
 }
 
@@ -137,7 +138,8 @@ func Fit(vars []Variable, responded []bool) (*Result, error) {
 	p := groupPatterns(index, responded)
 	res := &Result{N: n, Respondents: respondents}
 	d := p.design(vars, &res.Warnings)
-	res.Warnings = append(res.Warnings, separatedLevels(vars, p)...)
+	separated := separatedLevels(vars, p)
+	res.Warnings = append(res.Warnings, separated...)
 
 	m, err := fitLogit(d, p)
 	if err != nil {
@@ -149,7 +151,7 @@ func Fit(vars []Variable, responded []bool) (*Result, error) {
 			Term: term, Estimate: m.beta[j], SE: math.Sqrt(m.covariance.At(j, j)),
 		})
 	}
-	if len(res.Warnings) == 0 {
+	if len(separated) == 0 {
 		// Only the levels' own counts were checked before the fit: a
 		// combination of levels can separate too.
 		if w := p.numericallySeparated(vars, m.propensity); w != "" {
