@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/waves"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // The Progress page, for a glance: a headline, the rates a manager
@@ -65,6 +67,7 @@ type dashboardLive struct {
 	E                              string
 	Chart                          chart
 	Strata                         []strataBars
+	Who                            *whoResponded // nil until enough have responded
 	Nonrespondents                 string
 	Oldest                         []nonrespondent
 }
@@ -199,7 +202,105 @@ func (s *Server) live(p progressJSON, snap *progressSnapshot) dashboardLive {
 		bars("City population", p.By.PopulationBand, bands),
 		bars("Form of government", p.By.FormOfGovernment, nil),
 	}
+	l.Who = s.whoResponded(p.Representativeness)
 	return l
+}
+
+// whoResponded lays out the representativeness: the R-indicator, the
+// groups to chase, each variable's partial R-indicators with its
+// categories, and the R-indicator day by day.
+type whoResponded struct {
+	R, SE, CV, Mean string
+	Model           string // the propensity model's formula
+	Chase           []chaseRow
+	Variables       []variableRows
+	Daily           chart
+}
+
+// chaseRow is an under-represented group: its cases respond less than the
+// rest, the more so the more negative its partial.
+type chaseRow struct{ Variable, Level, Partial, Rate string }
+
+type variableRows struct {
+	Name, Unconditional, Conditional string
+	Levels                           []levelRow
+}
+
+type levelRow struct {
+	Level, Respondents, Cases, Rate, Partial string
+	Under                                    bool
+}
+
+// chaseShown is how many under-represented groups the page names first.
+const chaseShown = 3
+
+func (s *Server) whoResponded(r *weights.Representativeness) *whoResponded {
+	if r == nil {
+		return nil
+	}
+	w := &whoResponded{R: fmt.Sprintf("%.3f", r.RIndicator), SE: "—", CV: fmt.Sprintf("%.3f", r.CV), Mean: fmt.Sprintf("%.3f", r.MeanPropensity)}
+	if r.RIndicatorSE != nil {
+		w.SE = fmt.Sprintf("%.3f", *r.RIndicatorSE)
+	}
+	var chase []chaseRow
+	var partials []float64
+	var terms []string
+	for _, p := range r.Partials {
+		terms = append(terms, p.Variable)
+		v := variableRows{Name: variableTitle(p.Variable), Unconditional: fmt.Sprintf("%.4f", p.Unconditional), Conditional: fmt.Sprintf("%.4f", p.Conditional)}
+		for _, c := range p.Categories {
+			rate := float64(c.Respondents) / float64(c.Cases)
+			row := levelRow{Level: c.Level, Respondents: count(c.Respondents), Cases: count(c.Cases), Rate: fmt.Sprintf("%.1f%%", 100*rate),
+				Partial: fmt.Sprintf("%+.4f", c.Partial), Under: c.Partial < 0}
+			v.Levels = append(v.Levels, row)
+			if c.Partial < 0 {
+				chase = append(chase, chaseRow{Variable: v.Name, Level: c.Level, Partial: row.Partial, Rate: row.Rate})
+				partials = append(partials, c.Partial)
+			}
+		}
+		w.Variables = append(w.Variables, v)
+	}
+	order := make([]int, len(chase))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(partials[a], partials[b]) })
+	for _, i := range order[:min(chaseShown, len(order))] {
+		w.Chase = append(w.Chase, chase[i])
+	}
+	w.Model = "glm(responded ~ " + strings.Join(terms, " + ") + ", family = binomial)"
+	w.Daily = rIndicatorChart(r.Daily)
+	return w
+}
+
+// variableTitle names a weighting variable as the page's headings do.
+func variableTitle(name string) string {
+	return map[string]string{"department": "Department", "population_band": "City population", "form_of_government": "Form of government", "region": "Region"}[name]
+}
+
+// rIndicatorChart draws the R-indicator day by day on a 0–1 scale, with a
+// point for each day that had enough respondents.
+func rIndicatorChart(days []weights.Day) chart {
+	ch := chart{Width: chartWidth, Height: chartHeight / 2, Max: 1}
+	if len(days) == 0 {
+		return ch
+	}
+	ch.First, ch.Last = days[0].Date, days[len(days)-1].Date
+	var line []string
+	for i, d := range days {
+		if d.RIndicator == nil {
+			continue
+		}
+		x := chartWidth / 2.0
+		if len(days) > 1 {
+			x = float64(i) * chartWidth / float64(len(days)-1)
+		}
+		y := float64(ch.Height) * (1 - *d.RIndicator)
+		line = append(line, fmt.Sprintf("%.1f,%.1f", x, y))
+		ch.Points = append(ch.Points, chartPoint{X: x, YComplete: y, Label: fmt.Sprintf("%s: R-indicator %.3f, %s respondents", d.Date, *d.RIndicator, count(d.Respondents))})
+	}
+	ch.Complete = strings.Join(line, " ")
+	return ch
 }
 
 // handleDashboard answers GET /admin/progress; with ?part=live, only the

@@ -17,6 +17,7 @@ import (
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/export"
 	"github.com/canvass-survey/canvass/survey/waves"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // progressJSON is GET /api/v1/progress: the AAPOR counts and rates,
@@ -24,7 +25,10 @@ import (
 type progressJSON struct {
 	aapor.Progress
 	Waves []waves.Progress `json:"waves"`
-	AsOf  time.Time        `json:"as_of"` // when the cases were counted
+	// Representativeness is null while fewer than weights.MinRespondents
+	// have responded.
+	Representativeness *weights.Representativeness `json:"representativeness"`
+	AsOf               time.Time                   `json:"as_of"` // when the cases were counted
 }
 
 // progressSnapshot is one count of every case, shared by every viewer.
@@ -105,8 +109,19 @@ func (s *Server) countProgress(ctx context.Context) (*progressSnapshot, error) {
 	}
 	s.Logger.Debug("progress counted", "cases", len(cases), "ms", s.wall().Sub(at).Milliseconds())
 	non := s.nonrespondents(cases)
+	loc := s.Instrument.FieldPeriod.Location()
+	report := progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), loc), Waves: sent, AsOf: at}
+	days := make([]string, len(report.Daily))
+	for i, d := range report.Daily {
+		days[i] = d.Date
+	}
+	if report.Representativeness, err = weights.Measure(pcs, s.Instrument, days, loc); err != nil {
+		// The counts stand without it: a model the data cannot fit yet
+		// (everyone eligible has responded, say) is no reason to fail.
+		s.Logger.Warn("representativeness not computed", "err", err)
+	}
 	snap := &progressSnapshot{
-		report:         progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), s.Instrument.FieldPeriod.Location()), Waves: sent, AsOf: at},
+		report:         report,
 		nonrespondents: len(non),
 		oldest:         non[:min(len(non), oldestShown)],
 	}

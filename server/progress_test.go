@@ -20,8 +20,14 @@ func TestProgress(t *testing.T) {
 	if imported.Imported != 60 {
 		t.Fatalf("imported %d", imported.Imported)
 	}
-	want, overall := actOnCases(t, env, staff, imported.Cases)
 	res, body := env.doAs(staff.key, "GET", "/api/v1/progress", "", "")
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, `"representativeness":null`) {
+		t.Errorf("representativeness before anyone responded: %.300s", body[strings.Index(body, "representativeness"):])
+	}
+	want, overall := actOnCases(t, env, staff, imported.Cases)
+	env.expireProgress()
+	res, body = env.doAs(staff.key, "GET", "/api/v1/progress", "", "")
 	wantStatus(t, res, body, 200)
 	var got struct {
 		Sampled int
@@ -32,8 +38,20 @@ func TestProgress(t *testing.T) {
 			Sampled int
 			Counts  aapor.Counts
 		}
-		Daily []map[string]any
-		Waves []any
+		Daily              []map[string]any
+		Waves              []any
+		Representativeness *struct {
+			RIndicator   float64  `json:"r_indicator"`
+			RIndicatorSE *float64 `json:"r_indicator_se"`
+			CV           float64
+			Eligible     int
+			Respondents  int
+			Partials     []struct {
+				Variable                   string
+				Unconditional, Conditional float64
+			}
+			Daily []any
+		}
 	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
@@ -63,6 +81,12 @@ func TestProgress(t *testing.T) {
 	}
 	if len(got.Daily) == 0 || got.Waves == nil {
 		t.Errorf("daily %v waves %v", got.Daily, got.Waves)
+	}
+	// The propensity model covers the eligible cases; I and P responded.
+	r := got.Representativeness
+	if r == nil || r.Eligible != 60-c.NE || r.Respondents != c.I+c.P || !(r.RIndicator > 0 && r.RIndicator <= 1) || r.RIndicatorSE == nil ||
+		len(r.Partials) != 3 || r.Partials[0].Variable != "department" || len(r.Daily) != len(got.Daily) {
+		t.Errorf("representativeness %+v, want %d eligible, %d respondents", r, 60-c.NE, c.I+c.P)
 	}
 
 	// e overrides, and must be a share.

@@ -51,6 +51,15 @@ func (env *testEnv) settleProgress() {
 	<-env.srv.progressCache.group.DoChan("progress", func() (any, error) { return nil, nil })
 }
 
+// expireProgress drops the last count, so that the next request counts
+// the cases again and waits for it.
+func (env *testEnv) expireProgress() {
+	env.settleProgress()
+	env.srv.progressCache.mu.Lock()
+	env.srv.progressCache.last = nil
+	env.srv.progressCache.mu.Unlock()
+}
+
 func (env *testEnv) progressJSON(key string) progressJSON {
 	env.t.Helper()
 	res, body := env.doAs(key, "GET", "/api/v1/progress", "", "")
