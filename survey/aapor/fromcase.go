@@ -30,13 +30,17 @@ func FactsWith(c *survey.Case, a instrument.Answers, in *instrument.Instrument) 
 	return f
 }
 
+// StrataOf is the part of a frame that progress is broken down by.
+func StrataOf(f survey.Frame) Strata {
+	return Strata{Department: f.Department, State: f.State, Population: f.Population, FormOfGovernment: f.FormOfGovernment}
+}
+
 // CaseOf is a case document as the progress report sees it: its strata,
 // its code and when it reached it, after the steps the Case type's comment
 // describes.
 func CaseOf(c *survey.Case, in *instrument.Instrument, t Thresholds) Case {
 	code := t.Code(FactsOf(c, in))
-	pc := Case{Code: code, Strata: Strata{Department: c.Frame.Department, State: c.Frame.State,
-		Population: c.Frame.Population, FormOfGovernment: c.Frame.FormOfGovernment}}
+	pc := Case{Code: code, Strata: StrataOf(c.Frame)}
 	respondent := func() time.Time {
 		switch {
 		case c.SubmittedAt != nil:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -55,7 +56,50 @@ func (a *analysis) frequency(id string) ItemFrequency {
 		}
 		f.Counts = append(f.Counts, Count{Value: o.Value, Label: o.Label, Count: counts[o.Value], Percent: report.Number(pct)})
 	}
+	if a.t.weight != nil && f.N > 0 {
+		shares, err := a.weightedShares(it, a.t.num[id])
+		if err != nil {
+			a.warn("weighted frequencies of %s: not computed: %v", id, err)
+		}
+		f.Weighted = shares
+	}
 	return f
+}
+
+// weightedShares are an item's options' weighted shares, in option order.
+func (a *analysis) weightedShares(it instrument.Item, codes []float64) ([]WeightedShare, error) {
+	values := make([]string, len(codes))
+	for i, v := range codes {
+		if !math.IsNaN(v) {
+			values[i] = strconv.Itoa(int(v))
+		}
+	}
+	tables, err := describe.WeightedFrequencies(values, nil, a.t.weight, a.clusters(), defaultLevel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WeightedShare, len(it.Options))
+	for i, o := range it.Options {
+		out[i] = WeightedShare{Value: o.Value, Label: o.Label}
+		for _, r := range tables[0].Rows {
+			if r.Category == strconv.Itoa(o.Value) {
+				out[i].Percent, out[i].SE, out[i].Lo, out[i].Hi = report.Number(100*r.Proportion), report.Number(100*r.SE), report.Number(100*r.Lo), report.Number(100*r.Hi)
+			}
+		}
+	}
+	return out, nil
+}
+
+// clusters are the rows' cities, the units the weighted standard errors
+// are linearized over; a case without a city is a cluster of its own.
+func (a *analysis) clusters() []string {
+	out := slices.Clone(a.t.cat["city"])
+	for i, c := range out {
+		if c == "" {
+			out[i] = "case " + a.t.ids[i]
+		}
+	}
+	return out
 }
 
 // means is a variable's mean by group with its confidence intervals, the
@@ -85,8 +129,29 @@ func (a *analysis) means(m instrument.MeanSpec) (*MeanSet, error) {
 		}
 		set.Groups = append(set.Groups, gm)
 	}
+	if a.t.weight != nil {
+		if err := a.weightedMeans(set, x, groups, level); err != nil {
+			a.warn("weighted means %s: not computed: %v", m.ID, err)
+		}
+	}
 	a.orderGroups(m.By, set.Groups)
 	return set, nil
+}
+
+// weightedMeans adds each group's weighted mean to set.
+func (a *analysis) weightedMeans(set *MeanSet, x []float64, groups []string, level float64) error {
+	means, err := describe.WeightedGroupMeans(x, groups, a.t.weight, a.clusters(), level)
+	if err != nil {
+		return err
+	}
+	for _, w := range means {
+		for i := range set.Groups {
+			if set.Groups[i].Group == w.Group {
+				set.Groups[i].Weighted = &WeightedMean{Mean: report.Number(w.Mean), SE: report.Number(w.SE), Lo: report.Number(w.Lo), Hi: report.Number(w.Hi), SumWeights: report.Number(w.SumWeights)}
+			}
+		}
+	}
+	return nil
 }
 
 func number(v float64) *report.Number {

@@ -11,6 +11,7 @@ import (
 	"github.com/canvass-survey/canvass/analysis/chart"
 	"github.com/canvass-survey/canvass/analysis/report"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // Figure is one figure of the questionnaire's analysis section drawn from
@@ -71,8 +72,70 @@ func Figures(in *instrument.Instrument, r *Result) []Figure {
 			f = Figure{ID: spec.ID, Title: spec.Title, Caption: spec.Caption, Alt: "Not drawn: " + err.Error() + "."}
 		}
 		out = append(out, f)
+		if w, ok := weightedFigure(in, spec, r); ok {
+			out = append(out, w)
+		}
 	}
 	return out
+}
+
+// weightedFigure is a frequencies or means figure drawn again from the
+// weighted estimates, to stand beside the unweighted one, when the run
+// weighted; the models are not weighted, so neither are their figures.
+func weightedFigure(in *instrument.Instrument, spec instrument.FigureSpec, r *Result) (Figure, bool) {
+	if r == nil || r.Weighting == nil || r.Weighting.Status != weights.StatusOK || r.Descriptives == nil || spec.Kind == "coefficients" {
+		return Figure{}, false
+	}
+	spec.ID += "_weighted"
+	spec.Title += " (weighted)"
+	spec.Caption = strings.TrimSpace(spec.Caption + " Weighted: respondents raked to the frame's counts of " + list(r.Weighting.Variables) +
+		"; intervals by linearization over cities.")
+	f := Figure{ID: spec.ID, Title: spec.Title, Caption: spec.Caption}
+	var err error
+	if spec.Kind == "frequencies" {
+		err = frequencyFigure(&f, spec, weightedView(r))
+	} else {
+		err = meansFigure(&f, in, spec, weightedView(r))
+	}
+	if err != nil {
+		f.SVG, f.Table, f.Alt = "", FigureTable{}, "Not drawn: "+err.Error()+"."
+	}
+	return f, true
+}
+
+// weightedView is r with the descriptives' weighted estimates in place of
+// the unweighted ones, so that the same code draws both figures. A mean's
+// standard deviation has no weighted counterpart here: it is left out.
+func weightedView(r *Result) *Result {
+	v := *r
+	d := *r.Descriptives
+	d.Frequencies = make([]FrequencySet, len(r.Descriptives.Frequencies))
+	for i, set := range r.Descriptives.Frequencies {
+		set.Items = slices.Clone(set.Items)
+		for j, it := range set.Items {
+			if it.Weighted == nil {
+				set.Items[j].N = 0 // nothing to draw
+				continue
+			}
+			set.Items[j].Counts = make([]Count, len(it.Weighted))
+			for k, w := range it.Weighted {
+				set.Items[j].Counts[k] = Count{Value: w.Value, Label: w.Label, Percent: w.Percent}
+			}
+		}
+		d.Frequencies[i] = set
+	}
+	d.Means = make([]MeanSet, len(r.Descriptives.Means))
+	for i, set := range r.Descriptives.Means {
+		set.Groups = slices.Clone(set.Groups)
+		for j, g := range set.Groups {
+			if w := g.Weighted; w != nil {
+				set.Groups[j] = GroupMean{Group: g.Group, N: g.N, Mean: w.Mean, SE: number(float64(w.SE)), Lo: number(float64(w.Lo)), Hi: number(float64(w.Hi))}
+			}
+		}
+		d.Means[i] = set
+	}
+	v.Descriptives = &d
+	return &v
 }
 
 // find returns the element of list whose id is id.

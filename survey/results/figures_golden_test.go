@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -16,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite testdata/figure*.svg from the p
 
 // The README shows the brief's three figures as the pipeline draws them
 // from a simulated field period of the mission's survey (2,500 managers,
-// 30% responding). They are kept in testdata and compared here, so the
+// 30% responding), and figures 1 and 2 again weighted to the frame. They are kept in testdata and compared here, so the
 // README's figures are what the code draws today — and the same data
 // draw the same figures, byte for byte. After a deliberate change to the
 // charts: go test ./survey/results -run Golden -update.
@@ -26,8 +27,12 @@ func TestFiguresGolden(t *testing.T) {
 	fill(t, st, simulate.Cases(in, 2500, .3, 1))
 	r := runOK(t, newService(t, st, in))
 	figures := results.Figures(in, r)
-	if len(figures) != 3 {
-		t.Fatalf("%d figures", len(figures))
+	var ids []string
+	for _, f := range figures {
+		ids = append(ids, f.ID)
+	}
+	if want := []string{"figure1", "figure1_weighted", "figure2", "figure2_weighted", "figure3"}; !slices.Equal(ids, want) {
+		t.Fatalf("figures %v, want %v: the brief's three, and figures 1 and 2 weighted beside theirs", ids, want)
 	}
 	for _, f := range figures {
 		path := filepath.Join("testdata", f.ID+".svg")

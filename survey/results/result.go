@@ -10,6 +10,7 @@ import (
 
 	"github.com/canvass-survey/canvass/analysis/report"
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // Statuses of a result.
@@ -62,6 +63,10 @@ type Result struct {
 	Models       []Model                  `json:"models,omitempty"`
 	Descriptives *Descriptives            `json:"descriptives,omitempty"`
 	Changes      *Changes                 `json:"changes,omitempty"`
+	// Weighting says how the respondents were weighted to the frame; the
+	// descriptives carry weighted estimates beside the unweighted ones
+	// when its status is ok. The models are unweighted.
+	Weighting *weights.Report `json:"weighting,omitempty"`
 }
 
 // Questionnaire identifies the questionnaire a result was computed with.
@@ -136,6 +141,20 @@ type ItemFrequency struct {
 	N       int     `json:"n"`
 	Missing int     `json:"missing"`
 	Counts  []Count `json:"counts"`
+	// Weighted are the options' weighted shares, when the run weighted.
+	Weighted []WeightedShare `json:"weighted,omitempty"`
+}
+
+// WeightedShare is one option's weighted share of the answers, in percent,
+// with its standard error and interval by linearization over the cities
+// (as survey::svymean(~factor(item), svydesign(ids = ~city, weights = ~w))).
+type WeightedShare struct {
+	Value   int           `json:"value"`
+	Label   string        `json:"label"`
+	Percent report.Number `json:"percent"`
+	SE      report.Number `json:"se"`
+	Lo      report.Number `json:"lo"`
+	Hi      report.Number `json:"hi"`
 }
 
 // Count is one option's count and share of the answers.
@@ -166,6 +185,19 @@ type GroupMean struct {
 	SE    *report.Number `json:"se"`
 	Lo    *report.Number `json:"lo"`
 	Hi    *report.Number `json:"hi"`
+	// Weighted is the group's weighted mean, when the run weighted.
+	Weighted *WeightedMean `json:"weighted,omitempty"`
+}
+
+// WeightedMean is a weighted mean with its standard error and interval by
+// linearization over the cities (as survey::svyby(~y, ~group,
+// svydesign(ids = ~city, weights = ~w), svymean)).
+type WeightedMean struct {
+	Mean       report.Number `json:"mean"`
+	SE         report.Number `json:"se"`
+	Lo         report.Number `json:"lo"`
+	Hi         report.Number `json:"hi"`
+	SumWeights report.Number `json:"sum_weights"`
 }
 
 // Variable summarizes one numeric column of the analysis table: an item, a

@@ -37,6 +37,7 @@ func (s *Service) compute(ctx context.Context, r *Result) error {
 	r.Cases, r.N = t.read, len(t.ids)
 	r.Options = optionsOf(in)
 	r.Options.Thresholds = s.Thresholds
+	r.Weighting, _ = t.weigh(in)
 	r.InputHash = inputHash(t, r.Options, r.Questionnaire.Hash)
 	if r.N < r.Options.MinCases {
 		r.Status = StatusInsufficient
@@ -100,8 +101,9 @@ func questionnaireOf(in *instrument.Instrument) Questionnaire {
 	return Questionnaire{ID: in.ID, Version: in.Version, Hash: hex.EncodeToString(sum[:])}
 }
 
-// inputHash hashes every cell of the table in row order, the options and
-// the analysis section: the same hash means the same input.
+// inputHash hashes every cell of the table in row order with the row's
+// weight, the options and the analysis section: the same hash means the
+// same input.
 func inputHash(t *table, o Options, section string) string {
 	h := sha256.New()
 	opts, _ := json.Marshal(o)
@@ -117,6 +119,10 @@ func inputHash(t *table, o Options, section string) string {
 		}
 		for _, name := range catNames {
 			fmt.Fprintf(h, "\x00%s", t.cat[name][i])
+		}
+		if t.weight != nil {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(t.weight[i]))
+			h.Write(buf[:])
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -5,10 +5,12 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // usedDispositions are the AAPOR dispositions whose answers the analysis
@@ -30,6 +32,10 @@ type table struct {
 	cat map[string][]string
 	// read counts the cases streamed, used or not.
 	read int
+	// frame holds every case read, for the response propensities and the
+	// weights; weight is each row's weight, nil while unweighted.
+	frame  []weights.Case
+	weight []float64
 }
 
 // columns lists what a table must hold for an analysis section.
@@ -99,7 +105,9 @@ func (t *table) add(c *survey.Case, in *instrument.Instrument, cols columns, th 
 	t.read++
 	a := in.Normalize(c.Answers)
 	in.Clean(a)
-	if !slices.Contains(usedDispositions, th.Code(aapor.FactsWith(c, a, in))) {
+	disposition := th.Code(aapor.FactsWith(c, a, in))
+	t.frame = append(t.frame, weights.Case{ID: c.ID, Strata: aapor.StrataOf(c.Frame), Code: disposition})
+	if !slices.Contains(usedDispositions, disposition) {
 		return
 	}
 	t.ids = append(t.ids, c.ID)
@@ -122,6 +130,20 @@ func (t *table) add(c *survey.Case, in *instrument.Instrument, cols columns, th 
 	for _, id := range cols.catItems {
 		t.cat[id] = append(t.cat[id], optionLabel(in, id, a[id]))
 	}
+}
+
+// weigh gives each row its weight from the raking of the respondents to
+// the frame, and reports how it went; rows stay unweighted unless it was
+// ok.
+func (t *table) weigh(in *instrument.Instrument) (*weights.Report, *weights.Of) {
+	rep, of := weights.Compute(t.frame, in)
+	if rep.Status == weights.StatusOK {
+		t.weight = make([]float64, len(t.ids))
+		for i, id := range t.ids {
+			t.weight[i] = of.Weight[id]
+		}
+	}
+	return rep, of
 }
 
 // code is an answer as a number: NaN for no answer or a special one.
@@ -164,6 +186,9 @@ func (t *table) sortByID() {
 	for k, v := range t.cat {
 		t.cat[k] = permute(v, perm)
 	}
+	// The propensity model sums over the frame in this order: a fixed one
+	// keeps a result's numbers the same to the last bit from run to run.
+	slices.SortFunc(t.frame, func(a, b weights.Case) int { return strings.Compare(a.ID, b.ID) })
 }
 
 func permute[T any](x []T, perm []int) []T {
