@@ -90,7 +90,9 @@ func TestResultsAPI(t *testing.T) {
 
 	res, body = env.doAs(pi.key, "GET", "/api/v1/results/latest/report.html", "", "")
 	wantStatus(t, res, body, http.StatusOK)
-	if n := figures(t, parseHTML(t, body)); n != 3 || strings.Contains(body, "Not drawn") || !strings.Contains(body, started.ID) {
+	// The brief's three figures, and figures 1 and 2 again weighted.
+	if n := figures(t, parseHTML(t, body)); n != 5 || strings.Contains(body, "Not drawn") || !strings.Contains(body, started.ID) ||
+		!strings.Contains(body, "(weighted)") || !strings.Contains(body, "design effect") {
 		t.Errorf("the report of live data: %d figures", n)
 	}
 	env.pullInto(pi.key, started.ID)
