@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
@@ -36,6 +37,9 @@ type Config struct {
 	// Durability is the write concern of every write: a write is
 	// acknowledged once it is where this says. Zero is DefaultDurability.
 	Durability Durability
+	// Monitor, if set, sees every command the driver sends (the server's
+	// store-latency metrics); nil: none.
+	Monitor *event.CommandMonitor
 }
 
 // Durability is a write concern: W is "majority" or a number of replica-set
@@ -112,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// replica set's failover is sent again to the new primary, once, and
 	// applied once (the server remembers it by its transaction number).
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(cmp.Or(cfg.Timeout, DefaultTimeout)).
-		SetWriteConcern(wc).SetRetryWrites(true).SetRetryReads(true))
+		SetWriteConcern(wc).SetRetryWrites(true).SetRetryReads(true).SetMonitor(cfg.Monitor))
 	if err != nil {
 		s.closeEmbedded()
 		return nil, fmt.Errorf("store: connect: %w", err)

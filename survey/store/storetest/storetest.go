@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/event"
+
 	"github.com/canvass-survey/canvass/survey/store"
 )
 
@@ -31,11 +33,20 @@ func MustOpenDir(tb testing.TB, dir string) *store.Store {
 // dir: the one a command under test is configured with.
 func MustOpenDirDatabase(tb testing.TB, dir, database string) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), store.Config{
-		DataDir:  dir,
-		Database: database,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	return mustOpen(tb, store.Config{DataDir: dir, Database: database})
+}
+
+// MustOpenMonitored is MustOpen with the driver's command monitor mon, as
+// the service opens its store for its metrics.
+func MustOpenMonitored(tb testing.TB, mon *event.CommandMonitor) *store.Store {
+	tb.Helper()
+	return mustOpen(tb, store.Config{DataDir: tb.TempDir(), Database: Database, Monitor: mon})
+}
+
+func mustOpen(tb testing.TB, cfg store.Config) *store.Store {
+	tb.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
