@@ -316,6 +316,6 @@ func (s *Service) audit(ctx context.Context, by Actor, action, target string, de
 		if logger == nil {
 			logger = slog.Default()
 		}
-		logger.Error("audit entry not written", "action", action, "target", target, "err", err)
+		logger.ErrorContext(ctx, "audit entry not written", "action", action, "target", target, "err", err)
 	}
 }

@@ -57,7 +57,7 @@ func (s *Service) audit(ctx context.Context, by account.Actor, action, target, c
 	e := &account.AuditEntry{At: s.Wall().UTC(), Actor: by.Email, Role: by.Role, Action: action, Target: target,
 		CaseID: caseID, IP: by.IP, Detail: detail}
 	if err := s.Store.AppendAudit(ctx, e); err != nil {
-		s.Logger.Error("audit entry not written", "action", action, "err", err)
+		s.Logger.ErrorContext(ctx, "audit entry not written", "action", action, "err", err)
 	}
 }
 

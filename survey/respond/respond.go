@@ -24,6 +24,10 @@ type Service struct {
 	// pass: by _id they are cheap, and SQLite's readers do not wait for
 	// its writer.
 	Gate *Gate
+	// Observe, if set, learns how each save ("save") and submission
+	// ("submit") ended: code is "" on success, else the error's code. The
+	// server counts them for its metrics; nil counts nothing.
+	Observe func(action, code string)
 }
 
 // View is a case as its respondent sees it: answers normalized, and only
@@ -86,7 +90,8 @@ type Save struct {
 }
 
 // Save applies sv to the case behind tok.
-func (s *Service) Save(ctx context.Context, tok string, sv Save) (*View, error) {
+func (s *Service) Save(ctx context.Context, tok string, sv Save) (_ *View, err error) {
+	defer func() { s.observe("save", err) }()
 	var notKept []string
 	v, err := s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
 		a := s.Instrument.Normalize(c.Answers)
@@ -145,7 +150,8 @@ func (s *Service) Start(ctx context.Context, tok, device string) (*View, error) 
 }
 
 // Submit makes the answers final once every required visible question has one.
-func (s *Service) Submit(ctx context.Context, tok string) (*View, error) {
+func (s *Service) Submit(ctx context.Context, tok string) (_ *View, err error) {
+	defer func() { s.observe("submit", err) }()
 	return s.update(ctx, tok, func(c *survey.Case, now time.Time) (*survey.Change, error) {
 		a := s.Instrument.Normalize(c.Answers)
 		hidden := s.Instrument.Clean(a)
@@ -176,6 +182,12 @@ func (s *Service) OptOut(ctx context.Context, tok string) (*View, error) {
 		}
 		return &survey.Change{At: s.Now(), Status: survey.StatusOptedOut}, nil
 	})
+}
+
+func (s *Service) observe(action string, err error) {
+	if s.Observe != nil {
+		s.Observe(action, survey.ErrorCode(err))
+	}
 }
 
 // update runs decide on the case behind tok if it still accepts answers.

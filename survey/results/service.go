@@ -44,6 +44,11 @@ type Service struct {
 	Lock        Lock
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Observe, if set, learns how each run this process executed ended —
+	// its status, or "interrupted" when it was left for another instance
+	// or a restart to take over — and how long it took on the real clock.
+	// The server records it in its metrics; nil records nothing.
+	Observe func(status string, took time.Duration)
 
 	background sync.WaitGroup
 	stop       context.CancelFunc
@@ -172,6 +177,16 @@ var errInterrupted = errors.New("interrupted")
 
 // execute computes r and records how it ended; it returns r as recorded.
 func (s *Service) execute(ctx context.Context, r *Result, attempts int) *Result {
+	if s.Observe != nil {
+		start := time.Now()
+		defer func() {
+			status := r.Status
+			if status == StatusRunning {
+				status = "interrupted"
+			}
+			s.Observe(status, time.Since(start))
+		}()
+	}
 	err := s.safeCompute(ctx, r)
 	if err != nil && ctx.Err() != nil && r.Trigger == TriggerSchedule {
 		// Shut down or lost its lease: the night stays running, and the
