@@ -23,6 +23,7 @@ var access = map[string]string{
 	"GET /readyz":                            public,
 	"GET /static/*":                          public,
 	"GET /privacy":                           public,
+	"GET /metrics":                           piRole, // or the scrape token: TestMetricsAccess
 	"GET /s/:token":                          respondent,
 	"POST /s/:token/start":                   respondent,
 	"GET /s/:token/page/:page":               respondent,

@@ -26,7 +26,7 @@ func (s *Server) record(c echo.Context, action, target, caseID string, detail ma
 		e.Actor, e.Role = p.User.Email, p.User.Role
 	}
 	if err := s.Store.AppendAudit(c.Request().Context(), e); err != nil {
-		s.Logger.Error("audit entry not written", "action", action, "err", err)
+		s.Logger.ErrorContext(c.Request().Context(), "audit entry not written", "action", action, "err", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvass-survey/canvass/server/metrics"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/frame"
@@ -44,13 +45,23 @@ type testEnv struct {
 	now    time.Time
 }
 
-// newTestEnv serves the default questionnaire on a fresh embedded store.
-func newTestEnv(t testing.TB) *testEnv {
+// testMetricsToken is the scrape token of the test server's /metrics.
+const testMetricsToken = "test-metrics-token-test-metrics-token"
+
+// newTestEnv serves the default questionnaire on a fresh embedded store,
+// with metrics wired as Run wires them; each of opts may change the
+// server's options first.
+func newTestEnv(t testing.TB, opts ...func(*Options)) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, store: storetest.MustOpen(t), now: inField}
-	srv, err := New(Options{Store: env.store, Instrument: instrument.Default(), Secret: testSecret,
+	m := metrics.New()
+	env := &testEnv{t: t, store: storetest.MustOpenMonitored(t, m.StoreMonitor()), now: inField}
+	o := Options{Store: env.store, Instrument: instrument.Default(), Secret: testSecret,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return env.now }, BaseURL: "http://example.test",
-		MailServer: "mail.example.test:587"})
+		MailServer: "mail.example.test:587", Metrics: m, MetricsToken: testMetricsToken}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

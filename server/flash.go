@@ -39,12 +39,12 @@ func (s *Server) takeFlash(c echo.Context) *account.Flash {
 	f := *p.Session.Flash
 	p.Session.Flash = nil
 	if err := s.Store.SetFlash(c.Request().Context(), p.Session.ID, nil); err != nil {
-		s.Logger.Error("flash not cleared", "err", err)
+		s.Logger.ErrorContext(c.Request().Context(), "flash not cleared", "err", err)
 	}
 	if f.Secret != "" {
 		secret, err := s.sealer.Open(f.Secret)
 		if err != nil {
-			s.Logger.Error("flash secret does not open", "err", err)
+			s.Logger.ErrorContext(c.Request().Context(), "flash secret does not open", "err", err)
 		}
 		f.Secret = secret
 	}
@@ -78,7 +78,7 @@ func (s *Server) sentBefore(c echo.Context) (bool, error) {
 		c.Response().Before(func() {
 			if c.Response().Status >= http.StatusBadRequest {
 				if err := s.Store.ReleaseOnce(context.WithoutCancel(c.Request().Context()), key); err != nil {
-					s.Logger.Error("a failed form's claim was not given back", "err", err)
+					s.Logger.ErrorContext(c.Request().Context(), "a failed form's claim was not given back", "err", err)
 				}
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	netmail "net/mail"
@@ -454,6 +455,8 @@ func TestMailerRefusals(t *testing.T) {
 	w := env.createWave(`{"kind":"invitation"}`)
 	m := env.mailer(1000)
 	m.MaxAttempts = 3
+	outcomes := map[string]int{}
+	m.Observe = func(outcome string) { outcomes[outcome]++ }
 	env.work(m)
 
 	gone := env.storedCase(tokens["gone@city.example"])
@@ -486,6 +489,10 @@ func TestMailerRefusals(t *testing.T) {
 	}
 	if busy := env.storedCase(tokens["busy@city.example"]); !busy.Invited() {
 		t.Errorf("busy: %+v", busy.Contacts)
+	}
+	// Each try is observed: busy's two refusals and full's three are retries.
+	if want := map[string]int{"sent": 3, "bounced": 1, "retry": 5}; !maps.Equal(outcomes, want) {
+		t.Errorf("outcomes observed %v, want %v", outcomes, want)
 	}
 }
 

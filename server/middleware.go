@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/respond"
 )
 
@@ -36,20 +37,42 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs one line per request with the route pattern, never the
-// path itself: a respondent's path holds the token.
+// logRequests gives every request its id — in its context, so that each
+// line logged for it carries the id, and in the X-Request-Id response
+// header — then logs one line and records its latency when it is
+// answered. Both name the route pattern, never the path itself: a
+// respondent's path holds the token.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		r := c.Request()
+		id := requestID(r.Header.Get(echo.HeaderXRequestID))
+		c.SetRequest(r.WithContext(withRequestID(r.Context(), id)))
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		s.Logger.Info("request",
-			"method", c.Request().Method,
+		took := time.Since(start)
+		s.metrics.Request(c.Path(), r.Method, c.Response().Status, took)
+		s.Logger.InfoContext(c.Request().Context(), "request",
+			"method", r.Method,
 			"route", c.Path(),
 			"status", c.Response().Status,
-			"ms", time.Since(start).Milliseconds())
+			"ms", took.Milliseconds())
 		return nil
+	}
+}
+
+// metricsAccess lets a request read /metrics with the scrape token from
+// the configuration, compared in constant time, or as a PI does any
+// PI-only route. No token configured: PIs only.
+func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	asPI := s.authenticate(s.piOnly()(next))
+	return func(c echo.Context) error {
+		if cred, ok := account.ParseBearer(c.Request().Header.Get("Authorization")); ok && s.metricsToken != "" && account.Equal(cred, s.metricsToken) {
+			return next(c)
+		}
+		return asPI(c)
 	}
 }

@@ -215,7 +215,7 @@ func (s *Server) handlePagePost(c echo.Context) error {
 	case code == survey.EBUSY:
 		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notSaved)
 	case code == survey.EUNAVAILABLE || code == survey.EINTERNAL:
-		s.Logger.Error("saving a page failed", "err", err)
+		s.Logger.ErrorContext(c.Request().Context(), "saving a page failed", "err", err)
 		return s.renderPage(c, statusOf(code), v, page, res.Raw, nil, notConfirmed)
 	default:
 		return s.pageError(c, err)
@@ -244,7 +244,7 @@ const (
 // storeDown shows the posted page again, as typed, when the store cannot
 // even be read: the person must not lose what they wrote.
 func (s *Server) storeDown(c echo.Context, form url.Values, err error) error {
-	s.Logger.Error("store unavailable on a page post", "err", err)
+	s.Logger.ErrorContext(c.Request().Context(), "store unavailable on a page post", "err", err)
 	page := s.Respond.PageIndex(c.Param("page"))
 	if page < 0 {
 		return err

@@ -73,7 +73,7 @@ func (s *Server) progressSnapshot(ctx context.Context) (*progressSnapshot, error
 		defer cancel()
 		snap, err := s.countProgress(ctx)
 		if err != nil { // viewers keep the last snapshot; the next request tries again
-			s.Logger.Error("progress not counted", "err", err)
+			s.Logger.ErrorContext(ctx, "progress not counted", "err", err)
 		}
 		return snap, err
 	})
@@ -107,7 +107,7 @@ func (s *Server) countProgress(ctx context.Context) (*progressSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Logger.Debug("progress counted", "cases", len(cases), "ms", s.wall().Sub(at).Milliseconds())
+	s.Logger.DebugContext(ctx, "progress counted", "cases", len(cases), "ms", s.wall().Sub(at).Milliseconds())
 	non := s.nonrespondents(cases)
 	loc := s.Instrument.FieldPeriod.Location()
 	report := progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), loc), Waves: sent, AsOf: at}

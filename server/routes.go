@@ -25,6 +25,8 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(templates.Static()))))
 	e.GET("/privacy", s.handlePrivacy)
+	// Outside the team's group: a scraper's token is not an API key.
+	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()), s.metricsAccess)
 
 	// The respondent's pages, complete without JavaScript.
 	r := e.Group("", s.limitRespondent)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/mailer"
+	"github.com/canvass-survey/canvass/server/metrics"
 	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
@@ -53,7 +54,10 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store(logger))
+	m := metrics.New()
+	storeCfg := cfg.Store(logger)
+	storeCfg.Monitor = m.StoreMonitor() // every store command timed for /metrics
+	st, err := store.Open(ctx, storeCfg)
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
-		MailServer: cfg.SMTP.Server(), Version: o.Version})
+		MailServer: cfg.SMTP.Server(), Version: o.Version, Metrics: m, MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,7 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 			return err
 		}
 	}
-	stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger)
+	stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger, m.Mail)
 	if err != nil {
 		ln.Close()
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/server/metrics"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
@@ -49,6 +50,8 @@ type Server struct {
 	sessionLifetime time.Duration
 	progressCache   progressCache
 	progressRefresh time.Duration // how often an open Progress page updates its figures
+	metrics         *metrics.Metrics
+	metricsToken    string // a scraper's bearer token for /metrics; empty: PIs only
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
@@ -77,6 +80,11 @@ type Options struct {
 	StoreSlots int
 	// Version is the code's version, stamped on every analysis result.
 	Version string
+	// Metrics are what /metrics serves; nil: new ones, without the store's
+	// commands (those need Metrics.StoreMonitor when the store is opened).
+	Metrics *metrics.Metrics
+	// MetricsToken lets a scraper read /metrics; empty: PIs only.
+	MetricsToken string
 }
 
 // New builds the server and parses its templates, so that a broken template
@@ -94,6 +102,12 @@ func New(o Options) (*Server, error) {
 	if o.StoreSlots == 0 {
 		o.StoreSlots = o.Store.Slots()
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	// Every line logged with a request's context, here or in a service,
+	// carries the request's id.
+	o.Logger = slog.New(requestIDHandler{o.Logger.Handler()})
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -117,12 +131,16 @@ func New(o Options) (*Server, error) {
 		sessionLifetime: o.SessionLifetime,
 		progressRefresh: time.Minute,
 		wall:            time.Now,
+		metrics:         o.Metrics,
+		metricsToken:    o.MetricsToken,
 		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
-			Hasher: token.NewHasher(o.Secret), Now: o.Now, Gate: respond.NewGate(o.StoreSlots, respond.RetryAfter)},
+			Hasher: token.NewHasher(o.Secret), Now: o.Now, Gate: respond.NewGate(o.StoreSlots, respond.RetryAfter),
+			Observe: o.Metrics.Respondent},
 		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
 	}
 	s.Accounts.Now = func() time.Time { return s.wall() } // tests move the wall clock after New
 	s.Results = newResults(o.Store, o.Instrument, o.Version, o.Logger)
+	s.Results.Observe = o.Metrics.Nightly
 	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
 		MailServer: o.MailServer, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
 	s.echo = echo.New()
@@ -189,7 +207,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status, body := s.describe(err, c)
 	path := c.Request().URL.Path
-	if strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" {
+	if strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics" {
 		_ = c.JSON(status, body)
 		return
 	}
@@ -223,9 +241,9 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	var e *survey.Error
 	switch {
 	case code == survey.EINTERNAL || code == survey.EUNAVAILABLE || !errors.As(err, &e):
-		s.Logger.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+		s.Logger.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
 	case e.Err != nil: // the caller's fault, but the cause (an address, a driver message) is for the log only
-		s.Logger.Warn("request refused", "route", c.Path(), "method", c.Request().Method, "err", err)
+		s.Logger.WarnContext(c.Request().Context(), "request refused", "route", c.Path(), "method", c.Request().Method, "err", err)
 	}
 	if !errors.As(err, &e) || code == survey.EINTERNAL {
 		return status, errorBody{Error: "Something went wrong on our side. Your saved answers are safe; please try again."}

@@ -50,6 +50,8 @@ type Config struct {
 	// NightlyZone the zone it is read in, nil for the survey's.
 	NightlySpec string
 	NightlyZone *time.Location
+	// MetricsToken lets a scraper read /metrics without a PI's login; empty: PIs only.
+	MetricsToken string
 }
 
 // SMTP is how waves reach the mail server.
@@ -251,6 +253,13 @@ var settings = []setting{
 			return errors.New("want messages per second, more than 0, such as 2")
 		}
 		c.SMTP.Rate = r
+		return nil
+	}},
+	{name: "CANVASS_METRICS_TOKEN", shown: "(empty: only PIs read /metrics)", file: true, secret: true, meaning: "at least 32 characters, no spaces; a Prometheus scraper sends it as Authorization: Bearer to read /metrics", set: func(c *Config, v string) error {
+		if v != "" && (len(v) < minSecretLen || strings.ContainsAny(v, " \t\r\n")) {
+			return fmt.Errorf("want at least %d characters and no spaces", minSecretLen)
+		}
+		c.MetricsToken = v
 		return nil
 	}},
 }

@@ -60,12 +60,13 @@ func TestLoadFromFiles(t *testing.T) {
 		"CANVASS_ADMIN_PASSWORD_FILE": write("pw", "  spaces kept inside  \r\n"),
 		"CANVASS_SMTP_USERNAME":       "u",
 		"CANVASS_SMTP_PASSWORD_FILE":  write("smtp", "hunter2\n"),
+		"CANVASS_METRICS_TOKEN_FILE":  write("metrics", strings.Repeat("m", 32)+"\n"),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.MongoURI != "mongodb://u:p@db.example.org/?replicaSet=rs0" || string(c.Secret) != strings.Repeat("k", 40) ||
-		c.AdminPassword != "  spaces kept inside  " || c.SMTP.Password != "hunter2" {
+		c.AdminPassword != "  spaces kept inside  " || c.SMTP.Password != "hunter2" || c.MetricsToken != strings.Repeat("m", 32) {
 		t.Errorf("got %+v", c)
 	}
 	// A variable set directly wins over its file.
@@ -85,6 +86,7 @@ func TestLoadErrors(t *testing.T) {
 		{map[string]string{"CANVASS_ADDR": "nonsense"}, `CANVASS_ADDR="nonsense": want host:port`},
 		{map[string]string{"CANVASS_BASE_URL": "ftp://x"}, "CANVASS_BASE_URL"},
 		{map[string]string{"CANVASS_SECRET": "short-secret-value"}, "CANVASS_SECRET: want at least 32"},
+		{map[string]string{"CANVASS_METRICS_TOKEN": "short-secret-value"}, "CANVASS_METRICS_TOKEN: want at least 32"},
 		{map[string]string{"MONGODB_URI": "http://user:hunter2@x"}, "MONGODB_URI: want a mongodb://"},
 		{map[string]string{"MONGODB_URI_FILE": "/nonexistent/uri"}, "MONGODB_URI_FILE"},
 		{map[string]string{"CANVASS_LOG_LEVEL": "loud"}, "CANVASS_LOG_LEVEL"},

@@ -46,6 +46,9 @@ type Mailer struct {
 	Logger     *slog.Logger
 	// Lease says which instance works the outbox.
 	Lease *store.Lease
+	// Observe, if set, learns what came of each message handed to the mail
+	// server (an outcome's name: sent, bounced, ...), for the metrics.
+	Observe func(outcome string)
 
 	// Now and Sleep are the clock of schedules, back-off and the rate
 	// limit; tests replace them.
@@ -377,6 +380,10 @@ const (
 	outcomeRefused                  // the server refused the sender (5xx to MAIL FROM): nothing goes until that is fixed
 )
 
+// outcomeNames are the outcomes as the metrics label them.
+var outcomeNames = [...]string{outcomeSent: "sent", outcomeBounced: "bounced", outcomeRetry: "retry",
+	outcomeLost: "lost", outcomeUncertain: "uncertain", outcomeRefused: "refused"}
+
 // classify reads go-mail's error for one message.
 func classify(err error, msg *mail.Msg) outcome {
 	if err == nil || msg.IsDelivered() { // a failed RSET after the server accepted it
@@ -438,7 +445,11 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		why = sendErr.Error()
 	}
 	next = true
-	switch out := classify(sendErr, msg); out {
+	out := classify(sendErr, msg)
+	if m.Observe != nil {
+		m.Observe(outcomeNames[out])
+	}
+	switch out {
 	case outcomeSent:
 		return true, m.settle(ctx, w, e, waves.EntrySent, "")
 	case outcomeBounced:
@@ -506,8 +517,8 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 
 // Start runs a Mailer in the background when a mail server is configured,
 // and returns what stops it: that waits for the message in flight to be
-// finished and recorded.
-func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger) (stop func(), err error) {
+// finished and recorded. observe, if not nil, becomes the Mailer's Observe.
+func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger, observe func(outcome string)) (stop func(), err error) {
 	if cfg.SMTP.Host == "" {
 		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")
 		return func() {}, nil
@@ -516,6 +527,7 @@ func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseUR
 	if err != nil {
 		return nil, err
 	}
+	m.Observe = observe
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
