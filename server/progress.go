@@ -118,7 +118,7 @@ func (s *Server) countProgress(ctx context.Context) (*progressSnapshot, error) {
 	if report.Representativeness, err = weights.Measure(pcs, s.Instrument, days, loc); err != nil {
 		// The counts stand without it: a model the data cannot fit yet
 		// (everyone eligible has responded, say) is no reason to fail.
-		s.Logger.Warn("representativeness not computed", "err", err)
+		s.Logger.WarnContext(ctx, "representativeness not computed", "err", err)
 	}
 	snap := &progressSnapshot{
 		report:         report,
