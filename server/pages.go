@@ -158,7 +158,7 @@ func (s *Server) openPage(c echo.Context) (*respond.View, int, error) {
 	if err != nil || v == nil {
 		return nil, 0, err
 	}
-	page := s.Respond.PageIndex(c.Param("page"))
+	page := s.Instrument.PageIndex(c.Param("page"))
 	if page < 0 {
 		return nil, 0, echo.NewHTTPError(http.StatusNotFound)
 	}
@@ -245,7 +245,7 @@ const (
 // even be read: the person must not lose what they wrote.
 func (s *Server) storeDown(c echo.Context, form url.Values, err error) error {
 	s.Logger.ErrorContext(c.Request().Context(), "store unavailable on a page post", "err", err)
-	page := s.Respond.PageIndex(c.Param("page"))
+	page := s.Instrument.PageIndex(c.Param("page"))
 	if page < 0 {
 		return err
 	}

@@ -10,6 +10,9 @@ const (
 	StatusOptedOut  = "opted_out" // the person declined; final
 )
 
+// ReviewPage is the Page of a case sent on to the review page, after the last.
+const ReviewPage = "review"
+
 // Case is one sampled person: the frame fields, the answers and everything
 // that happened to the case, in one document so that every respondent write
 // is a single-document update. Its ID is the keyed hash of the personal
@@ -24,7 +27,8 @@ type Case struct {
 	Frame   Frame          `bson:"frame"`
 	Status  string         `bson:"status"`
 	Answers map[string]any `bson:"answers,omitempty"`
-	// Page is the id of the page the respondent last saved, where the link resumes.
+	// Page is the id of the page the respondent was sent to by their last
+	// save, where the link resumes: a page's id, or ReviewPage.
 	Page        string     `bson:"page,omitempty"`
 	CreatedAt   time.Time  `bson:"created_at"`
 	UpdatedAt   time.Time  `bson:"updated_at"`

@@ -45,7 +45,9 @@ func ParseMark(s string) (Mark, error) {
 
 // Facts is what the disposition of one case depends on. The caller fills
 // it from the case document: Status from survey.Case.Status, Answered and
-// Applicable from (*instrument.Instrument).Completion over its answers.
+// Applicable from (*instrument.Instrument).Completion over its answers,
+// which counts answers as the questionnaire's aapor.completeness says
+// ("prefer not to say" is no answer unless it says any_answer).
 type Facts struct {
 	Status     string // survey.StatusNew, StatusStarted, StatusSubmitted or StatusOptedOut
 	Answered   int

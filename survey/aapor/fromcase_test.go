@@ -59,3 +59,34 @@ func TestCaseOf(t *testing.T) {
 		})
 	}
 }
+
+// A case's completeness counts "don't know" but, unless the questionnaire
+// says any_answer, not "prefer not to say", AAPOR's item refusal.
+func TestCompleteness(t *testing.T) {
+	in, err := instrument.LoadFile("../instrument/testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anyAnswer := *in
+	anyAnswer.AAPOR.Completeness = instrument.AnyAnswer
+	// Blue hides the second page: five items apply, 80% is four.
+	refused := map[string]any{"color": 2, "channels": instrument.PreferNotToSay, "size": 10, "years": 3}
+	unknown := map[string]any{"color": instrument.DontKnow, "channels": []any{1}, "size": 10, "years": 3}
+	for _, tc := range []struct {
+		name    string
+		in      *instrument.Instrument
+		answers map[string]any
+		want    Code
+	}{
+		{"prefer not to say is no answer", in, refused, P},
+		{"prefer not to say counts under any_answer", &anyAnswer, refused, I},
+		{"don't know counts", in, unknown, I},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := survey.Case{Status: survey.StatusSubmitted, Answers: tc.answers}
+			if got := DefaultThresholds.Code(FactsOf(&c, tc.in)); got != tc.want {
+				t.Errorf("code %s, want %s (facts %+v)", got, tc.want, FactsOf(&c, tc.in))
+			}
+		})
+	}
+}

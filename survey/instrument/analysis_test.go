@@ -91,7 +91,7 @@ var analysisErrorCases = []struct {
 	{"scale textarea item", []string{"provide_private]}", "comments]}"}, []Problem{{"analysis.scales[4].items[2]", "textarea question"}}},
 	{"scale reverse not an item of it", []string{participationEnd, strings.TrimSuffix(participationEnd, "}") + ", reverse: [tech_capacity_1]}"}, []Problem{{"analysis.scales[0].reverse[0]", "not one of the scale's items"}}},
 	{"scale reverse repeats", []string{participationEnd, strings.TrimSuffix(participationEnd, "}") + ", reverse: [participation_2, participation_2]}"}, []Problem{{"analysis.scales[0].reverse[1]", "repeats"}}},
-	{"scale reverse of an unbounded number", []string{"        min: 0\n        max: 60\n", "", participationEnd, "items: [participation_1, years_in_position], reverse: [years_in_position]}"},
+	{"scale reverse of an unbounded number", []string{"        min: 0\n        max: 60\n", "        min: 0\n", participationEnd, "items: [participation_1, years_in_position], reverse: [years_in_position]}"},
 		[]Problem{{"analysis.scales[0].reverse[0]", "no range to reverse"}}},
 	{"scale min_answered above its items", []string{trustScale, strings.TrimSuffix(trustScale, "}") + ", min_answered: 4}"}, []Problem{{"analysis.scales[2].min_answered", "4 is more than the scale's 3 items"}}},
 

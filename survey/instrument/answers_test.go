@@ -280,7 +280,8 @@ func TestMissingAndCompletion(t *testing.T) {
 	}{
 		{"empty", Answers{}, []string{"color", "years"}, 0, 5},
 		{"second page opens", Answers{"color": 1}, []string{"years", "opinion_a", "opinion_b"}, 1, 8},
-		{"special answers count", Answers{"color": DontKnow, "years": DontKnow}, nil, 2, 5},
+		{"don't know counts", Answers{"color": DontKnow, "years": DontKnow}, nil, 2, 5},
+		{"prefer not to say does not", Answers{"color": 1, "channels": PreferNotToSay, "years": 6.0}, []string{"opinion_a", "opinion_b"}, 2, 9},
 		{"all", Answers{"color": 1, "channels": []int{3}, "size": 10, "years": 6.0, "share": 1.0, "opinion_a": 1, "opinion_b": 2, "name": "A", "note": "B", "veteran": "C"}, nil, 10, 10},
 	}
 	for _, tt := range tests {
@@ -293,6 +294,12 @@ func TestMissingAndCompletion(t *testing.T) {
 				t.Errorf("completion = %d/%d, want %d/%d", answered, applicable, tt.answered, tt.applicable)
 			}
 		})
+	}
+	// Under any_answer, "prefer not to say" counts as an answer too.
+	any := *in
+	any.AAPOR.Completeness = AnyAnswer
+	if answered, _ := any.Completion(Answers{"color": 1, "channels": PreferNotToSay, "years": 6.0}); answered != 3 {
+		t.Errorf("any_answer: %d answered, want 3", answered)
 	}
 }
 

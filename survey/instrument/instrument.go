@@ -30,6 +30,25 @@ const (
 	PreferNotToSayCode = -9
 )
 
+// The CSV export's codes for an item without an answer, beside the special
+// answers' codes: together -9 to -5, which no option and no number question
+// may take (checked at load), so a code never reads as an answer.
+const (
+	NotAnsweredCode = -5 // its page was shown and the item left empty
+	NotAskedCode    = -6 // its show_if was false, given the answers
+	NotReachedCode  = -7 // the respondent stopped before its page
+)
+
+// What counts as an answered item toward AAPOR's complete and partial
+// thresholds (aapor.completeness).
+const (
+	// Substantive counts every answer but "prefer not to say", which is an
+	// item refusal: AAPOR counts items "answered with other than a refusal
+	// or no answer", so "don't know" counts.
+	Substantive = "substantive"
+	AnyAnswer   = "any_answer" // special answers count too
+)
+
 // Instrument is a loaded and checked questionnaire.
 type Instrument struct {
 	ID               string `yaml:"id" validate:"required,id"`
@@ -47,6 +66,7 @@ type Instrument struct {
 	Privacy     string           `yaml:"privacy" validate:"required"` // a privacy notice, or the http(s) address of one
 	Ethics      *Ethics          `yaml:"ethics"`                      // the approving board, if any
 	FieldPeriod FieldPeriod      `yaml:"field_period"`
+	AAPOR       AAPOR            `yaml:"aapor"` // how the AAPOR dispositions read the answers
 	Frame       Frame            `yaml:"frame"` // what the sample frame may contain
 	Scales      map[string]Scale `yaml:"scales" validate:"dive,keys,id,endkeys"`
 	Pages       []Page           `yaml:"pages" validate:"min=1,dive"`
@@ -107,10 +127,20 @@ func (f FieldPeriod) Contains(t time.Time) bool {
 	return !t.Before(f.Opens) && t.Before(f.Closes)
 }
 
+// AAPOR is how the survey applies AAPOR's Standard Definitions.
+type AAPOR struct {
+	// Completeness is Substantive (the default, set by Parse) or AnyAnswer.
+	Completeness string `yaml:"completeness" validate:"omitempty,oneof=substantive any_answer"`
+}
+
 // Frame lists the canonical values the sample frame's fields may take.
 type Frame struct {
 	Departments       []string `yaml:"departments" validate:"min=1,dive,required"`
 	FormsOfGovernment []string `yaml:"forms_of_government" validate:"min=1,dive,required"`
+	// Codes names the further frame columns that hold codes, such as a FIPS
+	// place code: the de-identified export keeps them. Any other further
+	// column may be free text (a note, a phone number) and is left out.
+	Codes []string `yaml:"codes" validate:"dive,required"`
 }
 
 // Scale is a named, reusable list of options.

@@ -130,19 +130,30 @@ func (in *Instrument) Missing(a Answers) []string {
 }
 
 // Completion counts the visible items (applicable) and those of them that
-// a answers (answered), required or not. A special answer ("don't know")
-// counts as answered: the respondent gave it.
+// a answers (answered), required or not, as aapor.completeness says: under
+// Substantive a "prefer not to say" is not an answer, under AnyAnswer it
+// is; "don't know" always is.
 func (in *Instrument) Completion(a Answers) (answered, applicable int) {
 	for id, shown := range in.Visible(a) {
 		if !shown {
 			continue
 		}
 		applicable++
-		if _, ok := a[id]; ok {
+		if v, ok := a[id]; ok && (v != PreferNotToSay || in.AAPOR.Completeness == AnyAnswer) {
 			answered++
 		}
 	}
 	return answered, applicable
+}
+
+// PageIndex is the index of the page with the given id, -1 for none.
+func (in *Instrument) PageIndex(id string) int {
+	for i, p := range in.Pages {
+		if p.ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // RevealedBy tells, for an item whose condition reads exactly one other

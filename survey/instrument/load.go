@@ -283,8 +283,12 @@ func tagMessage(fe validator.FieldError) string {
 // semantics runs the checks that span fields, and builds the items.
 func (c *checker) semantics() {
 	c.fieldPeriod()
+	if c.in.AAPOR.Completeness == "" {
+		c.in.AAPOR.Completeness = Substantive
+	}
 	c.uniqueFold("frame.departments", c.in.Frame.Departments)
 	c.uniqueFold("frame.forms_of_government", c.in.Frame.FormsOfGovernment)
+	c.uniqueFold("frame.codes", c.in.Frame.Codes)
 	names := make([]string, 0, len(c.in.Scales))
 	for name := range c.in.Scales {
 		names = append(names, name)
@@ -361,8 +365,8 @@ func (c *checker) options(path string, opts []Option) {
 		} else {
 			values[o.Value] = i
 		}
-		if o.Value == DontKnowCode || o.Value == PreferNotToSayCode {
-			c.addf(at+".value", "value %d is reserved for special answers in exports", o.Value)
+		if o.Value >= PreferNotToSayCode && o.Value <= NotAnsweredCode {
+			c.addf(at+".value", "value %d is reserved: -9 to -5 are the export's missing-value codes", o.Value)
 		}
 		label := strings.ToLower(strings.TrimSpace(o.Label))
 		if j, dup := labels[label]; dup && label != "" {
@@ -497,6 +501,9 @@ func (c *checker) question(path string, q *Question) []Option {
 		}
 		if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
 			c.addf(path+".max", "max %g is less than min %g", *q.Max, *q.Min)
+		}
+		if (q.Min == nil || *q.Min <= NotAnsweredCode) && (q.Max == nil || *q.Max >= PreferNotToSayCode) {
+			c.addf(path+".min", "the answer could be -9 to -5, the export's missing-value codes: set min to more than -5 (or max to less than -9)")
 		}
 	} else {
 		if q.Min != nil {

@@ -104,7 +104,7 @@ var parseErrorCases = []struct {
 		"pages[0].questions[0]: only a multi question may have an exclusive option",
 		"pages[0].questions[1].options[3].exclusive: only one option may be exclusive",
 	}},
-	{"reserved_code.yaml", []string{"pages[0].questions[2].options[1].value: value -8 is reserved for special answers in exports"}},
+	{"reserved_code.yaml", []string{"pages[0].questions[2].options[1].value: value -8 is reserved: -9 to -5 are the export's missing-value codes"}},
 	{"min_max.yaml", []string{"pages[0].questions[3].max: max 0 is less than min 60"}},
 	{"wrong_fields.yaml", []string{
 		"pages[1].questions[1].max_length: must be at least 0",
@@ -178,6 +178,50 @@ func TestParse_ReservedID(t *testing.T) {
 	_, err = Parse("x.yaml", data)
 	if got, want := err.Error(), `x.yaml: pages[0].questions[4].id: "matches" is a reserved word of show_if expressions`; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The export's missing-value codes are -9 to -5: no option may take one,
+// nor may a number question's answer; aapor.completeness is one of two
+// rules, substantive unless given; frame.codes name columns once.
+func TestParse_ExportAndAAPOR(t *testing.T) {
+	good, err := os.ReadFile("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"option -5", "{value: 20, label: Large}", "{value: -5, label: Large}",
+			"pages[0].questions[2].options[1].value: value -5 is reserved: -9 to -5 are the export's missing-value codes"},
+		{"option -10", "{value: 20, label: Large}", "{value: -10, label: Large}", ""},
+		{"number without min", "        min: 0\n        max: 60\n", "        max: 60\n",
+			"pages[0].questions[3].min: the answer could be -9 to -5, the export's missing-value codes: set min to more than -5 (or max to less than -9)"},
+		{"number below the codes", "        min: 0\n        max: 60\n", "        min: -100\n        max: -10\n", ""},
+		{"number above the codes", "        min: 0\n        max: 60\n", "        min: -4.5\n", ""},
+		{"completeness", "frame:\n", "aapor:\n  completeness: all\nframe:\n",
+			`aapor.completeness: "all" is not one of: substantive any_answer`},
+		{"any answer", "frame:\n", "aapor:\n  completeness: any_answer\nframe:\n", ""},
+		{"codes", "frame:\n", "frame:\n  codes: [FIPS, fips ]\n", `frame.codes[1]: "fips" repeats frame.codes[0]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := strings.Replace(string(good), tc.old, tc.new, 1)
+			if data == string(good) {
+				t.Fatalf("%q is not in good.yaml", tc.old)
+			}
+			in, err := Parse("x.yaml", []byte(data))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || err.Error() != "x.yaml: "+tc.want):
+				t.Fatalf("got %v, want %s", err, tc.want)
+			case tc.name == "any answer" && in.AAPOR.Completeness != AnyAnswer:
+				t.Errorf("completeness %q", in.AAPOR.Completeness)
+			}
+		})
+	}
+	if got := mustLoad(t, "good.yaml").AAPOR.Completeness; got != Substantive {
+		t.Errorf("default completeness %q, want %q", got, Substantive)
 	}
 }
 

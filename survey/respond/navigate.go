@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) VisiblePages(visible map[string]bool) []int {
 }
 
 // Review is the page after the last: every answer, and the submit button.
-const Review = "review"
+const Review = survey.ReviewPage
 
 // Neighbour is where an action on page leads with answers a: the next shown
 // page (or Review after the last), the previous one (or the first), or page
@@ -94,23 +95,13 @@ func (s *Service) ResumePage(v *View) string {
 	if v.Case.Page == Review {
 		return Review
 	}
-	if i := s.PageIndex(v.Case.Page); i >= 0 && slices.Contains(pages, i) {
+	if i := s.Instrument.PageIndex(v.Case.Page); i >= 0 && slices.Contains(pages, i) {
 		return v.Case.Page
 	}
 	if len(pages) == 0 {
 		return Review
 	}
 	return s.Instrument.Pages[pages[0]].ID
-}
-
-// PageIndex is the index of the page with the given id, -1 for none.
-func (s *Service) PageIndex(id string) int {
-	for i, p := range s.Instrument.Pages {
-		if p.ID == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // PagesMayChange reports whether a page after page may still appear or

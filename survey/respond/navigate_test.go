@@ -10,7 +10,7 @@ import (
 func TestNeighbour(t *testing.T) {
 	s := &Service{Instrument: instrument.Default()}
 	in := s.Instrument
-	social, followup := s.PageIndex("social_media"), s.PageIndex("social_media_followup")
+	social, followup := s.Instrument.PageIndex("social_media"), s.Instrument.PageIndex("social_media_followup")
 	if social < 0 || followup != social+1 {
 		t.Fatalf("the default questionnaire changed: social_media at %d, its follow-up at %d", social, followup)
 	}
@@ -62,7 +62,7 @@ func TestResumePage(t *testing.T) {
 // the page count is "about"; after the last conditional page it is exact.
 func TestPagesMayChange(t *testing.T) {
 	s := &Service{Instrument: instrument.Default()}
-	if !s.PagesMayChange(-1) || !s.PagesMayChange(s.PageIndex("social_media")) {
+	if !s.PagesMayChange(-1) || !s.PagesMayChange(s.Instrument.PageIndex("social_media")) {
 		t.Error("the pages before a conditional page are counted as final")
 	}
 	if s.PagesMayChange(len(s.Instrument.Pages) - 1) {
