@@ -59,8 +59,9 @@ func splitList(s string) []string {
 
 // missingNote ends the synopsis of every subcommand that reads a CSV.
 const missingNote = `A cell that is empty, NA or . is missing, and so is a value given with --na:
---na=-8,-9 reads the survey export's codes of "don't know" and "prefer not to
-say" as missing, as the nightly analysis does.`
+--na=-9,-8,-7,-6,-5 reads the survey export's missing-value codes ("prefer not
+to say", "don't know", not reached, not asked, not answered) as missing, as the
+nightly analysis does.`
 
 // naList is the --na flag: cell values that mean missing besides an empty
 // cell, NA and ".", comma-separated; a repeated flag adds to the list.
@@ -79,6 +80,6 @@ func (l *naList) option() dataset.Option { return dataset.NA(*l...) }
 // naFlag adds --na to fs.
 func naFlag(fs *flag.FlagSet) *naList {
 	l := new(naList)
-	fs.Var(l, "na", "a comma-separated `LIST` of cell values that also mean missing, as R's na.strings: -8,-9 for the export's special answers (default: only empty, NA and .)")
+	fs.Var(l, "na", "a comma-separated `LIST` of cell values that also mean missing, as R's na.strings: -9,-8,-7,-6,-5 for the export's missing-value codes (default: only empty, NA and .)")
 	return l
 }

@@ -11,10 +11,11 @@
 args <- commandArgs(trailingOnly = TRUE)
 suppressPackageStartupMessages({ library(psych); library(GPArotation); library(MASS) })
 
-# Completes and partials, with "don't know" (-8) and "prefer not to say"
-# (-9) missing, as the nightly run reads them.
+# Completes and partials, with the export's missing-value codes (-5 to -9:
+# not answered, not asked, not reached, "don't know", "prefer not to say")
+# missing, as the nightly run reads them.
 t_read <- system.time({
-  x <- read.csv(args[1], na.strings = c("", "NA", "-8", "-9"))
+  x <- read.csv(args[1], na.strings = c("", "NA", "-5", "-6", "-7", "-8", "-9"))
   x <- x[x$disposition %in% c("I", "P"), ]
 })[["elapsed"]]
 

@@ -45,7 +45,7 @@ func fill(ctx context.Context, dir, csvPath string, in *instrument.Instrument, n
 		}
 	}()
 	buf := bufio.NewWriterSize(f, 1<<20)
-	w, err := export.NewWriter(buf, in, nil, aapor.DefaultThresholds)
+	w, err := export.NewWriter(buf, in, nil, export.Options{Thresholds: aapor.DefaultThresholds})
 	if err != nil {
 		return err
 	}

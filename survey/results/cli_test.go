@@ -36,7 +36,7 @@ func TestEFAEqualsAnalyzeOnTheExport(t *testing.T) {
 		}
 	}
 	var csv bytes.Buffer
-	if err := export.WriteCSV(&csv, in, used, aapor.DefaultThresholds); err != nil {
+	if _, err := export.WriteCSV(&csv, in, used, export.Options{Thresholds: aapor.DefaultThresholds}); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "responses.csv")
@@ -45,7 +45,7 @@ func TestEFAEqualsAnalyzeOnTheExport(t *testing.T) {
 	}
 	spec := in.Analysis.EFA
 	var out bytes.Buffer
-	args := []string{"efa", "--csv", file, "--cols", strings.Join(spec.Items, ","), "--factors", "3", "--na=-8,-9",
+	args := []string{"efa", "--csv", file, "--cols", strings.Join(spec.Items, ","), "--factors", "3", "--na=-9,-8,-7,-6,-5",
 		"--parallel", "20", "--seed", "1", "--json"}
 	if err := cli.Run(args, &out, io.Discard); err != nil {
 		t.Fatal(err)

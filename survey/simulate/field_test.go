@@ -230,7 +230,7 @@ func TestIntoStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := export.WriteCSV(io.Discard, o.Instrument, cases, aapor.DefaultThresholds); err != nil {
+	if _, err := export.WriteCSV(io.Discard, o.Instrument, cases, export.Options{Thresholds: aapor.DefaultThresholds}); err != nil {
 		t.Fatal(err)
 	}
 	resp := &respond.Service{Store: st, Instrument: o.Instrument, Hasher: token.NewHasher(secret), Now: time.Now}

@@ -59,7 +59,7 @@ func (p *plan) writeCases(frameW, responsesW *bufio.Writer) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	ew, err := export.NewWriter(responsesW, p.in, nil, aapor.DefaultThresholds)
+	ew, err := export.NewWriter(responsesW, p.in, nil, export.Options{Thresholds: aapor.DefaultThresholds})
 	if err != nil {
 		return nil, err
 	}
