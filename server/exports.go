@@ -12,6 +12,7 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/export"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // export writes the export that the request asks for (?deidentified=1
@@ -25,7 +26,13 @@ func (s *Server) export(c echo.Context, w io.Writer) (*export.Book, error) {
 	if err != nil {
 		return nil, err
 	}
-	return export.WriteCSV(w, s.Instrument, cases, export.Options{Thresholds: aapor.DefaultThresholds, Deidentified: deidentified})
+	framed := make([]weights.Case, len(cases))
+	for i := range cases {
+		framed[i] = weights.Case{ID: cases[i].ID, Strata: aapor.StrataOf(cases[i].Frame), Code: aapor.CaseOf(&cases[i], s.Instrument, aapor.DefaultThresholds).Code}
+	}
+	report, of := weights.Compute(framed, s.Instrument)
+	return export.WriteCSV(w, s.Instrument, cases, export.Options{Thresholds: aapor.DefaultThresholds, Deidentified: deidentified,
+		Weights: of, Weighting: report})
 }
 
 // deidentifiedParam reads ?deidentified=: absent is false.

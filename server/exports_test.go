@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,5 +139,50 @@ func TestExports(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the codebook page lacks %q", want)
 		}
+	}
+}
+
+// The export carries each eligible case's response propensity and each
+// respondent's weight; the weights add up to the eligible cases, and the
+// codebook says how they were made.
+func TestExportWeights(t *testing.T) {
+	env := newTestEnv(t)
+	staff := env.addUser("staff@example.org", account.RoleStaff)
+	_, imported := env.importFrame(staff.key, syntheticCSV(t, 120, 3))
+	_, counts := actOnCases(t, env, staff, imported.Cases)
+	res, body := env.doAs(staff.key, "GET", "/api/v1/responses.csv", "", "")
+	wantStatus(t, res, body, 200)
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	sum, weighted, propensities := 0.0, 0, 0
+	for _, row := range rows[1:] {
+		code := row[col["disposition"]]
+		if w := row[col["weight"]]; w != "" {
+			v, err := strconv.ParseFloat(w, 64)
+			if err != nil || (code != "I" && code != "P") {
+				t.Errorf("weight %q for a case of disposition %s", w, code)
+			}
+			sum += v
+			weighted++
+		}
+		if row[col["propensity"]] != "" {
+			propensities++
+		}
+	}
+	eligible := 120 - counts.NE
+	if weighted != counts.I+counts.P || propensities != eligible || math.Abs(sum-float64(eligible)) > 1e-3 {
+		t.Errorf("%d weights adding up to %.4f, %d propensities; want %d weights adding up to %d, %d propensities",
+			weighted, sum, propensities, counts.I+counts.P, eligible, eligible)
+	}
+	res, body = env.doAs(staff.key, "GET", "/api/v1/codebook.json", "", "")
+	wantStatus(t, res, body, 200)
+	if !strings.Contains(body, `"weighting":{"status":"ok"`) || !strings.Contains(body, "Raking weight") {
+		t.Errorf("codebook: %.300s", body)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/weights"
 )
 
 // Options choose what one export holds.
@@ -26,6 +27,11 @@ type Options struct {
 	// name, email, title, further frame columns not declared codes, and
 	// text answers.
 	Deidentified bool
+	// Weights are the cases' response propensities and the respondents'
+	// raked weights, and Weighting how they were made; nil leaves those
+	// columns empty.
+	Weights   *weights.Of
+	Weighting *weights.Report
 }
 
 // Variable is one column of the export as the codebook describes it.
@@ -89,7 +95,9 @@ type Book struct {
 	MissingCodes []MissingCode `json:"missing_codes"`
 	Formulas     string        `json:"formulas"`
 	Neutralized  int           `json:"neutralized"` // cells that got the apostrophe against formulas
-	Variables    []Variable    `json:"variables"`
+	// Weighting says how the weight and propensity columns were made.
+	Weighting *weights.Report `json:"weighting,omitempty"`
+	Variables []Variable      `json:"variables"`
 
 	// Per variable: its longest cell in bytes, the most decimals of a
 	// number, and how many cells hold a line break.
@@ -133,7 +141,7 @@ type record struct {
 // caseColumns are the columns before the questions: the case, its sample
 // frame and what became of it. A column of a new kind goes here, with its
 // cell.
-func caseColumns(in *instrument.Instrument, extra []string) []column {
+func caseColumns(in *instrument.Instrument, extra []string, of *weights.Of) []column {
 	frameText := func(name, label string, identifying bool, get func(f *survey.Frame) string) column {
 		return column{Variable{Name: name, Label: label, Type: "string", Identifying: identifying},
 			func(r *record) string { return Text(get(&r.c.Frame)) }}
@@ -175,11 +183,29 @@ func caseColumns(in *instrument.Instrument, extra []string) []column {
 			"I": "complete", "P": "partial", "R": "refusal or break-off", "NC": "non-contact", "O": "other",
 			"UH": "unknown if household", "UO": "unknown eligibility, other", "NE": "not eligible"}},
 			func(r *record) string { return string(r.code) }},
+		weightColumn("weight", "Raking weight: respondents (I, P) from N/n raked to the frame's counts of the weighting variables "+
+			"(see weighting in the codebook); empty for nonrespondents", of, func(o *weights.Of) map[string]float64 { return o.Weight }),
+		weightColumn("propensity", "Response propensity: fitted probability of responding (I or P) from glm(responded ~ weighting variables, "+
+			"binomial) over the eligible cases; empty for NE", of, func(o *weights.Of) map[string]float64 { return o.Propensity }),
 		stamp("created_at", "Imported at (UTC)", func(c *survey.Case) *time.Time { return &c.CreatedAt }),
 		stamp("started_at", "Started at (UTC)", func(c *survey.Case) *time.Time { return c.StartedAt }),
 		stamp("submitted_at", "Submitted at (UTC)", func(c *survey.Case) *time.Time { return c.SubmittedAt }),
 		stamp("opted_out_at", "Opted out at (UTC)", func(c *survey.Case) *time.Time { return c.OptedOutAt }),
 	)
+}
+
+// weightColumn is a column of one number per case from of, empty where of
+// has none for the case.
+func weightColumn(name, label string, of *weights.Of, values func(*weights.Of) map[string]float64) column {
+	return column{Variable{Name: name, Label: label, Type: instrument.Number}, func(r *record) string {
+		if of == nil {
+			return ""
+		}
+		if v, ok := values(of)[r.c.ID]; ok {
+			return strconv.FormatFloat(v, 'f', 6, 64)
+		}
+		return ""
+	}}
 }
 
 // extraNames are the export's names of the further frame columns: "frame_"
@@ -308,12 +334,12 @@ type Writer struct {
 func NewWriter(w io.Writer, in *instrument.Instrument, extra []string, o Options) (*Writer, error) {
 	cw := &Writer{csv: csv.NewWriter(w), in: in, t: o.Thresholds, codes: map[string]int{}}
 	cw.book = Book{Survey: in.ID, Title: in.Title, Deidentified: o.Deidentified, AAPOR: dispositions(in, o.Thresholds),
-		MissingCodes: slices.Clone(missingCodes), Formulas: Formulas}
+		MissingCodes: slices.Clone(missingCodes), Formulas: Formulas, Weighting: o.Weighting}
 	for i, mc := range missingCodes {
 		cw.codes[strconv.Itoa(mc.Code)] = i
 	}
 	var header []string
-	for _, col := range append(caseColumns(in, extra), questionColumns(in)...) {
+	for _, col := range append(caseColumns(in, extra, o.Weights), questionColumns(in)...) {
 		if o.Deidentified && col.Identifying {
 			continue
 		}
