@@ -47,52 +47,101 @@ type Case struct {
 	// ImportID names the frame import that created the case, so a failed
 	// import can be removed whole.
 	ImportID string `bson:"import_id,omitempty"`
-	// Contacts is every message sent, or tried, to the person.
+	// Contacts is the contact log: every message of a wave sent, or tried,
+	// to the person, what came back later (a late bounce), and every
+	// attempt staff logged by phone, letter or otherwise.
 	Contacts []Contact `bson:"contacts,omitempty"`
 	// Mark is what staff recorded that only they can know (bounced,
-	// ineligible, unavailable, other); nil when nothing is recorded.
+	// ineligible, refused, unavailable, other); nil when nothing is recorded.
 	Mark *Mark `bson:"mark,omitempty"`
-	// History lists staff marks and their removal, oldest first.
+	// DoNotContact puts the person on the survey's do-not-contact list:
+	// no wave mails them again while it is set.
+	DoNotContact *Flag `bson:"do_not_contact,omitempty"`
+	// History lists staff marks, do-not-contact changes and resolutions,
+	// oldest first.
 	History []Event `bson:"history,omitempty"`
 }
 
-// Contact is one message of a wave to the case.
+// Contact is one entry of the contact log: a message of a wave (mode
+// email), or an attempt staff logged (phone, letter, other) with its
+// outcome as its status.
 type Contact struct {
-	Wave   string    `bson:"wave" json:"wave"`
-	Kind   string    `bson:"kind" json:"kind"`     // invitation or reminder
-	Status string    `bson:"status" json:"status"` // sent, bounced or failed
+	Wave string `bson:"wave" json:"wave"`
+	Kind string `bson:"kind" json:"kind"` // invitation or reminder; empty for a logged attempt
+	// Mode is email for a wave's messages (empty in documents written
+	// before modes existed), or phone, letter or other.
+	Mode   string    `bson:"mode,omitempty" json:"mode"`
+	Status string    `bson:"status" json:"status"` // a message's Contact* status, or an attempt's Outcome*
 	At     time.Time `bson:"at" json:"at"`
 	Error  string    `bson:"error,omitempty" json:"error,omitempty"`
+	Note   string    `bson:"note,omitempty" json:"note,omitempty"`
+	By     string    `bson:"by,omitempty" json:"by,omitempty"` // who logged or resolved it
 }
 
-// Contact statuses.
+// Contact statuses of a wave's messages.
 const (
 	ContactSent    = "sent"
-	ContactBounced = "bounced" // the mail server refused the address for good
+	ContactBounced = "bounced" // refused for good, by the mail server or later by a delivery-status notification
 	ContactFailed  = "failed"  // gave up after retries on temporary failures
+	// ContactUncertain is a message the service stopped while handing it
+	// to the mail server: it may have gone out. The case gets no other
+	// message until staff resolve it as sent or failed.
+	ContactUncertain = "uncertain"
+	// ContactDelayed is a delivery-status notification saying that
+	// delivery is delayed (4.x.x): recorded, not a bounce.
+	ContactDelayed = "delayed"
 )
+
+// Modes of contact.
+const (
+	ModeEmail  = "email"
+	ModePhone  = "phone"
+	ModeLetter = "letter"
+	ModeOther  = "other"
+)
+
+// Outcomes of a contact attempt staff log.
+const (
+	OutcomeReached       = "reached"       // spoke with or heard from the person: counts as contacted
+	OutcomeLeftMessage   = "left_message"  // voicemail or a message with someone else
+	OutcomeNoAnswer      = "no_answer"     // nobody answered
+	OutcomeSent          = "sent"          // a letter posted, not known to have arrived
+	OutcomeUndeliverable = "undeliverable" // wrong number, letter returned
+)
+
+// IsEmail reports whether the contact is a wave's message.
+func (ct Contact) IsEmail() bool { return ct.Mode == "" || ct.Mode == ModeEmail }
 
 // Mark is a disposition staff recorded.
 type Mark struct {
-	Code string    `bson:"code" json:"code"` // bounced, ineligible, unavailable or other
+	Code string    `bson:"code" json:"code"` // bounced, ineligible, refused, unavailable or other
 	Note string    `bson:"note,omitempty" json:"note,omitempty"`
 	At   time.Time `bson:"at" json:"at"`
 	By   string    `bson:"by" json:"by"`
+}
+
+// Flag is a setting staff put on a case: who, when and why.
+type Flag struct {
+	At   time.Time `bson:"at" json:"at"`
+	By   string    `bson:"by" json:"by"`
+	Note string    `bson:"note,omitempty" json:"note,omitempty"`
 }
 
 // Event is one entry of a case's history.
 type Event struct {
-	At   time.Time `bson:"at" json:"at"`
-	By   string    `bson:"by" json:"by"`
-	What string    `bson:"what" json:"what"` // "mark" or "unmark"
-	Code string    `bson:"code,omitempty" json:"code,omitempty"`
-	Note string    `bson:"note,omitempty" json:"note,omitempty"`
+	At time.Time `bson:"at" json:"at"`
+	By string    `bson:"by" json:"by"`
+	// What is "mark", "unmark", "do_not_contact", "contact_again" or
+	// "resolve" (an uncertain message, with Code sent or failed).
+	What string `bson:"what" json:"what"`
+	Code string `bson:"code,omitempty" json:"code,omitempty"`
+	Note string `bson:"note,omitempty" json:"note,omitempty"`
 }
 
 // Invited reports whether any invitation or reminder reached the mail server.
 func (c *Case) Invited() bool {
 	for _, ct := range c.Contacts {
-		if ct.Status == ContactSent || ct.Status == ContactBounced {
+		if ct.IsEmail() && (ct.Status == ContactSent || ct.Status == ContactBounced) {
 			return true
 		}
 	}
@@ -105,11 +154,76 @@ func (c *Case) Bounced() bool {
 		return true
 	}
 	for _, ct := range c.Contacts {
-		if ct.Status == ContactBounced {
+		if ct.IsEmail() && ct.Status == ContactBounced {
 			return true
 		}
 	}
 	return false
+}
+
+// Uncertain is the wave of a message that may or may not have gone out and
+// that staff have not resolved yet, "" when there is none.
+func (c *Case) Uncertain() string {
+	for _, ct := range c.Contacts {
+		if ct.IsEmail() && ct.Status == ContactUncertain {
+			return ct.Wave
+		}
+	}
+	return ""
+}
+
+// Reached reports whether staff logged an attempt that reached the person.
+func (c *Case) Reached() bool {
+	for _, ct := range c.Contacts {
+		if !ct.IsEmail() && ct.Status == OutcomeReached {
+			return true
+		}
+	}
+	return false
+}
+
+// LastContact is when the person was last contacted — a message that went
+// out (sent, or maybe sent) or any attempt staff logged — zero for never.
+// A message that bounced or failed reached nobody.
+func (c *Case) LastContact() time.Time {
+	var last time.Time
+	for _, ct := range c.Contacts {
+		out := !ct.IsEmail() || ct.Status == ContactSent || ct.Status == ContactUncertain
+		if out && ct.At.After(last) {
+			last = ct.At
+		}
+	}
+	return last
+}
+
+// Reminders counts the reminders that went out to the person.
+func (c *Case) Reminders() int {
+	n := 0
+	for _, ct := range c.Contacts {
+		if ct.IsEmail() && ct.Kind == "reminder" && (ct.Status == ContactSent || ct.Status == ContactUncertain) {
+			n++
+		}
+	}
+	return n
+}
+
+// WaveBefore is the wave whose message last reached the person before t:
+// sent, and neither bounced nor failed afterwards; "" for none (the person
+// answered through a link given otherwise).
+func (c *Case) WaveBefore(t time.Time) string {
+	wave, at := "", time.Time{}
+	for _, ct := range c.Contacts {
+		if !ct.IsEmail() || ct.Wave == "" {
+			continue
+		}
+		switch {
+		case ct.Status == ContactSent && ct.At.Before(t) && !ct.At.Before(at):
+			wave, at = ct.Wave, ct.At
+		case (ct.Status == ContactBounced || ct.Status == ContactFailed) && ct.Wave == wave:
+			wave, at = "", time.Time{} // the late bounce of that message
+		}
+	}
+	return wave
 }
 
 // Frame is what the sample frame says about the sampled person.
@@ -143,10 +257,15 @@ type Change struct {
 	PageSeconds  map[string]float64
 	Device       string
 	Contact      *Contact // a message sent or tried, appended to Contacts
-	Mark         *Mark    // a staff mark to set
-	ClearMark    bool     // remove the staff mark
-	Event        *Event   // appended to History
-	At           time.Time
+	// Resolve settles the uncertain message of a wave: its contact takes
+	// this status (sent or failed), note and author.
+	Resolve           *Contact
+	Mark              *Mark  // a staff mark to set
+	ClearMark         bool   // remove the staff mark
+	DoNotContact      *Flag  // put the case on the do-not-contact list
+	ClearDoNotContact bool   // take it off
+	Event             *Event // appended to History
+	At                time.Time
 }
 
 // Apply makes ch on the case in memory as the store makes it on the
@@ -195,6 +314,19 @@ func (c *Case) Apply(ch *Change) {
 	}
 	if ch.Contact != nil {
 		c.Contacts = append(c.Contacts, *ch.Contact)
+	}
+	if r := ch.Resolve; r != nil {
+		for i := range c.Contacts {
+			if ct := &c.Contacts[i]; ct.IsEmail() && ct.Wave == r.Wave && ct.Status == ContactUncertain {
+				ct.Status, ct.Note, ct.By = r.Status, r.Note, r.By
+			}
+		}
+	}
+	if ch.DoNotContact != nil {
+		c.DoNotContact = ch.DoNotContact
+	}
+	if ch.ClearDoNotContact {
+		c.DoNotContact = nil
 	}
 	if ch.Event != nil {
 		c.History = append(c.History, *ch.Event)

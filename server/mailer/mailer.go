@@ -195,11 +195,14 @@ func (m *Mailer) Recover(ctx context.Context) error {
 				}
 			}
 		}
+		e.UpdatedAt = m.Now()
 		if e.Status == waves.EntryUncertain {
 			uncertain++
+			err = outbox.Uncertain(ctx, m.Store, e, e.LastError, e.UpdatedAt) // on the case too, which keeps it out of later waves
+		} else {
+			err = m.Store.PutEntry(ctx, e)
 		}
-		e.UpdatedAt = m.Now()
-		if err := m.Store.PutEntry(ctx, e); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -419,8 +422,9 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer exists")
 	case err != nil:
 		return false, err
-	case !waves.Selects(w.Kind, c):
-		// Completed, opted out, bounced or invited since the wave started.
+	case !w.Selects(c, m.Now()):
+		// Completed, opted out, bounced, marked, invited or contacted
+		// since the wave started, or put on the do-not-contact list.
 		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer qualifies for this wave")
 	}
 	msg, err := m.message(w, tpl, e, c)
@@ -468,7 +472,7 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		e.Status = waves.EntryPending
 	case outcomeUncertain:
 		m.hangUp()
-		e.Status = waves.EntryUncertain
+		return true, outbox.Uncertain(ctx, m.Store, e, why, m.Now())
 	case outcomeRefused:
 		m.hangUp()
 		e.Status, next = waves.EntryPending, false

@@ -30,6 +30,7 @@ type Mark string
 const (
 	Bounced     Mark = "bounced"     // the invitation came back undelivered
 	Ineligible  Mark = "ineligible"  // left the position, the department does not exist
+	Refused     Mark = "refused"     // declined, by phone, letter or a reply
 	Unavailable Mark = "unavailable" // unavailable during the field period
 	Other       Mark = "other"       // another eligible non-interview
 )
@@ -37,10 +38,10 @@ const (
 // ParseMark checks a mark sent by staff; an unknown one is EINVALID.
 func ParseMark(s string) (Mark, error) {
 	switch m := Mark(s); m {
-	case Bounced, Ineligible, Unavailable, Other:
+	case Bounced, Ineligible, Refused, Unavailable, Other:
 		return m, nil
 	}
-	return "", survey.Errorf(survey.EINVALID, "unknown disposition code %q: use bounced, ineligible, unavailable or other", s)
+	return "", survey.Errorf(survey.EINVALID, "unknown disposition code %q: use bounced, ineligible, refused, unavailable or other", s)
 }
 
 // Facts is what the disposition of one case depends on. The caller fills
@@ -53,6 +54,8 @@ type Facts struct {
 	Answered   int
 	Applicable int
 	Mark       Mark
+	// Reached says staff logged an attempt that reached the person.
+	Reached bool
 }
 
 // Thresholds are the shares of applicable items answered that make a case
@@ -76,8 +79,11 @@ var DefaultThresholds = Thresholds{Complete: 0.8, Partial: 0.5}
 //  4. opted out, started, or submitted under t.Partial → R: the person was
 //     reached and declined or broke off (a submit with too few answers is a
 //     break-off that pressed submit).
-//  5. marked unavailable → NC; marked other → O.
-//  6. anything else → UO: not yet invited, invited and never opened, or
+//  5. marked refused → R; marked unavailable → NC; marked other → O.
+//  6. reached by an attempt staff logged → R: the person was contacted and
+//     has not answered, an implicit refusal in the Standard Definitions'
+//     terms, so the contact rates count the case as contacted.
+//  7. anything else → UO: not yet invited, invited and never opened, or
 //     bounced.
 //
 // So what a respondent did beats a contact mark (a complete stays I when a
@@ -98,10 +104,14 @@ func (t Thresholds) Code(f Facts) Code {
 		return P
 	case f.Status == survey.StatusOptedOut, f.Status == survey.StatusStarted, f.Status == survey.StatusSubmitted:
 		return R
+	case f.Mark == Refused:
+		return R
 	case f.Mark == Unavailable:
 		return NC
 	case f.Mark == Other:
 		return O
+	case f.Reached:
+		return R
 	}
 	return UO
 }

@@ -62,6 +62,7 @@ func TestCode(t *testing.T) {
 			}{
 				{Ineligible, NE},
 				{Bounced, tc.want},
+				{Refused, ifUntouched(R)},
 				{Unavailable, ifUntouched(NC)},
 				{Other, ifUntouched(O)},
 			}
@@ -69,6 +70,16 @@ func TestCode(t *testing.T) {
 				f.Mark = m.mark
 				if got := DefaultThresholds.Code(f); got != m.want {
 					t.Errorf("marked %s: got %s, want %s", m.mark, got, m.want)
+				}
+			}
+			// A logged attempt that reached the person makes an untouched
+			// case contacted (R), below what respondents and marks decide;
+			// a bounced mark does not undo it: the person was reached.
+			reached := map[Mark]Code{"": ifUntouched(R), Bounced: ifUntouched(R), Ineligible: NE, Unavailable: ifUntouched(NC), Other: ifUntouched(O)}
+			for mark, want := range reached {
+				f.Mark, f.Reached = mark, true
+				if got := DefaultThresholds.Code(f); got != want {
+					t.Errorf("reached, marked %q: got %s, want %s", mark, got, want)
 				}
 			}
 		})
@@ -99,12 +110,12 @@ func TestCodeThresholds(t *testing.T) {
 }
 
 func TestParseMark(t *testing.T) {
-	for _, s := range []string{"bounced", "ineligible", "unavailable", "other"} {
+	for _, s := range []string{"bounced", "ineligible", "refused", "unavailable", "other"} {
 		if got, err := ParseMark(s); err != nil || string(got) != s {
 			t.Errorf("ParseMark(%q) = %q, %v", s, got, err)
 		}
 	}
-	for _, s := range []string{"", "refused", "Bounced", "NE"} {
+	for _, s := range []string{"", "Refused", "Bounced", "NE"} {
 		_, err := ParseMark(s)
 		var e *survey.Error
 		if !errors.As(err, &e) || e.Code != survey.EINVALID {

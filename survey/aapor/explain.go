@@ -40,7 +40,7 @@ var CodeMeanings = []struct {
 }{
 	{I, "complete", "submitted with at least 80% of the questions that apply answered"},
 	{P, "partial", "at least 50% answered, submitted or not"},
-	{R, "refusal or break-off", "opted out, or started with under 50% answered"},
+	{R, "refusal or break-off", "opted out, started with under 50% answered, marked refused, or reached by a phone call, letter or other attempt staff logged without answering yet"},
 	{NC, "non-contact", "marked unavailable for the field period"},
 	{O, "other", "marked other"},
 	{UO, "unknown eligibility", "not invited yet, invited and never opened, or bounced"},

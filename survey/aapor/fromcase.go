@@ -20,7 +20,7 @@ func FactsOf(c *survey.Case, in *instrument.Instrument) Facts {
 // cleaned the case's answers into a.
 func FactsWith(c *survey.Case, a instrument.Answers, in *instrument.Instrument) Facts {
 	answered, applicable := in.Completion(a)
-	f := Facts{Status: c.Status, Answered: answered, Applicable: applicable}
+	f := Facts{Status: c.Status, Answered: answered, Applicable: applicable, Reached: c.Reached()}
 	switch {
 	case c.Mark != nil:
 		f.Mark = Mark(c.Mark.Code)
@@ -62,8 +62,25 @@ func CaseOf(c *survey.Case, in *instrument.Instrument, t Thresholds) Case {
 			pc.At = c.Mark.At
 		}
 	}
+	if code == R && pc.At.IsZero() { // refused or reached, never started: from the mark or the contact
+		pc.At = reachedAt(c)
+	}
 	if c.StartedAt != nil && !pc.At.IsZero() && pc.At.After(*c.StartedAt) && code != R {
 		pc.Earlier = []Step{{At: *c.StartedAt, Code: R}}
 	}
 	return pc
+}
+
+// reachedAt is when a case that never started became R: the refusal's
+// mark, or else the first logged attempt that reached the person.
+func reachedAt(c *survey.Case) time.Time {
+	if c.Mark != nil && Mark(c.Mark.Code) == Refused {
+		return c.Mark.At
+	}
+	for _, ct := range c.Contacts {
+		if !ct.IsEmail() && ct.Status == survey.OutcomeReached {
+			return ct.At
+		}
+	}
+	return time.Time{}
 }

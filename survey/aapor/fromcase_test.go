@@ -44,6 +44,12 @@ func TestCaseOf(t *testing.T) {
 			Mark: &survey.Mark{Code: "ineligible", At: *at(6)}}, NE, at(6), 0},
 		{"unavailable", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "unavailable", At: *at(7)}}, NC, at(7), 0},
 		{"other", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "other", At: *at(8)}}, O, at(8), 0},
+		{"refused", survey.Case{Status: survey.StatusNew, Mark: &survey.Mark{Code: "refused", At: *at(8)}}, R, at(8), 0},
+		{"reached by phone", survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{
+			{Mode: survey.ModePhone, Status: survey.OutcomeNoAnswer, At: *at(3)},
+			{Mode: survey.ModePhone, Status: survey.OutcomeReached, At: *at(4)}}}, R, at(4), 0},
+		{"a letter sent reaches nobody yet", survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{
+			{Mode: survey.ModeLetter, Status: survey.OutcomeSent, At: *at(3)}}}, UO, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := CaseOf(&tc.c, in, DefaultThresholds)
@@ -88,5 +94,28 @@ func TestCompleteness(t *testing.T) {
 				t.Errorf("code %s, want %s (facts %+v)", got, tc.want, FactsOf(&c, tc.in))
 			}
 		})
+	}
+}
+
+// A phone call that reached the person counts the case as contacted in
+// the contact rates; one that did not changes nothing.
+func TestLoggedContactCountsAsContacted(t *testing.T) {
+	in := instrument.Default()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	call := func(outcome string) survey.Case {
+		return survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{{Mode: survey.ModePhone, Status: outcome, At: at}}}
+	}
+	con1 := func(cases ...survey.Case) float64 {
+		pcs := make([]Case, len(cases))
+		for i := range cases {
+			pcs[i] = CaseOf(&cases[i], in, DefaultThresholds)
+		}
+		return *BuildProgress(pcs, nil, at, time.UTC).Rates.CON1
+	}
+	if got := con1(call(survey.OutcomeNoAnswer), call(survey.OutcomeLeftMessage)); got != 0 {
+		t.Errorf("nobody reached: CON1 %v, want 0", got)
+	}
+	if got := con1(call(survey.OutcomeReached), call(survey.OutcomeNoAnswer)); got != 0.5 {
+		t.Errorf("one of two reached: CON1 %v, want 0.5", got)
 	}
 }

@@ -26,11 +26,16 @@ import (
 
 // Store is what the field period's rules need of the store.
 type Store interface {
+	Case(ctx context.Context, id string) (*survey.Case, error)
+	CaseByEmail(ctx context.Context, surveyID, email string) (*survey.Case, error)
 	Cases(ctx context.Context, surveyID string) ([]survey.Case, error)
 	InsertCases(ctx context.Context, importID string, cases []*survey.Case) error
 	UpdateCase(ctx context.Context, id string, decide func(*survey.Case) (*survey.Change, error)) (*survey.Case, error)
 	InsertWave(ctx context.Context, w *waves.Wave) error
+	Wave(ctx context.Context, id string) (*waves.Wave, error)
 	UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error)
+	Entry(ctx context.Context, id string) (*waves.Entry, error)
+	PutEntry(ctx context.Context, e *waves.Entry) error
 	AppendAudit(ctx context.Context, e *account.AuditEntry) error
 }
 
@@ -43,6 +48,11 @@ type Service struct {
 	// MailServer names the server that sends waves; empty: none, and
 	// creating a wave is refused.
 	MailServer string
+	// MailDomain is the domain of the waves' sender, which their
+	// Message-IDs end in; Sender sends test messages, nil without a mail
+	// server.
+	MailDomain string
+	Sender     Sender
 	// Now is the survey's clock, which stamps cases; Wall the real one,
 	// which stamps waves and the audit log.
 	Now, Wall func() time.Time
@@ -111,15 +121,10 @@ func (s *Service) Mark(ctx context.Context, by account.Actor, id, code, note str
 	if code == "" {
 		ch = &survey.Change{ClearMark: true, Event: &survey.Event{At: now, By: by.Email, What: "unmark"}, At: now}
 	} else {
-		mark, err := aapor.ParseMark(code)
-		if err != nil {
+		var err error
+		if ch, err = markChange(by, code, note, now); err != nil {
 			return nil, err
 		}
-		if len(note) > 1000 {
-			return nil, survey.FieldErrors("The note is too long", map[string]string{"note": "at most 1,000 characters"})
-		}
-		m := &survey.Mark{Code: string(mark), Note: note, At: now, By: by.Email}
-		ch = &survey.Change{Mark: m, Event: &survey.Event{At: now, By: by.Email, What: "mark", Code: m.Code, Note: note}, At: now}
 	}
 	updated, err := s.Store.UpdateCase(ctx, id, func(cur *survey.Case) (*survey.Change, error) {
 		if code == "" && cur.Mark == nil {
@@ -138,16 +143,38 @@ func (s *Service) Mark(ctx context.Context, by account.Actor, id, code, note str
 	return updated, nil
 }
 
-// selection scans the survey's cases once and returns how many a wave of
-// the kind selects, and the first of them (nil when none).
-func (s *Service) selection(ctx context.Context, kind string) (int, *survey.Case, error) {
+// markChange is the change that records a staff mark, checked: staff and
+// the bounce mailbox mark cases through it.
+func markChange(by account.Actor, code, note string, now time.Time) (*survey.Change, error) {
+	mark, err := aapor.ParseMark(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNote(note); err != nil {
+		return nil, err
+	}
+	m := &survey.Mark{Code: string(mark), Note: note, At: now, By: by.Email}
+	return &survey.Change{Mark: m, Event: &survey.Event{At: now, By: by.Email, What: "mark", Code: m.Code, Note: note}, At: now}, nil
+}
+
+// checkNote bounds a note staff write on a case.
+func checkNote(note string) error {
+	if len(note) > 1000 {
+		return survey.FieldErrors("The note is too long", map[string]string{"note": "at most 1,000 characters"})
+	}
+	return nil
+}
+
+// selection scans the survey's cases once and returns how many the wave
+// selects now, and the first of them (nil when none).
+func (s *Service) selection(ctx context.Context, w *waves.Wave) (int, *survey.Case, error) {
 	cases, err := s.Store.Cases(ctx, s.Instrument.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	n, first := 0, (*survey.Case)(nil)
+	n, first, now := 0, (*survey.Case)(nil), s.Now()
 	for i := range cases {
-		if waves.Selects(kind, &cases[i]) {
+		if w.Selects(&cases[i], now) {
 			if n == 0 {
 				first = &cases[i]
 			}
@@ -173,7 +200,7 @@ func (s *Service) CreateWave(ctx context.Context, by account.Actor, d waves.Draf
 	if s.MailServer == "" {
 		return nil, ErrNoMailServer
 	}
-	if w.Selected, _, err = s.selection(ctx, w.Kind); err != nil {
+	if w.Selected, _, err = s.selection(ctx, w); err != nil {
 		return nil, err
 	}
 	w.ID, w.CreatedAt, w.CreatedBy = id, s.Wall().UTC(), by.Email
@@ -202,7 +229,7 @@ func (s *Service) PreviewWave(ctx context.Context, d waves.Draft, baseURL string
 	if err != nil {
 		return nil, err
 	}
-	n, first, err := s.selection(ctx, w.Kind)
+	n, first, err := s.selection(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +246,42 @@ func (s *Service) PreviewWave(ctx context.Context, d waves.Draft, baseURL string
 		return nil, err
 	}
 	return &Preview{Message: m, To: to.String(), Recipients: n}, nil
+}
+
+// Sender sends one message outside every wave.
+type Sender interface {
+	SendTest(ctx context.Context, to netmail.Address, m waves.Message) error
+}
+
+// SendTest sends the draft, rendered as PreviewWave renders it (for its
+// first recipient, with a stand-in link), to the member of staff who asks,
+// "[Test]" before its subject. Nothing is queued and no case's contact log
+// changes: it counts nowhere.
+func (s *Service) SendTest(ctx context.Context, by account.Actor, d waves.Draft, baseURL string) (*Preview, error) {
+	if s.Sender == nil {
+		return nil, ErrNoMailServer
+	}
+	p, err := s.PreviewWave(ctx, d, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	m := p.Message
+	m.Subject = "[Test] " + m.Subject
+	if err := s.Sender.SendTest(ctx, netmail.Address{Address: by.Email}, m); err != nil {
+		return nil, &survey.Error{Code: survey.EUNAVAILABLE, Message: "The mail server did not take the test message; please try again.", Err: err}
+	}
+	p.To = by.Email
+	s.audit(ctx, by, "wave.test", "", "", map[string]string{"kind": d.Kind, "to": by.Email})
+	return p, nil
+}
+
+// SendTestOf sends a stored wave's test, as SendTest does a draft's.
+func (s *Service) SendTestOf(ctx context.Context, by account.Actor, id, baseURL string) (*Preview, error) {
+	w, err := s.Store.Wave(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.SendTest(ctx, by, w.Draft(), baseURL)
 }
 
 // CancelWave stops a wave that has not finished; what it sent stays sent.

@@ -32,15 +32,15 @@ type Store interface {
 // ErrNotActive says a wave was cancelled, or finished, meanwhile.
 var ErrNotActive = errors.New("the wave is no longer active")
 
-// Selected lists the ids of the cases the wave selects now.
-func Selected(ctx context.Context, st Store, w *waves.Wave) ([]string, error) {
+// Selected lists the ids of the cases the wave selects at now.
+func Selected(ctx context.Context, st Store, w *waves.Wave, now time.Time) ([]string, error) {
 	cases, err := st.Cases(ctx, w.Survey)
 	if err != nil {
 		return nil, err
 	}
 	var ids []string
 	for i := range cases {
-		if waves.Selects(w.Kind, &cases[i]) {
+		if w.Selects(&cases[i], now) {
 			ids = append(ids, cases[i].ID)
 		}
 	}
@@ -52,7 +52,7 @@ func Selected(ctx context.Context, st Store, w *waves.Wave) ([]string, error) {
 // between leaves it scheduled, and filling again adds no entry twice. A
 // wave cancelled meanwhile is returned as it is.
 func Start(ctx context.Context, st Store, w *waves.Wave, now time.Time) (*waves.Wave, int, error) {
-	ids, err := Selected(ctx, st, w)
+	ids, err := Selected(ctx, st, w, now)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -78,7 +78,8 @@ func Start(ctx context.Context, st Store, w *waves.Wave, now time.Time) (*waves.
 
 // contactStatus is the contact an entry's final status leaves on the case;
 // none for an entry skipped.
-var contactStatus = map[string]string{waves.EntrySent: survey.ContactSent, waves.EntryBounced: survey.ContactBounced, waves.EntryFailed: survey.ContactFailed}
+var contactStatus = map[string]string{waves.EntrySent: survey.ContactSent, waves.EntryBounced: survey.ContactBounced,
+	waves.EntryFailed: survey.ContactFailed, waves.EntryUncertain: survey.ContactUncertain}
 
 // Settle records an entry's final status at now, with the case's contact
 // when a message was sent or given up on: the case first, so that after a
@@ -91,18 +92,40 @@ func Settle(ctx context.Context, st Store, w *waves.Wave, e *waves.Entry, status
 	return st.PutEntry(ctx, e)
 }
 
+// Uncertain records an entry the mailer stopped while handing it to the
+// mail server, at now: on the case first, as a contact that keeps the case
+// out of every later wave until staff resolve it, then on the entry. It is
+// never sent again by itself.
+func Uncertain(ctx context.Context, st Store, e *waves.Entry, why string, now time.Time) error {
+	w, err := st.Wave(ctx, e.Wave)
+	if err != nil {
+		return err
+	}
+	return Settle(ctx, st, w, e, waves.EntryUncertain, why, now)
+}
+
 // contact records on the case the message an entry's final status says
-// was sent or given up on; none for an entry skipped.
+// was sent, given up on or maybe sent; none for an entry skipped, and none
+// twice for one wave (Recover may settle an entry whose case has it).
 func contact(ctx context.Context, st Store, w *waves.Wave, caseID, status, why string, at time.Time) error {
 	c := contactStatus[status]
 	if c == "" {
 		return nil
 	}
-	_, err := st.UpdateCase(ctx, caseID, func(*survey.Case) (*survey.Change, error) {
-		return &survey.Change{At: at, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Status: c, At: at, Error: why}}, nil
+	_, err := st.UpdateCase(ctx, caseID, func(cur *survey.Case) (*survey.Change, error) {
+		if c == survey.ContactUncertain && cur.Uncertain() == w.ID {
+			return nil, errRecorded
+		}
+		return &survey.Change{At: at, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Mode: survey.ModeEmail, Status: c, At: at, Error: why}}, nil
 	})
+	if errors.Is(err, errRecorded) {
+		return nil
+	}
 	return err
 }
+
+// errRecorded leaves a case that already has the contact as it is.
+var errRecorded = errors.New("the contact is recorded already")
 
 // settle gives an entry its final status.
 func settle(e *waves.Entry, status, why string, at time.Time) {

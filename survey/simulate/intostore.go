@@ -179,7 +179,7 @@ func (r *player) wave(ctx context.Context, k int) error {
 	if err != nil {
 		return err
 	}
-	selected, err := outbox.Selected(ctx, r.t.Store, w)
+	selected, err := outbox.Selected(ctx, r.t.Store, w, wv.At)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ const (
 	collRoster   = "pi_roster" // one document per revision of the active PIs
 	collOnce     = "once"      // one document per form token or key used once
 	collClaims   = "claims"    // one document per revision won on a shared FerretDB (revision.go)
+	collPolls    = "polls"     // one document per periodic reader of an outside source (the bounce mailbox)
 
 	collResults      = "results"       // one document per run of the nightly analysis
 	collResultLatest = "result_latest" // one pointer to the latest ok result
@@ -52,6 +53,7 @@ var schema = []struct {
 	{collRoster, nil},
 	{collOnce, nil},
 	{collClaims, nil},
+	{collPolls, nil},
 	{collResults, nil},
 	{collResultLatest, nil},
 	{collResultScores, nil},

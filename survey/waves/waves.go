@@ -56,6 +56,48 @@ type Wave struct {
 	PausedUntil *time.Time `bson:"paused_until,omitempty" json:"paused_until,omitempty"`
 	// LastError says why the wave is paused.
 	LastError string `bson:"last_error,omitempty" json:"last_error,omitempty"`
+	// Rules narrow a reminder's selection.
+	Rules Rules `bson:"rules,omitempty" json:"rules"`
+}
+
+// Targets of a reminder: whom among the cases still to ask it goes to.
+const (
+	TargetBoth       = ""            // not started, and started but not submitted
+	TargetNotStarted = "not_started" // the link not used to answer yet
+	TargetStarted    = "started"     // started, not submitted
+)
+
+// Rules narrow a reminder's selection: at most MaxReminders reminders
+// per case, at least MinDays days since the case was last contacted (by
+// any message that went out, or any attempt staff logged), and only the
+// Target cases. A nil rule does not narrow.
+type Rules struct {
+	MaxReminders *int   `bson:"max_reminders,omitempty" json:"max_reminders,omitempty"`
+	MinDays      *int   `bson:"min_days,omitempty" json:"min_days_since_contact,omitempty"`
+	Target       string `bson:"target,omitempty" json:"target,omitempty"`
+}
+
+// allow reports whether the rules let a message go to the case at now.
+func (r Rules) allow(c *survey.Case, now time.Time) bool {
+	if r.MaxReminders != nil && c.Reminders() >= *r.MaxReminders {
+		return false
+	}
+	if last := c.LastContact(); r.MinDays != nil && !last.IsZero() && now.Sub(last) < time.Duration(*r.MinDays)*24*time.Hour {
+		return false
+	}
+	switch r.Target {
+	case TargetNotStarted:
+		return c.Status == survey.StatusNew
+	case TargetStarted:
+		return c.Status == survey.StatusStarted
+	}
+	return true
+}
+
+// Selects reports whether the wave goes to the case at now: its kind's
+// selection, narrowed by its rules.
+func (w *Wave) Selects(c *survey.Case, now time.Time) bool {
+	return Selects(w.Kind, c) && w.Rules.allow(c, now)
 }
 
 // Active reports whether the wave may still send.
@@ -71,6 +113,10 @@ type Draft struct {
 	Text        string `json:"text" form:"text"`
 	HTML        string `json:"html" form:"html"`
 	ScheduledAt string `json:"scheduled_at" form:"scheduled_at"`
+	// A reminder's rules; an invitation takes none.
+	MaxReminders *int   `json:"max_reminders"`
+	MinDays      *int   `json:"min_days_since_contact"`
+	Target       string `json:"target"`
 }
 
 // Check validates a draft and returns the wave it describes, with its
@@ -100,11 +146,39 @@ func (d Draft) Check(surveyID string, now time.Time, loc *time.Location) (*Wave,
 	if err != nil {
 		fields["scheduled_at"] = err.Error()
 	}
+	w.Rules = d.rules(fields)
 	if len(fields) > 0 {
 		return nil, nil, survey.FieldErrors("The wave is not valid", fields)
 	}
 	w.ScheduledAt = at
 	return w, t, nil
+}
+
+// Draft is the wave as a draft to start now: for a preview or a test.
+func (w *Wave) Draft() Draft {
+	return Draft{Kind: w.Kind, Subject: w.Subject, Text: w.Text, HTML: w.HTML, ScheduledAt: "now",
+		MaxReminders: w.Rules.MaxReminders, MinDays: w.Rules.MinDays, Target: w.Rules.Target}
+}
+
+// rules checks the draft's reminder rules, naming each problem in fields.
+func (d Draft) rules(fields map[string]string) Rules {
+	r := Rules{MaxReminders: d.MaxReminders, MinDays: d.MinDays, Target: d.Target}
+	for name, n := range map[string]*int{"max_reminders": r.MaxReminders, "min_days_since_contact": r.MinDays} {
+		if n != nil && *n < 0 {
+			fields[name] = "must be 0 or more"
+		}
+	}
+	if r.Target != TargetBoth && r.Target != TargetNotStarted && r.Target != TargetStarted {
+		fields["target"] = `want "not_started", "started" (started, not submitted), or empty for both`
+	}
+	if d.Kind == KindInvitation && r != (Rules{}) {
+		for name, set := range map[string]bool{"max_reminders": r.MaxReminders != nil, "min_days_since_contact": r.MinDays != nil, "target": r.Target != ""} {
+			if set {
+				fields[name] = "only reminders take rules: an invitation goes to every case not invited yet"
+			}
+		}
+	}
+	return r
 }
 
 func orDefault(s, def string) string {
@@ -155,12 +229,15 @@ func Selects(kind string, c *survey.Case) bool {
 	return false
 }
 
-// stillToAsk reports whether the case is neither complete, refused (opted
-// out), bounced nor ineligible. Links also go out by mail merge, so a case
-// may be any of these without a message from Canvass.
+// stillToAsk reports whether the case is neither submitted, opted out,
+// bounced, marked by staff (any mark is a final disposition: bounced,
+// ineligible, refused, unavailable or other), on the do-not-contact list,
+// nor waiting for staff to resolve a message that may have gone out. Links
+// also go out by mail merge, so a case may be any of these without a
+// message from Canvass.
 func stillToAsk(c *survey.Case) bool {
 	return c.Status != survey.StatusSubmitted && c.Status != survey.StatusOptedOut &&
-		!c.Bounced() && (c.Mark == nil || c.Mark.Code != "ineligible")
+		!c.Bounced() && c.Mark == nil && c.DoNotContact == nil && c.Uncertain() == ""
 }
 
 // NewID returns a fresh wave id: 64 random bits, lower-case base32, with

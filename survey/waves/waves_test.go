@@ -23,6 +23,7 @@ func TestSelects(t *testing.T) {
 	sent := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactSent}}
 	failed := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactFailed}}
 	bounced := []survey.Contact{{Kind: KindInvitation, Status: survey.ContactBounced}}
+	uncertain := []survey.Contact{{Wave: "w1", Kind: KindInvitation, Status: survey.ContactUncertain}}
 	for _, tc := range []struct {
 		name                 string
 		c                    survey.Case
@@ -37,7 +38,14 @@ func TestSelects(t *testing.T) {
 		{"opted out", survey.Case{Status: survey.StatusOptedOut, Contacts: sent}, false, false},
 		{"marked bounced", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "bounced"}}, false, false},
 		{"ineligible", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "ineligible"}}, false, false},
-		{"unavailable", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "unavailable"}}, false, true},
+		// Every staff mark is a final disposition: no more messages.
+		{"unavailable", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "unavailable"}}, false, false},
+		{"refused", survey.Case{Status: survey.StatusStarted, Contacts: sent, Mark: &survey.Mark{Code: "refused"}}, false, false},
+		{"other", survey.Case{Status: survey.StatusNew, Contacts: sent, Mark: &survey.Mark{Code: "other"}}, false, false},
+		{"do not contact", survey.Case{Status: survey.StatusNew, DoNotContact: &survey.Flag{By: "staff@example.org"}}, false, false},
+		{"uncertain, never resolved", survey.Case{Status: survey.StatusNew, Contacts: uncertain}, false, false},
+		{"uncertain, resolved delivered", survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{{Kind: KindInvitation, Status: survey.ContactSent, Note: "resolved"}}}, false, true},
+		{"a letter is not an invitation", survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{{Mode: survey.ModeLetter, Status: survey.OutcomeSent}}}, true, true},
 		// The frame import hands out links for mail merge: a case may have
 		// answered, opted out or been marked without any message from Canvass.
 		{"started, never invited", survey.Case{Status: survey.StatusStarted}, true, true},
@@ -58,6 +66,51 @@ func TestSelects(t *testing.T) {
 	}
 	if Selects("postcard", &survey.Case{}) {
 		t.Error("an unknown kind selects a case")
+	}
+}
+
+// A reminder's rules narrow its selection: how many reminders went out,
+// how long since the last contact of any mode, and where the person is.
+func TestRules(t *testing.T) {
+	now := time.Date(2026, 9, 20, 9, 0, 0, 0, time.UTC)
+	days := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	n := func(i int) *int { return &i }
+	inv := survey.Contact{Wave: "w1", Kind: KindInvitation, Status: survey.ContactSent, At: days(14)}
+	rem := func(d int) survey.Contact {
+		return survey.Contact{Wave: "w2", Kind: KindReminder, Status: survey.ContactSent, At: days(d)}
+	}
+	call := func(d int) survey.Contact {
+		return survey.Contact{Mode: survey.ModePhone, Status: survey.OutcomeNoAnswer, At: days(d)}
+	}
+	notStarted := survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv}}
+	started := survey.Case{Status: survey.StatusStarted, Contacts: []survey.Contact{inv}}
+	for _, tc := range []struct {
+		name  string
+		rules Rules
+		c     survey.Case
+		want  bool
+	}{
+		{"no rules", Rules{}, notStarted, true},
+		{"max 1, none sent", Rules{MaxReminders: n(1)}, notStarted, true},
+		{"max 1, one sent", Rules{MaxReminders: n(1)}, survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv, rem(8)}}, false},
+		{"max 2, one sent", Rules{MaxReminders: n(2)}, survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv, rem(8)}}, true},
+		{"max 1, the reminder bounced... counts nothing sent", Rules{MaxReminders: n(1)}, survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv, {Kind: KindReminder, Status: survey.ContactFailed}}}, true},
+		{"7 days, invited 14 days ago", Rules{MinDays: n(7)}, notStarted, true},
+		{"7 days, reminded 3 days ago", Rules{MinDays: n(7)}, survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv, rem(3)}}, false},
+		{"7 days, phoned 2 days ago", Rules{MinDays: n(7)}, survey.Case{Status: survey.StatusNew, Contacts: []survey.Contact{inv, call(2)}}, false},
+		{"7 days, never contacted", Rules{MinDays: n(7)}, survey.Case{Status: survey.StatusNew}, true},
+		{"not started: new", Rules{Target: TargetNotStarted}, notStarted, true},
+		{"not started: started", Rules{Target: TargetNotStarted}, started, false},
+		{"started: started", Rules{Target: TargetStarted}, started, true},
+		{"started: new", Rules{Target: TargetStarted}, notStarted, false},
+		{"rules never add a case", Rules{}, survey.Case{Status: survey.StatusSubmitted}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := Wave{Kind: KindReminder, Rules: tc.rules}
+			if got := w.Selects(&tc.c, now); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -93,6 +146,13 @@ func TestParseSchedule(t *testing.T) {
 
 func TestDraftCheck(t *testing.T) {
 	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	minus, two := -1, 2
+	t.Run("OK rules", func(t *testing.T) {
+		w, _, err := Draft{Kind: KindReminder, MaxReminders: &two, MinDays: &two, Target: TargetStarted}.Check("s", now, phoenix)
+		if err != nil || *w.Rules.MaxReminders != 2 || *w.Rules.MinDays != 2 || w.Rules.Target != TargetStarted {
+			t.Fatalf("wave %+v, %v", w, err)
+		}
+	})
 	t.Run("OK defaults", func(t *testing.T) {
 		w, tpl, err := Draft{Kind: KindReminder}.Check("s", now, phoenix)
 		if err != nil {
@@ -126,6 +186,10 @@ func TestDraftCheck(t *testing.T) {
 		{"unfinished html", Draft{Kind: KindInvitation, HTML: `<a href="{{.Link}}`}, []string{"html"}},
 		{"schedule", Draft{Kind: KindInvitation, ScheduledAt: "next week"}, []string{"scheduled_at"}},
 		{"several", Draft{Kind: "x", Subject: "{{", ScheduledAt: "x"}, []string{"kind", "subject", "scheduled_at"}},
+		{"negative count", Draft{Kind: KindReminder, MaxReminders: &minus}, []string{"max_reminders"}},
+		{"negative days", Draft{Kind: KindReminder, MinDays: &minus}, []string{"min_days_since_contact"}},
+		{"unknown target", Draft{Kind: KindReminder, Target: "everyone"}, []string{"target"}},
+		{"rules on an invitation", Draft{Kind: KindInvitation, MaxReminders: &two, Target: TargetStarted}, []string{"max_reminders", "target"}},
 	} {
 		t.Run("ErrInvalid "+tc.name, func(t *testing.T) {
 			_, _, err := tc.d.Check("s", now, phoenix)
