@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
-	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
