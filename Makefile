@@ -15,13 +15,15 @@ run: build
 # The browser tests drive Debian's Chromium, and check every page with
 # axe-core from npm (package.json); the race tests and the drill run
 # FerretDB over Debian's PostgreSQL too; the export's syntax tests run the
-# R script with R and the SPSS syntax with PSPP. Install what is missing.
+# R script with R and the SPSS syntax with PSPP; the bounce mailbox's tests
+# read a real IMAP server, Debian's Dovecot. Install what is missing.
 deps: node_modules/axe-core/axe.min.js
 	@missing=; \
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CANVASS_CHROMIUM" ] || missing="chromium"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v Rscript >/dev/null || missing="$$missing r-base-core"; \
 	command -v pspp >/dev/null || missing="$$missing pspp"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	[ -z "$$missing" ] || { \
 	  echo "installing$$missing for the tests"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -1,17 +1,19 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // The Cases page: import the sample frame, find cases, record what only
@@ -20,6 +22,8 @@ import (
 type casesPage struct {
 	adminBase
 	Query    string
+	Filter   string // one of caseFilters' names; "" for every case
+	Filters  []caseFilter
 	Total    int
 	Shown    []caseJSON
 	Imported int
@@ -34,12 +38,55 @@ type markChoice struct {
 	Code, Effect string
 }
 
-// markChoices are the staff marks in the order the menu offers them.
+// markChoices are the staff marks in the order the menu offers them, each
+// saying what it does to reminders and to the rates. Every mark is a final
+// disposition: no wave mails the case while it stands.
 var markChoices = []markChoice{
-	{"bounced", "the address does not reach the person: no more reminders; counts as unknown eligibility (UO)"},
-	{"ineligible", "left the position, or the department does not exist: no more reminders; left out of every rate (NE)"},
-	{"unavailable", "away for the whole field period: counts as a non-contact (NC); reminders continue"},
-	{"other", "another reason for no interview: counts as other (O); reminders continue"},
+	{"bounced", "the address does not reach the person. Reminders: none. Rates: unknown eligibility (UO), unless the person answered"},
+	{"ineligible", "left the position, or the department does not exist. Reminders: none. Rates: left out of every rate (NE), whatever the person did"},
+	{"refused", "the person declined, by phone, letter or a reply. Reminders: none. Rates: refusal (R), unless the answers make a partial or a complete"},
+	{"unavailable", "away for the whole field period. Reminders: none. Rates: non-contact (NC), unless the person answered"},
+	{"other", "another reason for no interview. Reminders: none. Rates: other (O), unless the person answered"},
+}
+
+// caseFilter is a way the Cases page narrows the list.
+type caseFilter struct {
+	Name, Label string
+	keep        func(c *survey.Case, retrying map[string]bool) bool
+}
+
+// caseFilters find the cases whose messages need a look.
+var caseFilters = []caseFilter{
+	{"failed", "a message failed", func(c *survey.Case, _ map[string]bool) bool { return hasContact(c, survey.ContactFailed) }},
+	{"bounced", "bounced", func(c *survey.Case, _ map[string]bool) bool { return c.Bounced() }},
+	{"uncertain", "a message may have gone out (to resolve)", func(c *survey.Case, _ map[string]bool) bool { return c.Uncertain() != "" }},
+	{"retrying", "a message is being retried", func(c *survey.Case, retrying map[string]bool) bool { return retrying[c.ID] }},
+	{"do_not_contact", "on the do-not-contact list", func(c *survey.Case, _ map[string]bool) bool { return c.DoNotContact != nil }},
+}
+
+func hasContact(c *survey.Case, status string) bool {
+	for _, ct := range c.Contacts {
+		if ct.IsEmail() && ct.Status == status {
+			return true
+		}
+	}
+	return false
+}
+
+// retrying lists the cases whose message a temporary refusal holds in the
+// outbox; only the filter that needs it reads the outbox.
+func (s *Server) retrying(ctx context.Context, filter string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if filter != "retrying" {
+		return out, nil
+	}
+	pending, err := s.Store.EntriesInStatus(ctx, waves.EntryPending)
+	for _, e := range pending {
+		if e.Attempts > 0 {
+			out[e.Case] = true
+		}
+	}
+	return out, err
 }
 
 // confirmPage asks before a mark replaces what a case's answers say.
@@ -64,12 +111,22 @@ func (s *Server) renderCases(c echo.Context, status int, page casesPage) error {
 	page.adminBase = s.adminBase(c, "Cases")
 	page.show(notice, isError)
 	page.Total = len(cases)
-	page.Marks = markChoices
+	page.Marks, page.Filters = markChoices, caseFilters
+	keep := func(*survey.Case, map[string]bool) bool { return true }
+	for _, f := range caseFilters {
+		if f.Name == page.Filter {
+			keep = f.keep
+		}
+	}
+	retrying, err := s.retrying(c.Request().Context(), page.Filter)
+	if err != nil {
+		return err
+	}
 	q := strings.ToLower(strings.TrimSpace(page.Query))
 	for i := range cases {
 		f := cases[i].Frame
 		hay := strings.ToLower(strings.Join([]string{cases[i].ID, f.Email, f.Name, f.Department, f.City, f.State}, " "))
-		if q == "" || strings.Contains(hay, q) {
+		if (q == "" || strings.Contains(hay, q)) && keep(&cases[i], retrying) {
 			page.Shown = append(page.Shown, s.caseJSON(&cases[i]))
 			if len(page.Shown) == casesShown {
 				break
@@ -79,9 +136,10 @@ func (s *Server) renderCases(c echo.Context, status int, page casesPage) error {
 	return s.render(c, status, "admin_cases.html", page)
 }
 
-// handleCasesPage answers GET /admin/cases (?q= searches).
+// handleCasesPage answers GET /admin/cases (?q= searches; ?filter= narrows
+// to failed, bounced, uncertain, retrying or do_not_contact).
 func (s *Server) handleCasesPage(c echo.Context) error {
-	return s.renderCases(c, http.StatusOK, casesPage{Query: c.QueryParam("q")})
+	return s.renderCases(c, http.StatusOK, casesPage{Query: c.QueryParam("q"), Filter: c.QueryParam("filter")})
 }
 
 // handleCasesImport answers POST /admin/cases/import (multipart: frame).
@@ -90,7 +148,7 @@ func (s *Server) handleCasesPage(c echo.Context) error {
 // Sending the same form again (a reload) imports nothing and says so.
 func (s *Server) handleCasesImport(c echo.Context) error {
 	if again, err := s.sentBefore(c); again || err != nil {
-		return s.formAgain(c, err, func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) })
+		return s.formAgain(c, err, s.renderCasesNotice)
 	}
 	fh, err := c.FormFile("frame")
 	if tooLarge(err) {
@@ -114,7 +172,7 @@ func (s *Server) handleCasesImport(c echo.Context) error {
 		return s.casesNotice(c, http.StatusRequestEntityTooLarge, "The file is larger than 32 MiB.")
 	}
 	if err != nil {
-		return s.adminFormError(c, err, func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) })
+		return s.adminFormError(c, err, s.renderCasesNotice)
 	}
 	page := casesPage{Imported: len(imported),
 		// A data: URL made here from our own CSV, so it is safe to mark as a URL.
@@ -124,8 +182,13 @@ func (s *Server) handleCasesImport(c echo.Context) error {
 }
 
 func (s *Server) casesNotice(c echo.Context, status int, msg string) error {
+	return s.renderCasesNotice(c, status, msg, status >= 400)
+}
+
+// renderCasesNotice is the Cases page with a notice at the top.
+func (s *Server) renderCasesNotice(c echo.Context, status int, msg string, isError bool) error {
 	page := casesPage{}
-	page.Notice, page.Error = msg, status >= 400
+	page.Notice, page.Error = msg, isError
 	return s.renderCases(c, status, page)
 }
 
@@ -135,7 +198,7 @@ func (s *Server) casesNotice(c echo.Context, status int, msg string) error {
 // bounced stops counting as complete), so it is done only once confirmed
 // on a second page; without answers it is done at once.
 func (s *Server) handleCaseMarkPost(c echo.Context) error {
-	notice := func(c echo.Context, status int, msg string, _ bool) error { return s.casesNotice(c, status, msg) }
+	notice := s.renderCasesNotice
 	code, note := c.FormValue("code"), c.FormValue("note")
 	switch code {
 	case "":
@@ -166,6 +229,6 @@ func (s *Server) handleCaseMarkPost(c echo.Context) error {
 	if err != nil {
 		return s.adminFormError(c, err, notice)
 	}
-	return s.redirectDone(c, "/admin/cases?q="+url.QueryEscape(updated.ID), account.Flash{
+	return s.redirectDone(c, "/admin/cases/"+updated.ID, account.Flash{
 		Notice: "Saved: " + updated.Frame.Name + " is now " + string(s.caseJSON(updated).Disposition) + "."})
 }

@@ -66,10 +66,17 @@ type dashboardLive struct {
 	Codes                          []codeRow
 	E                              string
 	Chart                          chart
+	Waves                          []waveRow
+	CompletesWithoutWave           string
 	Strata                         []strataBars
 	Who                            *whoResponded // nil until enough have responded
 	Nonrespondents                 string
 	Oldest                         []nonrespondent
+}
+
+// waveRow is a wave that sent, with the completes it brought in.
+type waveRow struct {
+	Kind, SentAt, Sent, Failed, Completes string
 }
 
 type dashboardPage struct {
@@ -185,7 +192,14 @@ func (s *Server) live(p progressJSON, snap *progressSnapshot) dashboardLive {
 		Complete: count(p.Counts.I), Partial: count(p.Counts.P), RR2: percent(p.Rates.RR2),
 		Main: rateRows(aapor.MainRates, p.Rates), Rest: rateRows(aapor.OtherRates, p.Rates), E: fmt.Sprintf("%.3f", p.E),
 		Chart:          dailyChart(p.Daily, p.Sampled, p.Waves, loc),
-		Nonrespondents: count(snap.nonrespondents), Oldest: snap.oldest,
+		Nonrespondents: count(snap.nonrespondents), Oldest: snap.oldest, CompletesWithoutWave: count(p.CompletesWithoutWave),
+	}
+	for _, w := range p.Waves {
+		row := waveRow{Kind: w.Kind, SentAt: "not yet", Sent: count(w.Sent), Failed: count(w.Failed), Completes: count(w.Completes)}
+		if w.SentAt != nil {
+			row.SentAt = w.SentAt.In(loc).Format("2006-01-02")
+		}
+		l.Waves = append(l.Waves, row)
 	}
 	for _, m := range aapor.CodeMeanings {
 		n := map[aapor.Code]int{aapor.I: p.Counts.I, aapor.P: p.Counts.P, aapor.R: p.Counts.R, aapor.NC: p.Counts.NC,

@@ -28,7 +28,10 @@ type progressJSON struct {
 	// Representativeness is null while fewer than weights.MinRespondents
 	// have responded.
 	Representativeness *weights.Representativeness `json:"representativeness"`
-	AsOf               time.Time                   `json:"as_of"` // when the cases were counted
+	// CompletesWithoutWave counts the completes no wave's message reached
+	// before they submitted.
+	CompletesWithoutWave int       `json:"completes_without_wave"`
+	AsOf                 time.Time `json:"as_of"` // when the cases were counted
 }
 
 // progressSnapshot is one count of every case, shared by every viewer.
@@ -107,10 +110,11 @@ func (s *Server) countProgress(ctx context.Context) (*progressSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	unattributed := waves.AttributeCompletes(sent, cases, func(i int) bool { return pcs[i].Code == aapor.I })
 	s.Logger.DebugContext(ctx, "progress counted", "cases", len(cases), "ms", s.wall().Sub(at).Milliseconds())
 	non := s.nonrespondents(cases)
 	loc := s.Instrument.FieldPeriod.Location()
-	report := progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), loc), Waves: sent, AsOf: at}
+	report := progressJSON{Progress: aapor.BuildProgress(pcs, nil, s.Now(), loc), Waves: sent, CompletesWithoutWave: unattributed, AsOf: at}
 	days := make([]string, len(report.Daily))
 	for i, d := range report.Daily {
 		days[i] = d.Date
@@ -166,18 +170,20 @@ func (s *Server) handleProgress(c echo.Context) error {
 
 // caseJSON is a case as staff see it: no answers, no token.
 type caseJSON struct {
-	ID          string           `json:"id"`
-	Frame       survey.Frame     `json:"frame"`
-	Status      string           `json:"status"`
-	Disposition aapor.Code       `json:"disposition"`
-	Mark        *survey.Mark     `json:"mark"`
-	History     []survey.Event   `json:"history"`
-	Contacts    []survey.Contact `json:"contacts"`
+	ID          string         `json:"id"`
+	Frame       survey.Frame   `json:"frame"`
+	Status      string         `json:"status"`
+	Disposition aapor.Code     `json:"disposition"`
+	Mark        *survey.Mark   `json:"mark"`
+	History     []survey.Event `json:"history"`
+	Contacts    []contactJSON  `json:"contacts"`
+	// DoNotContact is set while the case is on the do-not-contact list.
+	DoNotContact *survey.Flag `json:"do_not_contact"`
 }
 
 func (s *Server) caseJSON(c *survey.Case) caseJSON {
-	return caseJSON{ID: c.ID, Frame: c.Frame, Status: c.Status, Mark: c.Mark, History: orEmpty(c.History), Contacts: orEmpty(c.Contacts),
-		Disposition: aapor.DefaultThresholds.Code(aapor.FactsOf(c, s.Instrument))}
+	return caseJSON{ID: c.ID, Frame: c.Frame, Status: c.Status, Mark: c.Mark, History: orEmpty(c.History), Contacts: s.contactsJSON(c.ID, c.Contacts),
+		DoNotContact: c.DoNotContact, Disposition: aapor.DefaultThresholds.Code(aapor.FactsOf(c, s.Instrument))}
 }
 
 func orEmpty[T any](s []T) []T {
@@ -188,14 +194,14 @@ func orEmpty[T any](s []T) []T {
 }
 
 // handleDispositionSet answers POST /api/v1/cases/{id}/disposition:
-// {"code": "bounced"|"ineligible"|"unavailable"|"other", "note"}.
+// {"code": "bounced"|"ineligible"|"refused"|"unavailable"|"other", "note"}.
 func (s *Server) handleDispositionSet(c echo.Context) error {
 	var body struct{ Code, Note string }
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
 	if body.Code == "" {
-		return survey.FieldErrors("A disposition code is required", map[string]string{"code": "bounced, ineligible, unavailable or other"})
+		return survey.FieldErrors("A disposition code is required", map[string]string{"code": "bounced, ineligible, refused, unavailable or other"})
 	}
 	updated, err := s.Fieldwork.Mark(c.Request().Context(), s.actor(c), c.Param("id"), body.Code, body.Note)
 	if err != nil {
@@ -213,13 +219,18 @@ func (s *Server) handleDispositionDelete(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.caseJSON(updated))
 }
 
-// handleCase answers GET /api/v1/cases/{id}.
+// handleCase answers GET /api/v1/cases/{id}: the case with its whole
+// contact log, messages still queued or retrying included.
 func (s *Server) handleCase(c echo.Context) error {
 	sc, err := s.Store.Case(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.caseJSON(sc))
+	cj, err := s.caseDetail(c.Request().Context(), sc)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cj)
 }
 
 // nonrespondent is a case still to be won over, with its last contact.

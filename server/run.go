@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/canvass-survey/canvass/server/bounces"
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/server/mailer"
 	"github.com/canvass-survey/canvass/server/metrics"
 	"github.com/canvass-survey/canvass/server/scheduler"
 	"github.com/canvass-survey/canvass/survey/aapor"
+	"github.com/canvass-survey/canvass/survey/fieldwork"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/results"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -71,7 +73,8 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 	}()
 	s, err := New(Options{Store: st, Instrument: in, Secret: cfg.Secret, Logger: logger, Now: o.Now, BaseURL: cfg.BaseURL,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime, TrustedProxies: cfg.TrustedProxies,
-		MailServer: cfg.SMTP.Server(), Version: o.Version, Metrics: m, MetricsToken: cfg.MetricsToken})
+		MailServer: cfg.SMTP.Server(), MailDomain: cfg.SMTP.Domain(), BounceMailbox: cfg.Bounces.Mailbox(), Version: o.Version,
+		Metrics: m, MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return err
 	}
@@ -92,14 +95,17 @@ func Run(ctx context.Context, cfg config.Config, secretWarning string, o RunOpti
 			return err
 		}
 	}
-	stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger, m.Mail)
+	sender, stopMailer, err := mailer.Start(st, in, cfg, s.BaseURL, logger, m.Mail)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	if sender != nil {
+		s.Fieldwork.Sender = sender
+	}
 	defer stopMailer()      // before the store closes: the message in flight is recorded
 	defer s.Results.Close() // before the store closes: a run in progress ends as failed, recorded
-	stopJobs, err := startJobs(st, s.Results, cfg, logger)
+	stopJobs, err := startJobs(st, s.Results, s.Fieldwork, cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -151,8 +157,9 @@ const nightlyCatchUp = "@every 1m"
 
 // startJobs schedules the periodic jobs: the hourly sweep of what can no
 // longer be used — sessions past their idle time or lifetime, and the
-// once-claims of forms from them — and the nightly analysis.
-func startJobs(st *store.Store, res *results.Service, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+// once-claims of forms from them — the nightly analysis, and the bounce
+// mailbox's poll.
+func startJobs(st *store.Store, res *results.Service, fw *fieldwork.Service, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
 	zone := res.Instrument.FieldPeriod.Location()
 	if cfg.NightlyZone != nil {
 		zone = cfg.NightlyZone
@@ -166,6 +173,10 @@ func startJobs(st *store.Store, res *results.Service, cfg config.Config, logger 
 	}})
 	if err == nil && cfg.NightlySpec != "" && res.Instrument.Analysis != nil {
 		err = addNightly(jobs, res, cfg.NightlySpec, zone)
+	}
+	if err == nil && cfg.Bounces.Host != "" {
+		r := &bounces.Reader{Config: cfg.Bounces, VERP: cfg.SMTP.VERP, Store: st, Recorder: fw, Logger: logger, Now: time.Now}
+		err = jobs.Add(scheduler.Job{Name: bounces.Job, Spec: "@every " + cfg.Bounces.Poll.String(), Run: r.Poll})
 	}
 	if err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ type Server struct {
 	progressRefresh time.Duration // how often an open Progress page updates its figures
 	metrics         *metrics.Metrics
 	metricsToken    string // a scraper's bearer token for /metrics; empty: PIs only
+	bounceMailbox   string
 	// wall is the real clock of sessions, keys, rate limits and the audit
 	// log; Now is the survey's — the field period and every timestamp on a
 	// case — which tests move separately.
@@ -71,6 +72,10 @@ type Options struct {
 	// MailServer names the configured mail server ("host:port"); empty: none,
 	// and waves are refused, since nothing would send them.
 	MailServer string
+	// MailDomain is the domain of the waves' sender, which Message-IDs end in.
+	MailDomain string
+	// BounceMailbox names the bounce mailbox read over IMAP; empty: none.
+	BounceMailbox string
 	// TrustedProxies are the networks whose X-Forwarded-For is believed for
 	// the client's address; none: the connection's address.
 	TrustedProxies []*net.IPNet
@@ -130,6 +135,7 @@ func New(o Options) (*Server, error) {
 		sessionIdle:     o.SessionIdle,
 		sessionLifetime: o.SessionLifetime,
 		progressRefresh: time.Minute,
+		bounceMailbox:   o.BounceMailbox,
 		wall:            time.Now,
 		metrics:         o.Metrics,
 		metricsToken:    o.MetricsToken,
@@ -142,7 +148,7 @@ func New(o Options) (*Server, error) {
 	s.Results = newResults(o.Store, o.Instrument, o.Version, o.Logger)
 	s.Results.Observe = o.Metrics.Nightly
 	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
-		MailServer: o.MailServer, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
+		MailServer: o.MailServer, MailDomain: o.MailDomain, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
 	s.echo = echo.New()
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/canvass-survey/canvass/server/bounces"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
+	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
@@ -91,6 +94,31 @@ func (s *Server) handleWavePreview(c echo.Context) error {
 	return c.JSON(http.StatusOK, p)
 }
 
+// handleWaveTest answers POST /api/v1/waves/test with a draft: it is sent,
+// rendered as the preview shows it, to the caller's own address only, and
+// counted nowhere → the preview, with "to".
+func (s *Server) handleWaveTest(c echo.Context) error {
+	var d waves.Draft
+	if err := decodeJSON(c, &d); err != nil {
+		return err
+	}
+	p, err := s.Fieldwork.SendTest(c.Request().Context(), s.actor(c), d, s.BaseURL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// handleWaveTestOf answers POST /api/v1/waves/{id}/test: a stored wave's
+// test, as handleWaveTest's.
+func (s *Server) handleWaveTestOf(c echo.Context) error {
+	p, err := s.Fieldwork.SendTestOf(c.Request().Context(), s.actor(c), c.Param("id"), s.BaseURL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
 // handleWaveCancel answers POST /api/v1/waves/{id}/cancel.
 func (s *Server) handleWaveCancel(c echo.Context) error {
 	w, err := s.Fieldwork.CancelWave(c.Request().Context(), s.actor(c), c.Param("id"))
@@ -105,10 +133,29 @@ type wavesPage struct {
 	adminBase
 	Waves      []waves.Summary
 	Draft      waves.Draft
+	Rules      rulesForm
 	When       string // "now" or "at": how the form says when the wave starts
 	Preview    *fieldwork.Preview
 	TimeZone   string
 	MailServer string
+	// Uncertain lists the messages that may have gone out, for staff to
+	// resolve on each case's page.
+	Uncertain []uncertainMessage
+	// Bounces is the bounce mailbox and its last poll; nil without one.
+	Bounces *bounceMailbox
+}
+
+// rulesForm is a reminder's rules as the form holds them, as typed.
+type rulesForm struct{ MaxReminders, MinDays, Target string }
+
+// uncertainMessage is a message that may have gone out, with its case.
+type uncertainMessage struct {
+	Case, Name, Wave, Kind, MessageID string
+}
+
+type bounceMailbox struct {
+	Name string
+	Poll *store.Poll // nil before the first poll
 }
 
 // handleWavesPage answers GET /admin/waves.
@@ -117,18 +164,76 @@ func (s *Server) handleWavesPage(c echo.Context) error {
 }
 
 func (s *Server) renderWaves(c echo.Context, status int, notice string, isError bool) error {
-	return s.renderWavesWith(c, status, notice, isError, waves.Draft{Kind: waves.KindInvitation}, "now", nil)
+	return s.renderWavesWith(c, status, notice, isError, waves.Draft{Kind: waves.KindInvitation}, rulesForm{}, "now", nil)
 }
 
-func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isError bool, d waves.Draft, when string, p *fieldwork.Preview) error {
+func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isError bool, d waves.Draft, rules rulesForm, when string, p *fieldwork.Preview) error {
+	ctx := c.Request().Context()
 	sums, err := s.waveSummaries(c)
 	if err != nil {
 		return err
 	}
-	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, When: when, Preview: p,
+	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, Rules: rules, When: when, Preview: p,
 		TimeZone: s.Instrument.FieldPeriod.TimeZone, MailServer: s.Fieldwork.MailServer}
+	if page.Uncertain, err = s.uncertainMessages(ctx, sums); err != nil {
+		return err
+	}
+	if s.bounceMailbox != "" {
+		page.Bounces = &bounceMailbox{Name: s.bounceMailbox}
+		if page.Bounces.Poll, err = s.Store.Poll(ctx, bounces.Job); err != nil && survey.ErrorCode(err) != survey.ENOTFOUND {
+			return err
+		}
+	}
 	page.show(notice, isError)
 	return s.render(c, status, "admin_waves.html", page)
+}
+
+// uncertainMessages lists the messages that may have gone out and that
+// staff have not resolved; only waves that count any are read.
+func (s *Server) uncertainMessages(ctx context.Context, sums []waves.Summary) ([]uncertainMessage, error) {
+	var out []uncertainMessage
+	for _, w := range sums {
+		if w.Uncertain == 0 {
+			continue
+		}
+		entries, err := s.Store.Entries(ctx, w.ID, waves.EntryUncertain)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			m := uncertainMessage{Case: e.Case, Wave: w.ID, Kind: w.Kind, MessageID: s.messageID(w.ID, e.Case)}
+			if c, err := s.Store.Case(ctx, e.Case); err == nil {
+				m.Name = c.Frame.Name
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// draftRules reads a reminder's rules from the form: an empty box sets no
+// rule; anything but a whole number is refused, naming the box.
+func draftRules(d *waves.Draft, r rulesForm) error {
+	fields := map[string]string{}
+	for name, dst := range map[string]struct {
+		v   string
+		ptr **int
+	}{"max_reminders": {r.MaxReminders, &d.MaxReminders}, "min_days_since_contact": {r.MinDays, &d.MinDays}} {
+		if strings.TrimSpace(dst.v) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(dst.v))
+		if err != nil {
+			fields[name] = "a whole number, or empty for no limit"
+			continue
+		}
+		*dst.ptr = &n
+	}
+	d.Target = r.Target
+	if len(fields) > 0 {
+		return survey.FieldErrors("The reminder's rules are not valid", fields)
+	}
+	return nil
 }
 
 // handleWavesPost answers POST /admin/waves (form: kind, subject, text,
@@ -138,9 +243,13 @@ func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isEr
 func (s *Server) handleWavesPost(c echo.Context) error {
 	d := waves.Draft{Kind: c.FormValue("kind"), Subject: c.FormValue("subject"), Text: c.FormValue("text"),
 		HTML: c.FormValue("html"), ScheduledAt: c.FormValue("scheduled_at")}
+	rules := rulesForm{MaxReminders: c.FormValue("max_reminders"), MinDays: c.FormValue("min_days_since_contact"), Target: c.FormValue("target")}
 	when := c.FormValue("when")
 	keepDraft := func(c echo.Context, status int, notice string, isError bool) error {
-		return s.renderWavesWith(c, status, notice, isError, d, when, nil)
+		return s.renderWavesWith(c, status, notice, isError, d, rules, when, nil)
+	}
+	if err := draftRules(&d, rules); err != nil {
+		return s.adminFormError(c, err, keepDraft)
 	}
 	scheduled := d // as sent to the store; d stays as typed, for the form
 	switch {
@@ -150,12 +259,19 @@ func (s *Server) handleWavesPost(c echo.Context) error {
 		return s.adminFormError(c, survey.FieldErrors("The wave needs a start",
 			map[string]string{"scheduled_at": `give the date and time, or choose "now"`}), keepDraft)
 	}
-	if c.FormValue("action") == "preview" {
+	switch c.FormValue("action") {
+	case "preview":
 		p, err := s.Fieldwork.PreviewWave(c.Request().Context(), scheduled, s.BaseURL)
 		if err != nil {
 			return s.adminFormError(c, err, keepDraft)
 		}
-		return s.renderWavesWith(c, http.StatusOK, "", false, d, when, p)
+		return s.renderWavesWith(c, http.StatusOK, "", false, d, rules, when, p)
+	case "test": // the draft stays on the page, previewed, to schedule after the test
+		p, err := s.Fieldwork.SendTest(c.Request().Context(), s.actor(c), scheduled, s.BaseURL)
+		if err != nil {
+			return s.adminFormError(c, err, keepDraft)
+		}
+		return s.renderWavesWith(c, http.StatusOK, "A test was sent to "+p.To+": it is not counted, and no case's contact log shows it.", false, d, rules, when, p)
 	}
 	if again, err := s.sentBefore(c); again || err != nil {
 		return s.formAgain(c, err, keepDraft)
@@ -167,6 +283,19 @@ func (s *Server) handleWavesPost(c echo.Context) error {
 	s.inZone(w)
 	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "The " + w.Kind + " wave is scheduled for " +
 		w.ScheduledAt.Format("2006-01-02 15:04 MST") + "; it selects " + strconv.Itoa(w.Selected) + " cases now."})
+}
+
+// handleWaveTestPost answers POST /admin/waves/{id}/test: the wave's test
+// to the logged-in member of staff.
+func (s *Server) handleWaveTestPost(c echo.Context) error {
+	if again, err := s.sentBefore(c); again || err != nil {
+		return s.formAgain(c, err, s.renderWaves)
+	}
+	p, err := s.Fieldwork.SendTestOf(c.Request().Context(), s.actor(c), c.Param("id"), s.BaseURL)
+	if err != nil {
+		return s.adminFormError(c, err, s.renderWaves)
+	}
+	return s.redirectDone(c, "/admin/waves", account.Flash{Notice: "A test of the wave was sent to " + p.To + ": it is not counted, and no case's contact log shows it."})
 }
 
 // handleWaveCancelPost answers POST /admin/waves/{id}/cancel.

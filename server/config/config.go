@@ -46,6 +46,7 @@ type Config struct {
 	SessionLifetime time.Duration
 	TrustedProxies  []*net.IPNet
 	SMTP            SMTP
+	Bounces         Bounces
 	// NightlySpec is the nightly analysis's cron schedule, "" when off;
 	// NightlyZone the zone it is read in, nil for the survey's.
 	NightlySpec string
@@ -63,6 +64,40 @@ type SMTP struct {
 	From     string
 	TLS      string  // starttls, tls or none
 	Rate     float64 // messages per second
+	// VERP is the address whose local part, with "+" and an outbox entry's
+	// id, becomes each message's envelope sender, so that a bounce names
+	// its message; empty: the envelope sender is From.
+	VERP string
+}
+
+// Domain is the domain of From, which Message-IDs end in.
+func (c SMTP) Domain() string {
+	a, err := mail.ParseAddress(c.From)
+	if err != nil {
+		return ""
+	}
+	return a.Address[strings.LastIndexByte(a.Address, '@')+1:]
+}
+
+// Mailbox names the bounce mailbox for the Waves page, "" for none.
+func (b Bounces) Mailbox() string {
+	if b.Host == "" {
+		return ""
+	}
+	return b.User + "@" + net.JoinHostPort(b.Host, strconv.Itoa(b.Port)) + "/" + b.Folder
+}
+
+// Bounces is the mailbox delivery-status notifications are read from over
+// IMAP; no Host: none is read.
+type Bounces struct {
+	Host     string
+	Port     int
+	TLS      string // tls, starttls or none
+	User     string
+	Password string
+	Folder   string // read
+	MoveTo   string // where read notifications go; empty: they stay, flagged \Seen
+	Poll     time.Duration
 }
 
 // Server is host:port of the mail server that sends the waves, "" for none.
@@ -247,6 +282,49 @@ var settings = []setting{
 		c.NightlyZone = loc
 		return nil
 	}},
+	{name: "CANVASS_SMTP_VERP", shown: "(empty: off)", meaning: "a bounce address such as bounces@example.org: each message's envelope sender becomes bounces+<outbox entry>@example.org, so that a bounce names its message even when it quotes nothing of it", set: func(c *Config, v string) error {
+		if a, err := mail.ParseAddress(v); v != "" && (err != nil || a.Name != "" || strings.Contains(a.Address, "+")) {
+			return errors.New("want a plain address without a +, such as bounces@example.org")
+		}
+		c.SMTP.VERP = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_HOST", shown: "(empty: off)", meaning: "IMAP server of the mailbox bounces arrive in; Canvass reads its delivery-status notifications and marks the cases bounced", set: func(c *Config, v string) error {
+		c.Bounces.Host = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_PORT", def: "993", meaning: "IMAP port", set: func(c *Config, v string) error {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			return errors.New("want a port number")
+		}
+		c.Bounces.Port = port
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_TLS", def: "tls", meaning: "tls (implicit, usually port 993), starttls (usually 143) or none (only for a server on loopback)", set: func(c *Config, v string) error {
+		if v != "starttls" && v != "tls" && v != "none" {
+			return errors.New("want tls, starttls or none")
+		}
+		c.Bounces.TLS = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_USER", shown: "(required with CANVASS_BOUNCE_IMAP_HOST)", meaning: "IMAP login", set: func(c *Config, v string) error {
+		c.Bounces.User = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_PASSWORD", shown: "(required with CANVASS_BOUNCE_IMAP_HOST)", file: true, secret: true, meaning: "IMAP password", set: func(c *Config, v string) error {
+		c.Bounces.Password = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_FOLDER", def: "INBOX", meaning: "folder whose unread messages are read", set: func(c *Config, v string) error {
+		c.Bounces.Folder = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_IMAP_MOVE_TO", shown: "(empty)", meaning: "folder a notification that was recorded is moved to (made if missing); empty: it stays, marked read. Anything not recorded stays, marked read and flagged, for a person", set: func(c *Config, v string) error {
+		c.Bounces.MoveTo = v
+		return nil
+	}},
+	{name: "CANVASS_BOUNCE_POLL", def: "5m", meaning: "how often the bounce mailbox is read", set: duration(func(c *Config) *time.Duration { return &c.Bounces.Poll })},
 	{name: "CANVASS_MAIL_RATE", def: "2", meaning: "messages per second at most", set: func(c *Config, v string) error {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(r > 0) || math.IsInf(r, 0) {
@@ -298,8 +376,20 @@ var crossChecks = []func(c *Config) string{
 		return ""
 	},
 	func(c *Config) string {
-		if ip := net.ParseIP(c.SMTP.Host); c.SMTP.TLS == "none" && c.SMTP.Host != "" && c.SMTP.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if c.SMTP.TLS == "none" && c.SMTP.Host != "" && !loopback(c.SMTP.Host) {
 			return "CANVASS_SMTP_TLS=none: only for a mail server on loopback (localhost, 127.0.0.1, ::1); the password and the personal links would cross the network in the clear"
+		}
+		return ""
+	},
+	func(c *Config) string {
+		if b := c.Bounces; b.Host != "" && (b.User == "" || b.Password == "") {
+			return "CANVASS_BOUNCE_IMAP_HOST needs CANVASS_BOUNCE_IMAP_USER and CANVASS_BOUNCE_IMAP_PASSWORD"
+		}
+		return ""
+	},
+	func(c *Config) string {
+		if b := c.Bounces; b.TLS == "none" && b.Host != "" && !loopback(b.Host) {
+			return "CANVASS_BOUNCE_IMAP_TLS=none: only for an IMAP server on loopback (localhost, 127.0.0.1, ::1); the password would cross the network in the clear"
 		}
 		return ""
 	},
@@ -309,6 +399,13 @@ var crossChecks = []func(c *Config) string{
 		}
 		return ""
 	},
+}
+
+// loopback reports whether host is this machine, where a connection
+// without TLS crosses no network.
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // Settings lists every environment variable, for --help and the README.

@@ -23,7 +23,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" || c.Database != "canvass" || c.LogFormat != "text" ||
 		c.ShutdownTimeout != 15*time.Second || c.SessionIdle != 30*time.Minute || c.SessionLifetime != 12*time.Hour ||
-		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || c.SMTP.Rate != 2 || c.MongoURI != "" {
+		c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || c.SMTP.Rate != 2 || c.MongoURI != "" || c.SMTP.VERP != "" ||
+		c.Bounces != (Bounces{Port: 993, TLS: "tls", Folder: "INBOX", Poll: 5 * time.Minute}) {
 		t.Errorf("defaults %+v", c)
 	}
 	if len(c.Secret) < minSecretLen || !strings.Contains(warning, "generated") {
@@ -54,19 +55,23 @@ func TestLoadFromFiles(t *testing.T) {
 		return path
 	}
 	c, _, err := load(t, map[string]string{
-		"MONGODB_URI_FILE":            write("uri", "mongodb://u:p@db.example.org/?replicaSet=rs0\n"),
-		"CANVASS_SECRET_FILE":         write("secret", strings.Repeat("k", 40)+"\n"),
-		"CANVASS_ADMIN_EMAIL":         "pi@example.org",
-		"CANVASS_ADMIN_PASSWORD_FILE": write("pw", "  spaces kept inside  \r\n"),
-		"CANVASS_SMTP_USERNAME":       "u",
-		"CANVASS_SMTP_PASSWORD_FILE":  write("smtp", "hunter2\n"),
-		"CANVASS_METRICS_TOKEN_FILE":  write("metrics", strings.Repeat("m", 32)+"\n"),
+		"MONGODB_URI_FILE":                  write("uri", "mongodb://u:p@db.example.org/?replicaSet=rs0\n"),
+		"CANVASS_SECRET_FILE":               write("secret", strings.Repeat("k", 40)+"\n"),
+		"CANVASS_ADMIN_EMAIL":               "pi@example.org",
+		"CANVASS_ADMIN_PASSWORD_FILE":       write("pw", "  spaces kept inside  \r\n"),
+		"CANVASS_SMTP_USERNAME":             "u",
+		"CANVASS_SMTP_PASSWORD_FILE":        write("smtp", "hunter2\n"),
+		"CANVASS_METRICS_TOKEN_FILE":        write("metrics", strings.Repeat("m", 32)+"\n"),
+		"CANVASS_BOUNCE_IMAP_HOST":          "imap.example.org",
+		"CANVASS_BOUNCE_IMAP_USER":          "bounces",
+		"CANVASS_BOUNCE_IMAP_PASSWORD_FILE": write("imap", "imap-secret\n"),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.MongoURI != "mongodb://u:p@db.example.org/?replicaSet=rs0" || string(c.Secret) != strings.Repeat("k", 40) ||
-		c.AdminPassword != "  spaces kept inside  " || c.SMTP.Password != "hunter2" || c.MetricsToken != strings.Repeat("m", 32) {
+		c.AdminPassword != "  spaces kept inside  " || c.SMTP.Password != "hunter2" || c.MetricsToken != strings.Repeat("m", 32) ||
+		c.Bounces.Password != "imap-secret" {
 		t.Errorf("got %+v", c)
 	}
 	// A variable set directly wins over its file.
@@ -105,6 +110,13 @@ func TestLoadErrors(t *testing.T) {
 		{map[string]string{"CANVASS_MAIL_RATE": "NaN"}, "CANVASS_MAIL_RATE"},
 		{map[string]string{"CANVASS_SMTP_USERNAME": "u"}, "go together"},
 		{map[string]string{"CANVASS_SMTP_USERNAME": "u", "CANVASS_SMTP_PASSWORD": "hunter2-secret", "CANVASS_SMTP_PORT": "x"}, "CANVASS_SMTP_PORT"},
+		{map[string]string{"CANVASS_SMTP_VERP": "Bounces <bounces@example.org>"}, "CANVASS_SMTP_VERP"},
+		{map[string]string{"CANVASS_SMTP_VERP": "bounces+x@example.org"}, "CANVASS_SMTP_VERP"},
+		{map[string]string{"CANVASS_BOUNCE_IMAP_HOST": "imap.example.org"}, "needs CANVASS_BOUNCE_IMAP_USER"},
+		{map[string]string{"CANVASS_BOUNCE_IMAP_HOST": "imap.example.org", "CANVASS_BOUNCE_IMAP_USER": "u", "CANVASS_BOUNCE_IMAP_PASSWORD": "hunter2", "CANVASS_BOUNCE_IMAP_TLS": "none"}, "loopback"},
+		{map[string]string{"CANVASS_BOUNCE_IMAP_TLS": "ssl"}, "CANVASS_BOUNCE_IMAP_TLS"},
+		{map[string]string{"CANVASS_BOUNCE_IMAP_PORT": "0"}, "CANVASS_BOUNCE_IMAP_PORT"},
+		{map[string]string{"CANVASS_BOUNCE_POLL": "0s"}, "CANVASS_BOUNCE_POLL"},
 	} {
 		_, _, err := load(t, tc.env)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

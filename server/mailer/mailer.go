@@ -43,7 +43,10 @@ type Mailer struct {
 	Sealer     token.Sealer
 	BaseURL    string
 	From       string
-	Logger     *slog.Logger
+	// VERP, when set, makes each message's envelope sender name its outbox
+	// entry (waves.ReturnPath), for the bounce mailbox.
+	VERP   string
+	Logger *slog.Logger
 	// Lease says which instance works the outbox.
 	Lease *store.Lease
 	// Observe, if set, learns what came of each message handed to the mail
@@ -112,7 +115,7 @@ func New(st *store.Store, in *instrument.Instrument, secret []byte, baseURL stri
 	}
 	return &Mailer{
 		Store: st, Instrument: in, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
-		From: from.String(), Logger: logger, Lease: store.NewLease(st, "mailer", time.Minute),
+		From: from.String(), VERP: cfg.VERP, Logger: logger, Lease: store.NewLease(st, "mailer", time.Minute),
 		Now: time.Now, Sleep: sleep, Poll: 15 * time.Second, MaxAttempts: 5, Backoff: time.Minute, PauseFor: time.Minute,
 		client:  client,
 		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), 1),
@@ -504,32 +507,30 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 	if err != nil {
 		return nil, fmt.Errorf("rendering the message: %w", err)
 	}
-	msg := mail.NewMsg()
-	if err := msg.From(m.From); err != nil {
-		return nil, err
-	}
-	if err := msg.AddToFormat(c.Frame.Name, c.Frame.Email); err != nil {
+	msg, err := m.compose(netmail.Address{Name: c.Frame.Name, Address: c.Frame.Email}, content)
+	if err != nil {
 		return nil, fmt.Errorf("the address %q: %w", c.Frame.Email, err)
 	}
-	msg.Subject(content.Subject)
 	msg.SetMessageIDWithValue(waves.MessageID(e.ID, m.domain))
-	msg.SetDateWithValue(m.Now())
-	msg.SetBodyString(mail.TypeTextPlain, content.Text)
-	msg.AddAlternativeString(mail.TypeTextHTML, content.HTML)
+	if m.VERP != "" {
+		if err := msg.EnvelopeFrom(waves.ReturnPath(m.VERP, e.ID)); err != nil {
+			return nil, err
+		}
+	}
 	return msg, nil
 }
 
 // Start runs a Mailer in the background when a mail server is configured,
-// and returns what stops it: that waits for the message in flight to be
-// finished and recorded. observe, if not nil, becomes the Mailer's Observe.
-func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger, observe func(outcome string)) (stop func(), err error) {
+// and returns it, for test sends (nil without a mail server), and what
+// stops it: that waits for the message in flight to be finished and
+// recorded. observe, if not nil, becomes the Mailer's Observe.
+func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseURL string, logger *slog.Logger, observe func(outcome string)) (m *Mailer, stop func(), err error) {
 	if cfg.SMTP.Host == "" {
 		logger.Warn("mail: no CANVASS_SMTP_HOST: waves are kept but not sent")
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
-	m, err := New(st, in, cfg.Secret, baseURL, cfg.SMTP, logger)
-	if err != nil {
-		return nil, err
+	if m, err = New(st, in, cfg.Secret, baseURL, cfg.SMTP, logger); err != nil {
+		return nil, nil, err
 	}
 	m.Observe = observe
 	ctx, cancel := context.WithCancel(context.Background())
@@ -538,7 +539,7 @@ func Start(st *store.Store, in *instrument.Instrument, cfg config.Config, baseUR
 		defer close(done)
 		m.Run(ctx)
 	}()
-	return func() {
+	return m, func() {
 		cancel()
 		<-done
 	}, nil

@@ -129,9 +129,9 @@ func TestNewRefusesBadSender(t *testing.T) {
 
 // Without a mail server nothing runs, and stopping is harmless.
 func TestStartWithoutMailServer(t *testing.T) {
-	stop, err := Start(storetest.MustOpen(t), instrument.Default(), config.Config{}, "https://survey.example", quiet, nil)
-	if err != nil {
-		t.Fatal(err)
+	m, stop, err := Start(storetest.MustOpen(t), instrument.Default(), config.Config{}, "https://survey.example", quiet, nil)
+	if err != nil || m != nil {
+		t.Fatal(m, err)
 	}
 	stop()
 }

@@ -158,7 +158,7 @@ func (s *Store) WaveProgress(ctx context.Context, surveyID string) ([]waves.Prog
 		if w.FirstSentAt == nil && w.Failed+w.Bounced == 0 {
 			continue
 		}
-		out = append(out, waves.Progress{Kind: w.Kind, SentAt: w.FirstSentAt, Sent: w.Sent, Failed: w.Failed + w.Bounced})
+		out = append(out, waves.Progress{ID: w.ID, Kind: w.Kind, SentAt: w.FirstSentAt, Sent: w.Sent, Failed: w.Failed + w.Bounced})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return earlier(out[i].SentAt, out[j].SentAt) })
 	return out, nil

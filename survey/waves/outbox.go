@@ -1,6 +1,10 @@
 package waves
 
-import "time"
+import (
+	"time"
+
+	"github.com/canvass-survey/canvass/survey"
+)
 
 // Outbox entry statuses. An entry is pending until the mailer takes it; it
 // is sending while handed to the mail server; then sent (accepted),
@@ -84,8 +88,36 @@ type Summary struct {
 // out, how many messages the mail server accepted, and how many did not
 // reach the person (failed or bounced).
 type Progress struct {
+	ID     string     `json:"id"`
 	Kind   string     `json:"kind"`
 	SentAt *time.Time `json:"sent_at"`
 	Sent   int        `json:"sent"`
 	Failed int        `json:"failed"`
+	// Completes counts the completes the wave brought in: each submitted
+	// complete counts for the last wave whose message reached the person
+	// before the submission.
+	Completes int `json:"completes"`
+}
+
+// AttributeCompletes counts, on each wave of ps, the cases that complete
+// says are complete and that the wave was the last to reach before they
+// submitted, and returns how many completes no wave reached (their link
+// came otherwise, e.g. by mail merge).
+func AttributeCompletes(ps []Progress, cases []survey.Case, complete func(i int) bool) (unattributed int) {
+	at := make(map[string]int, len(ps))
+	for i := range ps {
+		at[ps[i].ID] = i
+	}
+	for i := range cases {
+		c := &cases[i]
+		if c.SubmittedAt == nil || !complete(i) {
+			continue
+		}
+		if w, ok := at[c.WaveBefore(*c.SubmittedAt)]; ok {
+			ps[w].Completes++
+		} else {
+			unattributed++
+		}
+	}
+	return unattributed
 }

@@ -284,3 +284,27 @@ func MessageID(outboxID, domain string) string {
 	sum := sha256.Sum256([]byte(outboxID))
 	return hex.EncodeToString(sum[:16]) + "@" + domain
 }
+
+// ReturnPath is the envelope sender of an outbox entry's message under a
+// VERP address: "bounces@example.org" gives "bounces+<entry>@example.org",
+// with the entry id's ':' as '=' (a ':' needs quoting in an address), so
+// that a bounce to it names its message.
+func ReturnPath(verp, entryID string) string {
+	local, domain, _ := strings.Cut(verp, "@")
+	return local + "+" + strings.ReplaceAll(entryID, ":", "=") + "@" + domain
+}
+
+// EntryOfReturnPath is the outbox entry a return address made by
+// ReturnPath names, "" when it is not one.
+func EntryOfReturnPath(verp, addr string) string {
+	local, domain, _ := strings.Cut(verp, "@")
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 || !strings.EqualFold(addr[at+1:], domain) {
+		return ""
+	}
+	id, ok := strings.CutPrefix(addr[:at], local+"+")
+	if !ok || id == "" {
+		return ""
+	}
+	return strings.Replace(id, "=", ":", 1)
+}

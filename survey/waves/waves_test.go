@@ -1,6 +1,7 @@
 package waves
 
 import (
+	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,29 @@ func TestMessageID(t *testing.T) {
 	}
 	if id := NewID(); strings.Contains(id, ":") || id == NewID() {
 		t.Errorf("NewID %q", id)
+	}
+}
+
+func TestReturnPath(t *testing.T) {
+	id := OutboxID("wabcdefgh", "Xy-_09AbCdEfGhIjKlMnOp")
+	rp := ReturnPath("bounces@canvass.example", id)
+	if rp != "bounces+wabcdefgh=Xy-_09AbCdEfGhIjKlMnOp@canvass.example" {
+		t.Errorf("return path %q", rp)
+	}
+	if _, err := netmail.ParseAddress(rp); err != nil {
+		t.Errorf("%q is not an address: %v", rp, err)
+	}
+	for addr, want := range map[string]string{
+		rp:                                     id,
+		"bounces+wabcdefgh=Xy@CANVASS.example": "wabcdefgh:Xy",
+		"bounces@canvass.example":              "",
+		"bounces+@canvass.example":             "",
+		"other+wabc=x@canvass.example":         "",
+		"bounces+wabc=x@elsewhere.example":     "",
+		"no at sign":                           "",
+	} {
+		if got := EntryOfReturnPath("bounces@canvass.example", addr); got != want {
+			t.Errorf("%q: got %q, want %q", addr, got, want)
+		}
 	}
 }
