@@ -82,7 +82,7 @@ func (r Rules) allow(c *survey.Case, now time.Time) bool {
 	if r.MaxReminders != nil && c.Reminders() >= *r.MaxReminders {
 		return false
 	}
-	if last := c.LastContact(); r.MinDays != nil && !last.IsZero() && now.Sub(last) < time.Duration(*r.MinDays)*24*time.Hour {
+	if last := c.LastContact(); r.MinDays != nil && *r.MinDays > 0 && !last.IsZero() && now.Sub(last) < time.Duration(*r.MinDays)*24*time.Hour {
 		return false
 	}
 	switch r.Target {
