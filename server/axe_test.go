@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/canvass-survey/canvass/survey"
 )
 
 // axeFile is axe-core as `make deps` installs it from npm (package.json).
@@ -209,7 +211,15 @@ func TestBrowserAccessibility(t *testing.T) {
 func TestBrowserAccessibilityAdmin(t *testing.T) {
 	env := newTestEnv(t)
 	pi := env.addUser("pi@example.org", "pi")
-	env.newCase("someone@example.org")
+	// A case whose page shows every part: a message to resolve, a logged
+	// call, a mark, the do-not-contact list.
+	someone := env.storedCase(env.newCase("someone@example.org")).ID
+	if _, err := env.store.UpdateCase(t.Context(), someone, func(*survey.Case) (*survey.Change, error) {
+		return &survey.Change{At: env.now, Mark: &survey.Mark{Code: "refused", At: env.now, By: pi.user.Email}, DoNotContact: &survey.Flag{At: env.now, By: pi.user.Email},
+			Contact: &survey.Contact{Wave: "w1", Kind: "invitation", Mode: survey.ModeEmail, Status: survey.ContactUncertain, At: env.now}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browser(t, 1280, 900, false)
 	a := newAuditor(t, ctx, 320, 1280)
 	open(t, ctx, env.http.URL+"/admin/login")
@@ -221,7 +231,7 @@ func TestBrowserAccessibilityAdmin(t *testing.T) {
 	if status := clickTo(t, ctx, `form[action="/admin/login"] button`); status != 200 {
 		t.Fatalf("login gave %d", status)
 	}
-	for _, page := range []string{"progress", "cases", "waves", "codebook", "keys", "users", "audit", "results"} {
+	for _, page := range []string{"progress", "cases", "cases/" + someone, "waves", "codebook", "keys", "users", "audit", "results"} {
 		var at string
 		if status := open(t, ctx, env.http.URL+"/admin/"+page); status != 200 {
 			t.Fatalf("/admin/%s gave %d", page, status)
@@ -229,6 +239,6 @@ func TestBrowserAccessibilityAdmin(t *testing.T) {
 		if err := chromedp.Run(ctx, chromedp.Location(&at)); err != nil || !strings.HasSuffix(at, "/admin/"+page) {
 			t.Fatalf("/admin/%s went to %s (%v)", page, at, err)
 		}
-		a.check("admin-" + page)
+		a.check("admin-" + strings.Replace(page, "/"+someone, "-case", 1))
 	}
 }

@@ -265,7 +265,7 @@ func TestReminderRules(t *testing.T) {
 	}
 	env.createWave(`{"kind": "invitation"}`)
 	env.work(env.mailer(1000))
-	env.now = env.clock.Now() // the survey's clock after the mailer's sends
+	env.now = env.clock.Now()                                 // the survey's clock after the mailer's sends
 	env.answer(tokens["person00@city.example"], false, false) // started, not submitted
 	for rules, want := range map[string]int{
 		`"target": "started"`:                             1,
@@ -326,5 +326,25 @@ func TestBounceMailboxDown(t *testing.T) {
 	_, body = env.withCookie(cookie, "", "GET", "/admin/waves", "", "")
 	if !strings.Contains(body, "could not be read") || !strings.Contains(body, "connecting to 127.0.0.1:") {
 		t.Errorf("the Waves page does not report the failure: %.600s", body[strings.Index(body, "<main"):])
+	}
+}
+
+// With VERP on, each message's envelope sender names its outbox entry, so
+// that a bounce to it finds the message; off, it is the sender.
+func TestMailerVERP(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(1)
+	id := token.NewHasher(testSecret).CaseID(tokens["person00@city.example"])
+	w := env.createWave(`{"kind": "invitation"}`)
+	m := env.mailer(1000)
+	m.VERP = "bounces@canvass.example"
+	env.work(m)
+	got := env.sink.Received()
+	if len(got) != 1 || got[0].From != "bounces+"+w.ID+"="+id+"@canvass.example" ||
+		waves.EntryOfReturnPath(m.VERP, got[0].From) != waves.OutboxID(w.ID, id) {
+		t.Fatalf("envelope sender %q", got[0].From)
+	}
+	if m := parse(t, got[0].Data); !strings.Contains(m.Header.Get("From"), "survey@canvass.example") {
+		t.Errorf("the From header changed: %q", m.Header.Get("From"))
 	}
 }

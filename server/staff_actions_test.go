@@ -28,7 +28,7 @@ func TestCaseMarkNeedsAChoiceAndConfirmation(t *testing.T) {
 	if !regexp.MustCompile(`name="code" required[^>]*><option value="" selected>`).MatchString(body) {
 		t.Error("the disposition menu does not start on an empty choice")
 	}
-	for _, want := range []string{"<dt>bounced</dt><dd>the address does not reach the person: no more reminders", "<dt>ineligible</dt><dd>left the position, or the department does not exist: no more reminders"} {
+	for _, want := range []string{"<dt>bounced</dt><dd>the address does not reach the person. Reminders: none. Rates: unknown eligibility (UO)", "<dt>ineligible</dt><dd>left the position, or the department does not exist. Reminders: none. Rates: left out of every rate (NE)", "<dt>refused</dt><dd>the person declined, by phone, letter or a reply. Reminders: none. Rates: refusal (R)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page does not explain %q", want)
 		}

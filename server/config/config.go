@@ -230,14 +230,7 @@ var settings = []setting{
 		c.SMTP.Host = v
 		return nil
 	}},
-	{name: "CANVASS_SMTP_PORT", def: "587", meaning: "mail server port", set: func(c *Config, v string) error {
-		port, err := strconv.Atoi(v)
-		if err != nil || port < 1 || port > 65535 {
-			return errors.New("want a port number")
-		}
-		c.SMTP.Port = port
-		return nil
-	}},
+	{name: "CANVASS_SMTP_PORT", def: "587", meaning: "mail server port", set: port(func(c *Config) *int { return &c.SMTP.Port })},
 	{name: "CANVASS_SMTP_USERNAME", shown: "(empty)", meaning: "SMTP login; empty: no authentication", set: func(c *Config, v string) error {
 		c.SMTP.Username = v
 		return nil
@@ -293,14 +286,7 @@ var settings = []setting{
 		c.Bounces.Host = v
 		return nil
 	}},
-	{name: "CANVASS_BOUNCE_IMAP_PORT", def: "993", meaning: "IMAP port", set: func(c *Config, v string) error {
-		port, err := strconv.Atoi(v)
-		if err != nil || port < 1 || port > 65535 {
-			return errors.New("want a port number")
-		}
-		c.Bounces.Port = port
-		return nil
-	}},
+	{name: "CANVASS_BOUNCE_IMAP_PORT", def: "993", meaning: "IMAP port", set: port(func(c *Config) *int { return &c.Bounces.Port })},
 	{name: "CANVASS_BOUNCE_IMAP_TLS", def: "tls", meaning: "tls (implicit, usually port 993), starttls (usually 143) or none (only for a server on loopback)", set: func(c *Config, v string) error {
 		if v != "starttls" && v != "tls" && v != "none" {
 			return errors.New("want tls, starttls or none")
@@ -357,6 +343,18 @@ func duration(field func(*Config) *time.Duration) func(*Config, string) error {
 			return errors.New("want a positive duration such as 30s, 15m or 2h")
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+// port sets a TCP port field.
+func port(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return errors.New("want a port number")
+		}
+		*field(c) = p
 		return nil
 	}
 }

@@ -39,6 +39,7 @@ type Sink struct {
 
 // Message is one message the sink accepted.
 type Message struct {
+	From string // the envelope sender (MAIL FROM), where bounces go
 	To   string
 	Data string
 	At   time.Time
@@ -145,15 +146,16 @@ func (k *Sink) Cuts() int {
 }
 
 type session struct {
-	k    *Sink
-	conn *smtp.Conn
-	to   string
+	k        *Sink
+	conn     *smtp.Conn
+	from, to string
 }
 
-func (s *session) Reset()        { s.to = "" }
+func (s *session) Reset()        { s.from, s.to = "", "" }
 func (s *session) Logout() error { return nil }
 
-func (s *session) Mail(string, *smtp.MailOptions) error {
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
 	k := s.k
 	k.mu.Lock()
 	gone := k.goneAfter > 0 && len(k.msgs) >= k.goneAfter
@@ -196,7 +198,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	k := s.k
 	k.mu.Lock()
-	k.msgs = append(k.msgs, Message{To: s.to, Data: string(b), At: k.now()})
+	k.msgs = append(k.msgs, Message{From: s.from, To: s.to, Data: string(b), At: k.now()})
 	n, hook := len(k.msgs), k.onMessage
 	k.mu.Unlock()
 	if hook != nil {
