@@ -348,3 +348,28 @@ func TestMailerVERP(t *testing.T) {
 		t.Errorf("the From header changed: %q", m.Header.Get("From"))
 	}
 }
+
+// A message the mail server refused for a while is on the case's contact
+// log as retrying, with the refusal, and under the Cases filter.
+func TestRetryingMessage(t *testing.T) {
+	env := newMailEnv(t)
+	tokens := env.cases(2)
+	busy := token.NewHasher(testSecret).CaseID(tokens["person01@city.example"])
+	env.sink.Refuse("person01@city.example", 1)
+	env.createWave(`{"kind": "invitation"}`)
+	env.work(env.mailer(1000))
+	got := env.caseContacts(env.staff.key, busy)
+	if len(got) != 1 || got[0]["status"] != "retrying" || !strings.Contains(got[0]["error"].(string), "451") {
+		t.Fatalf("contacts %v", got)
+	}
+	cookie, csrf := env.loginPage(env.staff.user.Email)
+	_, body := env.withCookie(cookie, "", "GET", "/admin/cases?filter=retrying", "", "")
+	if !strings.Contains(body, "Person 01") || strings.Contains(body, "Person 00") {
+		t.Errorf("the retrying filter: %.400s", body[strings.Index(body, "Showing"):])
+	}
+	// The JSON route takes the session's CSRF token like every other.
+	res, body := env.withCookie(cookie, "", "POST", "/api/v1/cases/"+busy+"/contacts", "application/json", `{"mode": "phone", "outcome": "no_answer"}`)
+	wantStatus(t, res, body, 403)
+	res, body = env.withCookie(cookie, csrf, "POST", "/api/v1/cases/"+busy+"/contacts", "application/json", `{"mode": "phone", "outcome": "no_answer"}`)
+	wantStatus(t, res, body, 201)
+}
