@@ -561,9 +561,11 @@ func drillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Respondents, "respondents", 2500, "virtual respondents completing the questionnaire")
 	fs.Float64Var(&o.Pace, "pace", 25, "page saves a second the respondents offer together")
 	fs.DurationVar(&o.WaveWait, "wave-wait", 3*time.Minute, "how long to wait after the load for the wave to finish")
+	stores := fs.String("stores", "sqlite,postgresql", "the stores to drill on, in turn: sqlite, postgresql (where installed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	o.Stores = strings.Split(*stores, ",")
 	if o.Respondents < 1 || !(o.Pace > 0) {
 		return errors.New("drill: --respondents and --pace must be positive")
 	}

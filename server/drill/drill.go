@@ -31,6 +31,7 @@ import (
 	"github.com/canvass-survey/canvass/server/mailer/smtpsink"
 	"github.com/canvass-survey/canvass/server/virtual"
 	"github.com/canvass-survey/canvass/survey/instrument"
+	"github.com/canvass-survey/canvass/survey/store/pgserver"
 )
 
 // Options say what to drill.
@@ -44,8 +45,12 @@ type Options struct {
 	// finish: a wave whose sender was killed resumes only once its lease
 	// has run out, a minute later.
 	WaveWait time.Duration
-	Out      io.Writer
-	TempDir  string // where the stores' data and the logs go; kept when a check fails
+	// Stores are the stores to drill on, in turn: "sqlite" (FerretDB on
+	// SQLite files), "postgresql" (FerretDB on a PostgreSQL the drill
+	// starts, where one is installed).
+	Stores  []string
+	Out     io.Writer
+	TempDir string // where the stores' data and the logs go; kept when a check fails
 }
 
 const (
@@ -70,11 +75,20 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	lost, failed := 0, 0
-	for _, b := range []backend{sqlite(filepath.Join(tmp, "sqlite"))} {
-		d := &drill{Options: o, in: instrument.Default(), dir: b.dir}
-		n, f, err := d.run(ctx, b)
+	for _, name := range o.Stores {
+		b, err := newBackend(ctx, name, filepath.Join(tmp, name))
+		if errors.Is(err, errNotInstalled) {
+			fmt.Fprintf(o.Out, "== %s: not drilled: %v\n", name, err)
+			continue
+		}
+		n, f := 0, 0
+		if err == nil {
+			d := &drill{Options: o, in: instrument.Default(), dir: b.dir}
+			n, f, err = d.run(ctx, b)
+			b.stop()
+		}
 		if err != nil {
-			fmt.Fprintf(o.Out, "  FAIL  the drill stopped: %v\n", err)
+			fmt.Fprintf(o.Out, "  FAIL  the drill on %s stopped: %v\n", name, err)
 			f++
 		}
 		lost, failed = lost+n, failed+f
@@ -87,15 +101,31 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // backend is a store the drill runs on: canvass store's flags besides
-// --addr, and a folder for its data and the logs.
+// --addr, a folder for its data and the logs, and what ends it.
 type backend struct {
 	name  string
 	flags []string
 	dir   string
+	stop  func()
 }
 
-func sqlite(dir string) backend {
-	return backend{name: "FerretDB on SQLite", flags: []string{"--data", filepath.Join(dir, "store")}, dir: dir}
+var errNotInstalled = errors.New("not installed")
+
+func newBackend(ctx context.Context, name, dir string) (backend, error) {
+	switch name {
+	case "sqlite":
+		return backend{name: "FerretDB on SQLite", flags: []string{"--data", filepath.Join(dir, "store")}, dir: dir, stop: func() {}}, nil
+	case "postgresql":
+		if _, err := pgserver.BinDir(); err != nil {
+			return backend{}, fmt.Errorf("%w: %v", errNotInstalled, err)
+		}
+		pg, err := pgserver.Start(ctx)
+		if err != nil {
+			return backend{}, err
+		}
+		return backend{name: "FerretDB on PostgreSQL", flags: []string{"--postgresql", pg.URL}, dir: dir, stop: pg.Stop}, nil
+	}
+	return backend{}, fmt.Errorf("unknown store %q: say sqlite or postgresql", name)
 }
 
 // drill is one run on one store.

@@ -44,10 +44,10 @@ func (d *drill) inject(ctx context.Context, expectedSaves int) (lines []string, 
 		// A restart outlives the load if it must: the drill needs the process back.
 		line, err := f.strike(context.WithoutCancel(ctx))
 		if err != nil {
-			line += ": " + err.Error()
-		} else {
-			struck++
+			// A process that did not come back leaves nothing to strike.
+			return append(lines, line+": "+err.Error()), struck
 		}
+		struck++
 		lines = append(lines, fmt.Sprintf("%s (at %.0f%% of the expected saves)", line, 100*f.share))
 	}
 	return lines, struck
