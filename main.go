@@ -559,7 +559,7 @@ func drillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	o := drill.Options{Out: stdout}
 	fs.IntVar(&o.Respondents, "respondents", 2500, "virtual respondents completing the questionnaire")
-	fs.Float64Var(&o.Pace, "pace", 25, "page saves a second the respondents offer together")
+	fs.Float64Var(&o.Pace, "pace", 20, "page saves a second the respondents offer together: below what the store sustains, so that outages drain")
 	fs.DurationVar(&o.WaveWait, "wave-wait", 3*time.Minute, "how long to wait after the load for the wave to finish")
 	stores := fs.String("stores", "sqlite,postgresql", "the stores to drill on, in turn: sqlite, postgresql (where installed)")
 	if err := fs.Parse(args); err != nil {

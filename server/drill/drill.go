@@ -48,9 +48,8 @@ type Options struct {
 	// Stores are the stores to drill on, in turn: "sqlite" (FerretDB on
 	// SQLite files), "postgresql" (FerretDB on a PostgreSQL the drill
 	// starts, where one is installed).
-	Stores  []string
-	Out     io.Writer
-	TempDir string // where the stores' data and the logs go; kept when a check fails
+	Stores []string
+	Out    io.Writer
 }
 
 const (
@@ -70,7 +69,8 @@ const (
 // `acknowledged writes lost: N`; it fails unless N is 0 and every check
 // passed.
 func Run(ctx context.Context, o Options) error {
-	tmp, err := os.MkdirTemp(o.TempDir, "canvass-drill-")
+	// The stores' data and the logs; kept when a check fails.
+	tmp, err := os.MkdirTemp("", "canvass-drill-")
 	if err != nil {
 		return err
 	}
@@ -166,6 +166,14 @@ func (m *member) stop(sig os.Signal) {
 		_ = m.proc.Stop(sig)
 		m.proc = nil
 	}
+}
+
+// why is a reason to append to a check's line, if there is one.
+func why(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
 }
 
 // check is one verdict of the drill.
@@ -401,5 +409,5 @@ func (d *drill) printLoad(rs []*virtual.Respondent, took time.Duration) {
 	for _, k := range kinds {
 		fmt.Fprintf(d.Out, "    %6d  %s\n", failures[k], k)
 	}
-	d.add(completed == len(rs), "respondents: %d of %d completed the questionnaire %s", completed, len(rs), first)
+	d.add(completed == len(rs), "respondents: %d of %d completed the questionnaire%s", completed, len(rs), why(first))
 }

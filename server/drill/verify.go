@@ -38,8 +38,8 @@ func (d *drill) verify(ctx context.Context, rs []*virtual.Respondent, waveID str
 	if err != nil {
 		return 0, err
 	}
-	d.add(m.Wrong == 0, "answers: %d acknowledged answers compared with the store, %d missing or different; every respondent who finished is submitted %s",
-		m.Checked, m.Wrong, m.First)
+	d.add(m.Wrong == 0, "answers: %d acknowledged answers (and the submission of every respondent who finished) compared with the store, %d missing or different%s",
+		m.Checked, m.Wrong, why(m.First))
 	return m.Wrong, nil
 }
 
@@ -66,7 +66,7 @@ func (d *drill) ready(ctx context.Context) {
 			time.Sleep(500 * time.Millisecond)
 		}
 	}
-	d.add(len(down) == 0, "instances: %d of %d ready again (/readyz 200) %s", len(d.instances)-len(down), len(d.instances), strings.Join(down, ", "))
+	d.add(len(down) == 0, "instances: %d of %d ready again (/readyz 200)%s", len(d.instances)-len(down), len(d.instances), why(strings.Join(down, ", ")))
 }
 
 // night waits for the night's run to end, then checks that the night has
@@ -104,7 +104,7 @@ func (d *drill) night(ctx context.Context, st *store.Store, due time.Time) error
 		// result, and runs it: another night, not this one twice.
 		also = "; other nights: " + strings.Join(others, "; ")
 	}
-	d.add(ok && len(night) == 1, "nightly: %d results for the night due %s UTC: %s%s", len(night), due.Format("15:04"), strings.Join(night, "; "), also)
+	d.add(ok && len(night) == 1, "nightly: the night due %s UTC has %d result(s)%s%s", due.Format("15:04"), len(night), why(strings.Join(night, "; ")), also)
 	return nil
 }
 
@@ -165,7 +165,7 @@ func (d *drill) wave(ctx context.Context, st *store.Store, id string) error {
 	}
 	counted := len(msgs) >= w.Sent && len(msgs) <= w.Sent+w.Uncertain+w.Sending
 	d.add(twice == 0 && contacted == 0 && counted,
-		"wave (%s): %d messages delivered, %d twice by recipient or Message-ID, %d contacts recorded twice; outbox of %d (%d selected at creation): %d sent, %d skipped, %d uncertain, %d pending, %d failed, %d bounced",
+		"wave (%s): %d messages delivered, %d of them twice (by recipient or Message-ID), %d contacts recorded twice; outbox of %d (%d selected at creation): %d sent, %d skipped, %d uncertain, %d pending, %d failed, %d bounced",
 		w.Status, len(msgs), twice, contacted, w.Queued, w.Selected, w.Sent, w.Skipped, w.Uncertain, w.Pending, w.Failed, w.Bounced)
 	d.add(len(cases) == d.Respondents && len(ids) == len(cases), "cases: %d documents with %d ids in the store, for %d imported", len(cases), len(ids), d.Respondents)
 	return nil
