@@ -23,6 +23,7 @@ import (
 	"github.com/canvass-survey/canvass/server"
 	"github.com/canvass-survey/canvass/server/bench"
 	"github.com/canvass-survey/canvass/server/config"
+	"github.com/canvass-survey/canvass/server/drill"
 	"github.com/canvass-survey/canvass/server/pull"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
@@ -42,6 +43,7 @@ commands:
   analyze   run the analysis engine on a CSV file (canvass analyze --help)
   backup    copy the configured store into one verified file: canvass backup --out FILE
   bench     measure this binary on this machine: one table (make bench runs it)
+  drill     the fault drill: three instances on a shared store, faults mid-load, then checks (make drill runs it)
   nightly   run the nightly analysis now on the configured store: canvass nightly --once
   restore   restore the configured store from a backup: canvass restore --in FILE [--wipe]
   results   pull the latest result from a service: canvass results pull --server URL --out DIR
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cli.Run(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "drill":
+		return drillCmd(ctx, args[1:], stdout, stderr)
 	case "nightly":
 		return nightlyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "results":
@@ -546,4 +550,28 @@ func printManifest(w io.Writer, m backup.Manifest) {
 	for _, e := range m.Collections {
 		fmt.Fprintf(w, "  %-14s %9d documents  sha256 %s\n", e.Name, e.Count, e.SHA256)
 	}
+}
+
+// drillCmd is `canvass drill`: the fault drill, on stores and services of
+// its own in a temporary directory; it touches no configured store.
+func drillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := drill.Options{Out: stdout}
+	fs.IntVar(&o.Respondents, "respondents", 2500, "virtual respondents completing the questionnaire")
+	fs.Float64Var(&o.Pace, "pace", 20, "page saves a second the respondents offer together: below what the store sustains, so that outages drain")
+	fs.DurationVar(&o.WaveWait, "wave-wait", 3*time.Minute, "how long to wait after the load for the wave to finish")
+	stores := fs.String("stores", "sqlite,postgresql", "the stores to drill on, in turn: sqlite, postgresql (where installed)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Stores = strings.Split(*stores, ",")
+	if o.Respondents < 1 || !(o.Pace > 0) {
+		return errors.New("drill: --respondents and --pace must be positive")
+	}
+	var err error
+	if o.Exe, err = os.Executable(); err != nil {
+		return err
+	}
+	return drill.Run(ctx, o)
 }

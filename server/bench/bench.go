@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/server/mailer/smtpsink"
+	"github.com/canvass-survey/canvass/server/virtual"
 	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
@@ -185,7 +186,7 @@ func (b *bench) respondentService(ctx context.Context, dir string, floor storeRa
 	b.table.add(mailWave(ctx, svc, sink, n, floor))
 	think := time.Duration(float64(n) / offeredSaves * float64(time.Second))
 	fmt.Fprintf(b.Progress, "bench: %d respondents at once, %s a page each…\n", n, think)
-	rs, took := respondentLoad(ctx, svc, b.in, cases, think)
+	rs, took := virtual.Load(ctx, svc.Base, b.in, cases, think, 0)
 	b.addAll(loadLines(rs, took, floor, think))
 	if b.stopService(svc) {
 		b.table.add(checkAnswers(ctx, dir, b.in, rs))

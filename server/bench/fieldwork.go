@@ -1,42 +1,29 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/canvass-survey/canvass/server/mailer/smtpsink"
-	"github.com/canvass-survey/canvass/survey/frame"
+	"github.com/canvass-survey/canvass/server/virtual"
 	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
 // importFrame posts a synthetic frame of n rows to POST /api/v1/frame and
 // returns the line timing it against the store's own insert rate, and the
 // cases with their links.
-func importFrame(ctx context.Context, svc *service, in *instrument.Instrument, n int, floor storeRates) (Line, []importedCase) {
+func importFrame(ctx context.Context, svc *service, in *instrument.Instrument, n int, floor storeRates) (Line, []virtual.Case) {
 	name := fmt.Sprintf("frame import: %s rows, POST /api/v1/frame", number(float64(n)))
-	var csv bytes.Buffer
-	if err := frame.WriteCSV(&csv, frame.Synthetic(n, 1, in)); err != nil {
-		return failed(name, err), nil
-	}
 	start := time.Now()
-	out, err := svc.api(ctx, "POST", "/api/v1/frame", "text/csv", csv.Bytes())
+	cases, size, err := svc.ImportFrame(ctx, in, n)
 	took := time.Since(start)
 	if err != nil {
 		return failed(name, err), nil
 	}
-	var got struct {
-		Imported int
-		Cases    []importedCase
-	}
-	if err := json.Unmarshal(out, &got); err != nil || got.Imported != n {
-		return failed(name, fmt.Errorf("imported %d of %d: %.200s", got.Imported, n, out)), nil
-	}
 	l := against(name, float64(n)/took.Seconds(), "rows/s", floor.InsertsPerSec, "limit")
-	l.Note = fmt.Sprintf("%.1f s (%.1f MiB); ceiling: the store's own InsertCases of as many cases", took.Seconds(), float64(csv.Len())/(1<<20))
-	return l, got.Cases
+	l.Note = fmt.Sprintf("%.1f s (%.1f MiB); ceiling: the store's own InsertCases of as many cases", took.Seconds(), float64(size)/(1<<20))
+	return l, cases
 }
 
 // progressRequests is how many dashboard requests are timed after the first.
@@ -49,25 +36,25 @@ const progressRequests = 100
 func progressLatency(ctx context.Context, svc *service, n int) []Line {
 	name := fmt.Sprintf("progress: %s cases, GET /api/v1/progress", number(float64(n)))
 	start := time.Now()
-	if _, err := svc.api(ctx, "GET", "/api/v1/progress", "", nil); err != nil {
+	if _, err := svc.API(ctx, "GET", "/api/v1/progress", "", nil); err != nil {
 		return []Line{failed(name, err)}
 	}
 	first := time.Since(start)
-	var took latencies
+	var took virtual.Latencies
 	for range progressRequests {
 		start := time.Now()
-		if _, err := svc.api(ctx, "GET", "/api/v1/progress", "", nil); err != nil {
+		if _, err := svc.API(ctx, "GET", "/api/v1/progress", "", nil); err != nil {
 			return []Line{failed(name, err)}
 		}
 		took = append(took, time.Since(start))
 	}
 	count := measured(name+", first after a start", float64(first.Milliseconds()), "ms")
 	count.Note = "waits for the first count of every case; no later request does"
-	p50 := against(name+", p50", took.percentile(.5), "ms", interactive, "max")
+	p50 := against(name+", p50", took.Percentile(.5), "ms", interactive, "max")
 	p50.Note = fmt.Sprintf("%d requests in a row; ceiling: 0.1 s, what reads as instant", progressRequests)
 	return []Line{count, p50,
-		against(name+", p95", took.percentile(.95), "ms", interactive, "max"),
-		against(name+", max", took.percentile(1), "ms", interactive, "max")}
+		against(name+", p95", took.Percentile(.95), "ms", interactive, "max"),
+		against(name+", max", took.Percentile(1), "ms", interactive, "max")}
 }
 
 // interactive is a response time that reads as instant, in ms.
@@ -79,7 +66,7 @@ const interactive = 100
 // the outbox, up to its poll interval later.
 func mailWave(ctx context.Context, svc *service, sink *smtpsink.Sink, n int, floor storeRates) Line {
 	name := fmt.Sprintf("mail: invitation wave to %s cases, unthrottled", number(float64(n)))
-	if _, err := svc.api(ctx, "POST", "/api/v1/waves", "application/json", []byte(`{"kind": "invitation"}`)); err != nil {
+	if _, err := svc.API(ctx, "POST", "/api/v1/waves", "application/json", []byte(`{"kind": "invitation"}`)); err != nil {
 		return failed(name, err)
 	}
 	deadline := time.Now().Add(time.Minute + time.Duration(n)*50*time.Millisecond)

@@ -7,10 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/canvass-survey/canvass/server/virtual"
 )
 
 // cost is one command's cost: wall time and its peak resident memory.
@@ -40,7 +41,7 @@ func timed(ctx context.Context, env []string, stdout io.Writer, name string, arg
 	close(done)
 	c.PeakMiB = <-peak
 	if err != nil {
-		return c, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, lastLines(stderr.String(), 3))
+		return c, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, virtual.LastLines(stderr.String(), 3))
 	}
 	return c, nil
 }
@@ -70,22 +71,4 @@ func watchPeak(pid int, done <-chan struct{}) float64 {
 		case <-tick.C:
 		}
 	}
-}
-
-// lastLines is the last n lines of s, on one line.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
-}
-
-// latencies keeps request times for percentiles.
-type latencies []time.Duration
-
-// percentile is the p-quantile (nearest rank) in milliseconds; it sorts.
-func (l latencies) percentile(p float64) float64 {
-	if len(l) == 0 {
-		return 0
-	}
-	slices.Sort(l)
-	return float64(l[min(len(l)-1, int(p*float64(len(l))))]) / float64(time.Millisecond)
 }

@@ -1,8 +1,10 @@
-package bench
+package virtual
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,39 +18,45 @@ import (
 	"github.com/canvass-survey/canvass/survey/instrument"
 )
 
-// respondent is one virtual respondent: a browser without scripts that
+// Respondent is one virtual respondent: a browser without scripts that
 // follows the personal link, gives consent, answers every question each
 // page shows, reviews and submits — the requests a person's browser makes,
 // each timed — and keeps the forms the service acknowledged.
-type respondent struct {
-	base, link string // the service, and /s/{token}
-	caseID     string
-	client     *http.Client
-	rng        *rand.Rand
-	in         *instrument.Instrument // the hints a person reads: a number's range
-	think      time.Duration          // mean pause on a page before answering
+type Respondent struct {
+	Base, Link string // the service, and /s/{token}
+	CaseID     string
+	Client     *http.Client
+	Rng        *rand.Rand
+	In         *instrument.Instrument // the hints a person reads: a number's range
+	Think      time.Duration          // mean pause on a page before answering
+	// Patience is how long a person keeps sending a request again that the
+	// service could not take — no answer, a proxy's 502 or 504, any 503 —
+	// reloading after Retry-After or a second, as during an outage. Zero:
+	// only a save refused as busy is sent again, up to MaxRefusals times.
+	Patience time.Duration
 
-	took    latencies
-	saves   int                   // acknowledged writes: consent, pages, submit
-	refused int                   // saves refused as busy, and sent again
-	pages   map[string]url.Values // page id → the last form acknowledged
-	err     error                 // why the walk stopped short
+	Took     Latencies
+	Saves    int                   // acknowledged writes: consent, pages, submit
+	Refused  int                   // saves refused as busy, and sent again
+	Failures map[string]int        // requests sent again for want of the service, by what it answered
+	Err      error                 // why the walk stopped short
+	pages    map[string]url.Values // page id → the last form acknowledged
 }
 
 // maxSteps bounds a walk through the questionnaire, so that a service
 // sending a respondent in circles is an error, not a hang.
 const maxSteps = 50
 
-// complete walks the questionnaire from the link to the thank-you page.
-func (r *respondent) complete(ctx context.Context) error {
+// Complete walks the questionnaire from the link to the thank-you page.
+func (r *Respondent) Complete(ctx context.Context) error {
 	r.pages = map[string]url.Values{}
-	welcome, err := r.get(ctx, r.link)
+	welcome, err := r.get(ctx, r.Link)
 	if err != nil {
 		return err
 	}
 	f, err := parseForm(bytes.NewReader(welcome))
 	if err != nil || f.action == "" {
-		return fmt.Errorf("GET %s: no consent form", r.link)
+		return fmt.Errorf("GET %s: no consent form", r.Link)
 	}
 	r.pause(ctx)
 	at, err := r.submit(ctx, f.action, url.Values{})
@@ -73,19 +81,19 @@ func (r *respondent) complete(ctx context.Context) error {
 		}
 	}
 	if err == nil {
-		err = fmt.Errorf("%s: no review page after %d pages", r.link, maxSteps)
+		err = fmt.Errorf("%s: no review page after %d pages", r.Link, maxSteps)
 	}
 	return err
 }
 
 // finish submits from the review page and opens the link again, which now
 // thanks the respondent.
-func (r *respondent) finish(ctx context.Context, action string) error {
+func (r *Respondent) finish(ctx context.Context, action string) error {
 	at, err := r.submit(ctx, action, url.Values{})
 	if err != nil {
 		return err
 	}
-	if at != r.link {
+	if at != r.Link {
 		return fmt.Errorf("POST %s: sent to %s, not to the link", action, at)
 	}
 	_, err = r.get(ctx, at)
@@ -95,13 +103,13 @@ func (r *respondent) finish(ctx context.Context, action string) error {
 // pause is the time a person spends on a page: uniform between half and
 // one and a half times the mean, so that the respondents' steps spread
 // out while the last one still finishes near the others.
-func (r *respondent) pause(ctx context.Context) {
-	if r.think > 0 {
-		r.wait(ctx, r.think/2+time.Duration(r.rng.Int64N(int64(r.think))))
+func (r *Respondent) pause(ctx context.Context) {
+	if r.Think > 0 {
+		r.wait(ctx, r.Think/2+time.Duration(r.Rng.Int64N(int64(r.Think))))
 	}
 }
 
-func (r *respondent) wait(ctx context.Context, d time.Duration) {
+func (r *Respondent) wait(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -114,8 +122,8 @@ func (r *respondent) wait(ctx context.Context, d time.Duration) {
 // returns where the service's redirect points: a write is acknowledged by
 // 303 See Other. A save refused because the service is busy (503 with
 // Retry-After: nothing was saved, the page asks to try again) is sent
-// again after the wait, as a person would, up to maxRefusals times.
-func (r *respondent) submit(ctx context.Context, action string, answers url.Values) (string, error) {
+// again after the wait, as a person would, up to MaxRefusals times.
+func (r *Respondent) submit(ctx context.Context, action string, answers url.Values) (string, error) {
 	body := url.Values{}
 	for k, v := range answers {
 		body[k] = v
@@ -128,22 +136,27 @@ func (r *respondent) submit(ctx context.Context, action string, answers url.Valu
 		if err != nil {
 			return "", err
 		}
-		if rep.status == http.StatusServiceUnavailable && rep.retryAfter > 0 && refusals < maxRefusals {
-			r.refused++
+		if r.Patience == 0 && rep.status == http.StatusServiceUnavailable && rep.retryAfter > 0 && refusals < MaxRefusals {
+			r.Refused++
 			r.wait(ctx, rep.retryAfter)
 			continue
+		}
+		if rep.status == http.StatusConflict && rep.tries > 1 && strings.HasSuffix(action, "/submit") {
+			// A try whose answer was lost submitted the case: the page
+			// sent back says so ("Thank you"), though nothing acknowledged it.
+			return r.Link, nil
 		}
 		if err := rep.want(http.StatusSeeOther); err != nil {
 			return "", err
 		}
-		r.saves++
+		r.Saves++
 		return rep.location, nil
 	}
 }
 
-// maxRefusals is how often a person sends a refused page again before
+// MaxRefusals is how often a person sends a refused page again before
 // giving up: then the respondent counts as failed.
-const maxRefusals = 10
+const MaxRefusals = 10
 
 // reply is what the service answered a request.
 type reply struct {
@@ -152,6 +165,7 @@ type reply struct {
 	page         []byte
 	location     string
 	retryAfter   time.Duration
+	tries        int
 }
 
 // want checks the status.
@@ -163,7 +177,7 @@ func (rep reply) want(status int) error {
 }
 
 // get opens a page, which must answer 200.
-func (r *respondent) get(ctx context.Context, path string) ([]byte, error) {
+func (r *Respondent) get(ctx context.Context, path string) ([]byte, error) {
 	rep, err := r.request(ctx, "GET", path, nil)
 	if err == nil {
 		err = rep.want(http.StatusOK)
@@ -171,14 +185,56 @@ func (r *respondent) get(ctx context.Context, path string) ([]byte, error) {
 	return rep.page, err
 }
 
-// request sends one request as the browser would and times it.
-func (r *respondent) request(ctx context.Context, method, path string, form url.Values) (reply, error) {
+// request sends a request as the browser would, and sends it again while
+// the service cannot take it, for as long as the respondent's patience lasts.
+func (r *Respondent) request(ctx context.Context, method, path string, form url.Values) (reply, error) {
+	var giveUp time.Time
+	for tries := 1; ; tries++ {
+		rep, err := r.send(ctx, method, path, form)
+		rep.tries = tries
+		kind := unavailable(rep, err)
+		if kind == "" || r.Patience == 0 || ctx.Err() != nil {
+			return rep, err
+		}
+		if giveUp.IsZero() {
+			giveUp = time.Now().Add(r.Patience)
+		} else if time.Now().After(giveUp) {
+			return rep, err
+		}
+		if r.Failures == nil {
+			r.Failures = map[string]int{}
+		}
+		r.Failures[kind]++
+		r.wait(ctx, cmp.Or(rep.retryAfter, time.Second))
+	}
+}
+
+// unavailable says how the service failed to take a request — "" when it
+// did — as what a person would see: no answer, or a status asking to come
+// back later. A 500 is not among them: it is a fault of the service, and
+// the walk stops on it.
+func unavailable(rep reply, err error) string {
+	if err != nil {
+		for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
+			err = inner
+		}
+		return "no answer: " + err.Error()
+	}
+	switch rep.status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return fmt.Sprintf("%d %s", rep.status, http.StatusText(rep.status))
+	}
+	return ""
+}
+
+// send sends one request and times it.
+func (r *Respondent) send(ctx context.Context, method, path string, form url.Values) (reply, error) {
 	rep := reply{method: method, path: path}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, r.Base+path, body)
 	if err != nil {
 		return rep, err
 	}
@@ -186,13 +242,13 @@ func (r *respondent) request(ctx context.Context, method, path string, form url.
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	start := time.Now()
-	res, err := r.client.Do(req)
+	res, err := r.Client.Do(req)
 	if err != nil {
 		return rep, err
 	}
 	rep.page, err = io.ReadAll(res.Body)
 	res.Body.Close()
-	r.took = append(r.took, time.Since(start))
+	r.Took = append(r.Took, time.Since(start))
 	rep.status, rep.location = res.StatusCode, res.Header.Get("Location")
 	if secs, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil {
 		rep.retryAfter = time.Duration(secs) * time.Second
@@ -203,7 +259,7 @@ func (r *respondent) request(ctx context.Context, method, path string, form url.
 // fill answers a form as a person would: every question the page shows,
 // now and then "don't know" or "prefer not to say", follow-ups only when
 // the answer they follow reveals them; hidden fields as the page set them.
-func (r *respondent) fill(f *form) url.Values {
+func (r *Respondent) fill(f *form) url.Values {
 	v := url.Values{}
 	for _, h := range f.hidden {
 		v.Add(h[0], h[1])
@@ -222,7 +278,7 @@ func (r *respondent) fill(f *form) url.Values {
 const specialShare = 0.03
 
 // answer picks the values posted for one field.
-func (r *respondent) answer(fd *formField) []string {
+func (r *Respondent) answer(fd *formField) []string {
 	var special, plain, exclusive []string
 	for _, c := range fd.choices {
 		switch _, err := strconv.Atoi(c.value); {
@@ -235,16 +291,16 @@ func (r *respondent) answer(fd *formField) []string {
 		}
 	}
 	switch {
-	case len(special) > 0 && r.rng.Float64() < specialShare:
-		return []string{special[r.rng.IntN(len(special))]}
+	case len(special) > 0 && r.Rng.Float64() < specialShare:
+		return []string{special[r.Rng.IntN(len(special))]}
 	case fd.text != "":
 		return []string{r.typed(fd)}
-	case fd.multiple && len(exclusive) > 0 && r.rng.Float64() < 0.1:
-		return []string{exclusive[r.rng.IntN(len(exclusive))]}
+	case fd.multiple && len(exclusive) > 0 && r.Rng.Float64() < 0.1:
+		return []string{exclusive[r.Rng.IntN(len(exclusive))]}
 	case fd.multiple:
 		var picked []string
 		for _, p := range plain {
-			if r.rng.IntN(2) == 0 {
+			if r.Rng.IntN(2) == 0 {
 				picked = append(picked, p)
 			}
 		}
@@ -254,19 +310,19 @@ func (r *respondent) answer(fd *formField) []string {
 		return picked
 	}
 	if all := append(plain, exclusive...); len(all) > 0 {
-		return []string{all[r.rng.IntN(len(all))]}
+		return []string{all[r.Rng.IntN(len(all))]}
 	}
 	return special[:min(1, len(special))]
 }
 
 // typed is what a person types into a text box: a whole number inside the
 // question's range, or a few words.
-func (r *respondent) typed(fd *formField) string {
+func (r *Respondent) typed(fd *formField) string {
 	if fd.text != "number" {
-		return fmt.Sprintf("Answer %d of a virtual respondent", r.rng.IntN(1000))
+		return fmt.Sprintf("Answer %d of a virtual respondent", r.Rng.IntN(1000))
 	}
 	lo, hi := 0.0, 100.0
-	if it, ok := r.in.Item(fd.name); ok {
+	if it, ok := r.In.Item(fd.name); ok {
 		if it.Min != nil {
 			lo = *it.Min
 		}
@@ -274,5 +330,5 @@ func (r *respondent) typed(fd *formField) string {
 			hi = *it.Max
 		}
 	}
-	return strconv.Itoa(int(lo) + r.rng.IntN(int(hi-lo)+1))
+	return strconv.Itoa(int(lo) + r.Rng.IntN(int(hi-lo)+1))
 }
