@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/canvass-survey/canvass/server/virtual"
@@ -23,17 +24,18 @@ import (
 // different there.
 func (d *drill) verify(ctx context.Context, rs []*virtual.Respondent, waveID string, due time.Time) (int, error) {
 	d.ready(ctx)
-	if d.store.proc == nil {
-		// It did not come back under load; alone, it may, and what it
-		// kept can still be counted.
-		if err := d.store.run(d.Exe); err != nil {
+	st, err := d.open(ctx)
+	if err != nil {
+		// The store does not answer: alone, it may, and what it kept can
+		// still be counted. The instances' verdict is in already.
+		fmt.Fprintf(d.Out, "%s  the store does not answer (%v): the instances and the store killed\n", d.since(), err)
+		for _, m := range d.instances {
+			m.stop(syscall.SIGKILL)
+		}
+		d.store.stop(syscall.SIGKILL)
+		if st, err = d.open(ctx); err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(d.Out, "%s  the store started again for the checks (pid %d)\n", d.since(), d.store.proc.Pid())
-	}
-	st, err := store.Open(ctx, store.Config{URI: d.storeURI, Database: database, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return 0, err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
 	if err := d.night(ctx, st, due); err != nil {
@@ -49,6 +51,18 @@ func (d *drill) verify(ctx context.Context, rs []*virtual.Respondent, waveID str
 	d.add(m.Wrong == 0, "answers: %d acknowledged answers (and the submission of every respondent who finished) compared with the store, %d missing or different%s",
 		m.Checked, m.Wrong, why(m.First))
 	return m.Wrong, nil
+}
+
+// open opens the store for the checks, starting it first if it is down:
+// a store that did not come back under load may come back alone.
+func (d *drill) open(ctx context.Context) (*store.Store, error) {
+	if d.store.proc == nil {
+		if err := d.store.run(d.Exe); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(d.Out, "%s  the store started again for the checks (pid %d)\n", d.since(), d.store.proc.Pid())
+	}
+	return store.Open(ctx, store.Config{URI: d.storeURI, Database: database, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // ready checks that every instance answers /readyz with 200, giving them
