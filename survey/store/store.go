@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,11 +206,20 @@ func translate(err error, what string) error {
 	case mongo.IsDuplicateKeyError(err):
 		return &survey.Error{Code: survey.ECONFLICT, Message: what + " already exists", Err: err}
 	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, mongo.ErrClientDisconnected):
+		errors.Is(err, mongo.ErrClientDisconnected), storeStopping(err):
 		return &survey.Error{Code: survey.EUNAVAILABLE, Message: "the store did not answer; please try again", Err: err}
 	default:
 		return &survey.Error{Code: survey.EINTERNAL, Message: "store error", Err: err}
 	}
+}
+
+// storeStopping reports FerretDB's answer to a command it was running when
+// it was told to stop: an InternalError "context canceled". The command
+// did not finish, and the next one may reach the store again (the drill saw
+// a respondent get a 500 for it during a store restart).
+func storeStopping(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Name == "InternalError" && strings.Contains(ce.Message, "context canceled")
 }
 
 // caseLocks serializes the writes to each case within this process. The
