@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,11 @@ import (
 // answer, and otherwise marked uncertain and never sent again by itself:
 // it may have gone out. Its Message-ID, derived from the entry's id, lets
 // staff look it up in the mail server's log.
+//
+// What it knows of the outbox it keeps in a book (book.go), read from the
+// store once when it takes the outbox over, so that each message costs
+// writes by _id alone; it keeps each wave's counts on the wave, where the
+// views of the waves read them.
 type Mailer struct {
 	Store      Store
 	Instrument *instrument.Instrument
@@ -72,8 +78,17 @@ type Mailer struct {
 	client  *mail.Client
 	conn    *mailsmtp.Client // open while there is work
 	limiter *rate.Limiter
-	domain  string // of From, for Message-IDs
+	domain  string     // of From, for Message-IDs
+	book    *book      // nil until the outbox is read, and after a failed write
+	writing chan error // the writes recording the last message's outcome, while they run (later)
 }
+
+// checkEvery is how often a wave that sends is read again, to stop when
+// staff cancel it, and its counts recorded on it: a cancel stops the wave
+// within that time, and the views of the waves are at most that much
+// behind the outbox. Reading it before every message, as it once did, cost
+// a store read for each.
+const checkEvery = 250 * time.Millisecond
 
 // Store is what the mailer needs of the store: cases, waves and the outbox,
 // each written by _id.
@@ -85,8 +100,7 @@ type Store interface {
 	Waves(ctx context.Context, surveyID string) ([]waves.Wave, error)
 	UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error)
 	FillOutbox(ctx context.Context, entries []waves.Entry) (int, error)
-	Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error)
-	EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error)
+	Outbox(ctx context.Context) ([]waves.Entry, error)
 	PutEntry(ctx context.Context, e *waves.Entry) error
 }
 
@@ -151,9 +165,9 @@ func (m *Mailer) Run(ctx context.Context) {
 
 // keepLease reports whether this mailer may work the outbox now. It
 // renews the lease once a third of it has run, so that it does not run
-// out while the mailer works; when it claims the lease afresh, it first
-// settles what a previous holder, or this one before a restart, left
-// sending, and lets the lease go if it cannot.
+// out while the mailer works; when it claims the lease afresh, it forgets
+// its book: another instance may have worked the outbox meanwhile, and
+// Work reads it again before sending.
 func (m *Mailer) keepLease(ctx context.Context) (bool, error) {
 	now := m.Now()
 	left := m.Lease.Until().Sub(now)
@@ -167,61 +181,108 @@ func (m *Mailer) keepLease(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	m.Logger.Info("mail: this instance works the outbox", "holder", m.Lease.Holder)
-	if err := m.Recover(ctx); err != nil {
-		_ = m.Lease.Release(context.WithoutCancel(ctx)) // so the next claim settles them again
-		return false, fmt.Errorf("settling interrupted messages: %w", err)
-	}
+	m.book = nil
 	return true, nil
 }
 
-// Recover settles the entries a stopped process left sending: from the
-// case's contact history when it shows the server's answer, else as
-// uncertain. None is sent again. The mailer does it whenever it claims the
-// lease, when no other instance works the outbox.
+// Recover reads the outbox, once, when the mailer takes it over: it
+// settles the entries a stopped process left sending — from the case's
+// contact history when it shows the server's answer, else as uncertain;
+// none is sent again — records each wave's counts as its entries have them
+// (a stop may have left them behind), and books each active wave's entries
+// to send. The mailer does it whenever it claims the lease, when no other
+// instance works the outbox, and after a write it could not make.
 func (m *Mailer) Recover(ctx context.Context) error {
-	stuck, err := m.Store.EntriesInStatus(ctx, waves.EntrySending)
+	ws, err := m.Store.Waves(ctx, m.Instrument.ID)
 	if err != nil {
 		return err
 	}
-	uncertain := 0
-	for i := range stuck {
-		e := &stuck[i]
-		e.Status, e.LastError = waves.EntryUncertain, "the service stopped while handing this message to the mail server; it may have gone out (Message-ID <"+waves.MessageID(e.ID, m.domain)+">)"
-		if c, err := m.Store.Case(ctx, e.Case); err == nil {
-			for _, ct := range c.Contacts {
-				if ct.Wave == e.Wave {
-					e.Status, e.LastError = ct.Status, ct.Error
-					if ct.Status == survey.ContactSent {
-						at := ct.At
-						e.SentAt = &at
-					}
+	entries, err := m.Store.Outbox(ctx)
+	if err != nil {
+		return err
+	}
+	counts, pending := map[string]*waves.Counts{}, map[string][]waves.Entry{}
+	stuck, uncertain := 0, 0
+	for i := range entries {
+		e := &entries[i]
+		if e.Status == waves.EntrySending {
+			stuck++
+			if err := m.settleStopped(ctx, e); err != nil {
+				return err
+			}
+			if e.Status == waves.EntryUncertain {
+				uncertain++
+			}
+		}
+		if counts[e.Wave] == nil {
+			counts[e.Wave] = &waves.Counts{}
+		}
+		counts[e.Wave].Add(e)
+		if e.Status == waves.EntryPending {
+			pending[e.Wave] = append(pending[e.Wave], *e)
+		}
+	}
+	if stuck > 0 {
+		m.Logger.Warn("mail: settled messages interrupted by a stop", "settled", stuck-uncertain, "uncertain", uncertain)
+	}
+	b := newBook()
+	for _, w := range ws {
+		var c waves.Counts
+		if counts[w.ID] != nil {
+			c = *counts[w.ID]
+		}
+		if !c.Same(w.Tally) {
+			if _, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error { w.Tally = c; return nil }); err != nil {
+				return err
+			}
+		}
+		if w.Active() {
+			b.queue(w.ID, pending[w.ID])
+		}
+	}
+	m.book = b
+	return nil
+}
+
+// settleStopped settles an entry a stopped process left sending.
+func (m *Mailer) settleStopped(ctx context.Context, e *waves.Entry) error {
+	e.Status, e.LastError = waves.EntryUncertain, "the service stopped while handing this message to the mail server; it may have gone out (Message-ID <"+waves.MessageID(e.ID, m.domain)+">)"
+	if c, err := m.Store.Case(ctx, e.Case); err == nil {
+		for _, ct := range c.Contacts {
+			if ct.Wave == e.Wave {
+				e.Status, e.LastError = ct.Status, ct.Error
+				if ct.Status == survey.ContactSent {
+					at := ct.At
+					e.SentAt = &at
 				}
 			}
 		}
-		e.UpdatedAt = m.Now()
-		if e.Status == waves.EntryUncertain {
-			uncertain++
-			err = outbox.Uncertain(ctx, m.Store, e, e.LastError, e.UpdatedAt) // on the case too, which keeps it out of later waves
-		} else {
-			err = m.Store.PutEntry(ctx, e)
-		}
-		if err != nil {
-			return err
-		}
 	}
-	if len(stuck) > 0 {
-		m.Logger.Warn("mail: settled messages interrupted by a stop", "settled", len(stuck)-uncertain, "uncertain", uncertain)
+	e.UpdatedAt = m.Now()
+	if e.Status == waves.EntryUncertain {
+		return outbox.Uncertain(ctx, m.Store, e, e.LastError, e.UpdatedAt) // on the case too, which keeps it out of later waves
 	}
-	return nil
+	return m.Store.PutEntry(ctx, e)
 }
 
 // Work starts the waves whose time has come and sends every due message
 // of the waves that are sending, or paused and due to try again. It
 // returns when nothing is due, ctx ends, or the mailer does not hold the
 // lease.
-func (m *Mailer) Work(ctx context.Context) error {
+func (m *Mailer) Work(ctx context.Context) (err error) {
 	if held, err := m.keepLease(ctx); !held || err != nil {
 		return err
+	}
+	defer func() {
+		if err != nil {
+			m.book = nil // a write that failed may have left it wrong: read the outbox again
+		}
+	}()
+	if m.book == nil {
+		if err := m.Recover(ctx); err != nil {
+			_ = m.Lease.Release(context.WithoutCancel(ctx)) // so that the next claim reads it again, here or elsewhere
+			return fmt.Errorf("reading the outbox: %w", err)
+		}
 	}
 	defer m.hangUp()
 	ws, err := m.Store.Waves(ctx, m.Instrument.ID)
@@ -252,26 +313,40 @@ func (m *Mailer) Work(ctx context.Context) error {
 // adds no entry twice.
 func (m *Mailer) StartWave(ctx context.Context, w *waves.Wave) (*waves.Wave, error) {
 	started, queued, err := outbox.Start(ctx, m.Store, w, m.Now())
-	if err == nil && started.Status == waves.StatusSending {
-		m.Logger.Info("mail: wave started", "wave", w.ID, "kind", w.Kind, "queued", queued)
+	if err != nil {
+		return nil, err
 	}
-	return started, err
+	if m.book != nil { // else the mailer reads the outbox before it sends
+		m.book.queue(w.ID, queued)
+	}
+	if started.Status == waves.StatusSending {
+		m.Logger.Info("mail: wave started", "wave", w.ID, "kind", w.Kind, "queued", len(queued))
+	}
+	return started, nil
 }
 
 var errNotActive = outbox.ErrNotActive
 
-// send works a wave's due entries in order, one message at a time.
-func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
+// send works a wave's due entries in order, one message at a time, and
+// records the wave's counts when it stops; done, if no entry is left.
+func (m *Mailer) send(ctx context.Context, w *waves.Wave) (err error) {
 	tpl, terr := waves.Parse(w.Subject, w.Text, w.HTML)
 	if terr != nil {
 		return fmt.Errorf("wave %s: stored templates do not parse: %w", w.ID, terr)
 	}
-	pending, err := m.Store.Entries(ctx, w.ID, waves.EntryPending)
-	if err != nil {
-		return err
+	b := m.book
+	if b == nil {
+		return nil // the lease was claimed afresh during an earlier wave: the next Work reads the outbox again
 	}
-	for i := range pending {
-		e := &pending[i]
+	defer func() {
+		if werr := m.written(); err == nil {
+			err = werr
+		}
+		if err == nil && m.book == b {
+			err = m.record(context.WithoutCancel(ctx), w.ID)
+		}
+	}()
+	for _, e := range slices.Clone(b.pending[w.ID]) {
 		if ctx.Err() != nil {
 			return nil // stopping between messages
 		}
@@ -280,10 +355,10 @@ func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
 		}
 		// Another instance may have taken the outbox over, or staff
 		// cancelled the wave, since the last message.
-		if held, err := m.keepLease(ctx); !held || err != nil {
+		if held, err := m.keepLease(ctx); !held || err != nil || m.book != b {
 			return err
 		}
-		if cur, err := m.Store.Wave(ctx, w.ID); err != nil || !cur.Active() {
+		if active, err := m.check(ctx, w.ID); !active || err != nil {
 			return err
 		}
 		if err := m.connect(ctx); err != nil {
@@ -303,14 +378,38 @@ func (m *Mailer) send(ctx context.Context, w *waves.Wave) error {
 			return err
 		}
 	}
-	return m.finishIfEmpty(ctx, w)
+	return nil
 }
 
-// finishIfEmpty marks the wave done once no entry is left to send.
-func (m *Mailer) finishIfEmpty(ctx context.Context, w *waves.Wave) error {
-	done, err := outbox.Finish(ctx, m.Store, w.ID, m.Now())
-	if done {
-		m.Logger.Info("mail: wave done", "wave", w.ID)
+// check reports whether the wave is still active, reading it, with the
+// counts booked meanwhile recorded, once checkEvery.
+func (m *Mailer) check(ctx context.Context, waveID string) (bool, error) {
+	now := m.Now()
+	if now.Sub(m.book.checked[waveID]) < checkEvery {
+		return true, nil
+	}
+	var w *waves.Wave
+	var err error
+	if !m.book.changed(waveID) {
+		w, err = m.Store.Wave(ctx, waveID)
+	} else {
+		w, err = outbox.Count(ctx, m.Store, waveID, m.book.take(waveID), false, now)
+	}
+	m.book.checked[waveID] = now
+	return err == nil && w.Active(), err
+}
+
+// record forgets the wave's entries no longer pending and records the
+// counts booked meanwhile on the wave, marking it done when none is left.
+func (m *Mailer) record(ctx context.Context, waveID string) error {
+	m.book.keep(waveID)
+	done := len(m.book.pending[waveID]) == 0
+	if !done && !m.book.changed(waveID) {
+		return nil
+	}
+	w, err := outbox.Count(ctx, m.Store, waveID, m.book.take(waveID), done, m.Now())
+	if err == nil && done && w.Status == waves.StatusDone {
+		m.Logger.Info("mail: wave done", "wave", waveID)
 	}
 	return err
 }
@@ -419,35 +518,40 @@ func classify(err error, msg *mail.Msg) outcome {
 // Once the entry is marked sending, the message is finished and recorded
 // even if ctx ends: that is what a graceful stop waits for.
 func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Templates, e *waves.Entry) (next bool, err error) {
+	b := m.book
 	c, err := m.Store.Case(ctx, e.Case)
 	switch {
 	case survey.ErrorCode(err) == survey.ENOTFOUND:
-		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer exists")
+		return true, m.settle(ctx, b, w, e, waves.EntrySkipped, "the case no longer exists", m.Now())
 	case err != nil:
 		return false, err
 	case !w.Selects(c, m.Now()):
 		// Completed, opted out, bounced, marked, invited or contacted
 		// since the wave started, or put on the do-not-contact list.
-		return true, m.settle(ctx, w, e, waves.EntrySkipped, "the case no longer qualifies for this wave")
+		return true, m.settle(ctx, b, w, e, waves.EntrySkipped, "the case no longer qualifies for this wave", m.Now())
 	}
 	msg, err := m.message(w, tpl, e, c)
 	if err != nil {
-		return true, m.settle(ctx, w, e, waves.EntryFailed, err.Error())
+		return true, m.settle(ctx, b, w, e, waves.EntryFailed, err.Error(), m.Now())
 	}
 	if err := m.throttle(ctx); err != nil {
 		return false, nil // stopping; the entry is still pending
 	}
-	// At a low rate the throttle may have waited for longer than the lease lasts.
-	if held, err := m.keepLease(ctx); !held || err != nil {
+	// At a low rate the throttle may have waited for longer than the lease
+	// lasts, and another instance worked the outbox meanwhile.
+	if held, err := m.keepLease(ctx); !held || err != nil || m.book != b {
+		return false, err
+	}
+	if err := m.written(); err != nil {
 		return false, err
 	}
 	ctx = context.WithoutCancel(ctx)
 	e.Status, e.UpdatedAt = waves.EntrySending, m.Now()
-	if err := m.Store.PutEntry(ctx, e); err != nil {
+	if err := m.put(ctx, b, e, waves.EntryPending); err != nil {
 		return false, err
 	}
 	sendErr := m.client.SendWithSMTPClient(m.conn, msg)
-	why := ""
+	why, now := "", m.Now()
 	if sendErr != nil {
 		why = sendErr.Error()
 	}
@@ -458,9 +562,11 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 	}
 	switch out {
 	case outcomeSent:
-		return true, m.settle(ctx, w, e, waves.EntrySent, "")
+		m.later(func() error { return m.settle(ctx, b, w, e, waves.EntrySent, "", now) })
+		return true, nil
 	case outcomeBounced:
-		return true, m.settle(ctx, w, e, waves.EntryBounced, why)
+		m.later(func() error { return m.settle(ctx, b, w, e, waves.EntryBounced, why, now) })
+		return true, nil
 	case outcomeRetry, outcomeLost:
 		if out == outcomeLost {
 			m.hangUp() // the next message dials again
@@ -469,13 +575,16 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		// a message whose sending always breaks cannot keep its wave open.
 		e.Attempts++
 		if e.Attempts >= m.MaxAttempts {
-			return true, m.settle(ctx, w, e, waves.EntryFailed, why)
+			m.later(func() error { return m.settle(ctx, b, w, e, waves.EntryFailed, why, now) })
+			return true, nil
 		}
-		e.NextAttemptAt = m.Now().Add(m.Backoff << (e.Attempts - 1))
+		e.NextAttemptAt = now.Add(m.Backoff << (e.Attempts - 1))
 		e.Status = waves.EntryPending
 	case outcomeUncertain:
 		m.hangUp()
-		return true, outbox.Uncertain(ctx, m.Store, e, why, m.Now())
+		// On the case too, which keeps it out of later waves.
+		m.later(func() error { return m.settle(ctx, b, w, e, waves.EntryUncertain, why, now) })
+		return true, nil
 	case outcomeRefused:
 		m.hangUp()
 		e.Status, next = waves.EntryPending, false
@@ -483,14 +592,52 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 			return false, err
 		}
 	}
-	e.LastError, e.UpdatedAt = why, m.Now()
-	return next, m.Store.PutEntry(ctx, e)
+	e.LastError, e.UpdatedAt = why, now
+	m.later(func() error { return m.put(ctx, b, e, waves.EntrySending) })
+	return next, nil
 }
 
-// settle records an entry's final status, with the case's contact when a
-// message was sent or given up on.
-func (m *Mailer) settle(ctx context.Context, w *waves.Wave, e *waves.Entry, status, why string) error {
-	return outbox.Settle(ctx, m.Store, w, e, status, why, m.Now())
+// later runs the writes that record a message's outcome while the mailer
+// prepares the next message — reads its case, renders it, waits for the
+// rate limit — so that they do not lengthen the time between messages,
+// each of which must wait 1/rate after the one before. One message's
+// writes at most are under way: the next message is marked sending only
+// once they are done (written), so that a crash still finds at most one
+// entry sending, as when they ran in line.
+func (m *Mailer) later(write func() error) {
+	done := make(chan error, 1)
+	go func() { done <- write() }()
+	m.writing = done
+}
+
+// written waits for the writes later started, and returns their error.
+func (m *Mailer) written() error {
+	if m.writing == nil {
+		return nil
+	}
+	err := <-m.writing
+	m.writing = nil
+	return err
+}
+
+// put writes an entry and books its change from status from.
+func (m *Mailer) put(ctx context.Context, b *book, e *waves.Entry, from string) error {
+	if err := m.Store.PutEntry(ctx, e); err != nil {
+		return err
+	}
+	b.moved(from, e)
+	return nil
+}
+
+// settle records an entry's final status at now, with the case's contact
+// when a message was sent or given up on, and books it.
+func (m *Mailer) settle(ctx context.Context, b *book, w *waves.Wave, e *waves.Entry, status, why string, now time.Time) error {
+	from := e.Status
+	if err := outbox.Settle(ctx, m.Store, w, e, status, why, now); err != nil {
+		return err
+	}
+	b.moved(from, e)
+	return nil
 }
 
 // message renders the entry's email. The personal link exists only here,

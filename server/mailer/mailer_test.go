@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,15 +71,18 @@ func TestStartWave(t *testing.T) {
 	if err != nil || started.Status != waves.StatusSending || started.StartedAt == nil {
 		t.Fatalf("started %+v, %v", started, err)
 	}
-	pending, err := st.Entries(ctx, "w1", waves.EntryPending)
-	if err != nil || len(pending) != 2 {
-		t.Fatalf("%d pending entries, %v; want 2 (not the submitted case)", len(pending), err)
+	if got := inStatus(t, st, "w1", waves.EntryPending); len(got) != 2 || started.Tally.Queued != 2 || started.Tally.Pending != 2 {
+		t.Fatalf("%d pending entries, counts %+v; want 2 (not the submitted case)", len(got), started.Tally)
 	}
-	if _, err := st.FillOutbox(ctx, []waves.Entry{{ID: waves.OutboxID("w1", "a"), Wave: "w1", Case: "a", Status: waves.EntryPending}}); err != nil {
+	// Started again after a crash, as the wave was left scheduled: no entry
+	// is added twice, nor counted twice.
+	if _, err := st.UpdateWave(ctx, "w1", func(w *waves.Wave) error { w.Status = waves.StatusScheduled; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := st.Entries(ctx, "w1", waves.EntryPending); len(again) != 2 {
-		t.Errorf("%d entries after filling again, want 2", len(again))
+	addCase(t, st, "c", survey.StatusNew) // new since the first try
+	again, err := m.StartWave(ctx, w)
+	if got := inStatus(t, st, "w1", waves.EntryPending); err != nil || len(got) != 3 || again.Tally.Queued != 3 || again.Tally.Pending != 3 {
+		t.Errorf("after starting again: %d pending entries, counts %+v, %v; want 3", len(got), again.Tally, err)
 	}
 
 	cancelled := addWave(t, st, "w2", waves.StatusCancelled)
@@ -103,20 +107,39 @@ func TestRecover(t *testing.T) {
 	if _, err := st.FillOutbox(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
+	// The wave's counts are what a stop left: the two entries still pending.
+	if _, err := st.UpdateWave(ctx, "w1", func(w *waves.Wave) error {
+		w.Tally = waves.Counts{Queued: 2, Pending: 2}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sent, _ := st.Entries(ctx, "w1", waves.EntrySent)
-	uncertain, _ := st.Entries(ctx, "w1", waves.EntryUncertain)
+	sent, uncertain := inStatus(t, st, "w1", waves.EntrySent), inStatus(t, st, "w1", waves.EntryUncertain)
 	if len(sent) != 1 || sent[0].Case != "sent" || sent[0].SentAt == nil {
 		t.Errorf("settled as sent: %+v", sent)
 	}
 	if len(uncertain) != 1 || uncertain[0].Case != "unknown" || !strings.Contains(uncertain[0].LastError, "Message-ID <"+waves.MessageID(uncertain[0].ID, "canvass.example")+">") {
 		t.Errorf("uncertain: %+v", uncertain)
 	}
-	if stuck, _ := st.EntriesInStatus(ctx, waves.EntrySending); len(stuck) != 0 {
+	if stuck := inStatus(t, st, "w1", waves.EntrySending); len(stuck) != 0 {
 		t.Errorf("%d still sending", len(stuck))
 	}
+	if w, _ := st.Wave(ctx, "w1"); !w.Tally.Same(waves.Counts{Queued: 2, Sent: 1, Uncertain: 1, FirstSentAt: &now}) {
+		t.Errorf("counts %+v: want them recounted from the entries", w.Tally)
+	}
+}
+
+// inStatus lists a wave's outbox entries in a status.
+func inStatus(t *testing.T, st *store.Store, waveID, status string) []waves.Entry {
+	t.Helper()
+	all, err := st.Outbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(all, func(e waves.Entry) bool { return e.Wave != waveID || e.Status != status })
 }
 
 func TestNewRefusesBadSender(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/outbox"
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
@@ -149,11 +150,12 @@ func (s *Service) settleEntry(ctx context.Context, id, status, why string, sentA
 	if err != nil {
 		return err
 	}
+	from := e.Status
 	e.Status, e.LastError, e.UpdatedAt = status, why, s.Wall().UTC()
 	if status == waves.EntrySent && e.SentAt == nil {
 		e.SentAt = &sentAt
 	}
-	return s.Store.PutEntry(ctx, e)
+	return outbox.Resettle(ctx, s.Store, e, from)
 }
 
 // caseOf finds a case by its id, or by its email when who has an @.

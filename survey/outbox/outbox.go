@@ -1,7 +1,8 @@
 // Package outbox keeps the waves' outbox: it fills a wave's outbox from the
 // cases the wave selects when it starts, records what became of each
-// message — on the case's contact history first, then on its entry — and
-// finishes the wave once no entry is left to send. The mailer, which sends
+// message — on the case's contact history first, then on its entry — keeps
+// the wave's counts of its entries on the wave, and finishes the wave once
+// no entry is left to send. The mailer, which sends
 // the messages, and the simulated field period, which records what a field
 // period sent, both keep it through here, so the two leave the same records.
 package outbox
@@ -25,7 +26,6 @@ type Store interface {
 	Wave(ctx context.Context, id string) (*waves.Wave, error)
 	UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error)
 	FillOutbox(ctx context.Context, entries []waves.Entry) (int, error)
-	Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error)
 	PutEntry(ctx context.Context, e *waves.Entry) error
 }
 
@@ -48,32 +48,32 @@ func Selected(ctx context.Context, st Store, w *waves.Wave, now time.Time) ([]st
 }
 
 // Start fills a wave's outbox from the cases it selects now, then marks it
-// sending, and returns it with how many entries it queued. A crash in
-// between leaves it scheduled, and filling again adds no entry twice. A
-// wave cancelled meanwhile is returned as it is.
-func Start(ctx context.Context, st Store, w *waves.Wave, now time.Time) (*waves.Wave, int, error) {
+// sending, and returns it with the entries it queued. A crash in between
+// leaves it scheduled, and filling again adds no entry twice (and counts
+// only the new ones: the entries of the first try were counted when the
+// outbox was read after the crash). A wave cancelled meanwhile is returned
+// as it is.
+func Start(ctx context.Context, st Store, w *waves.Wave, now time.Time) (*waves.Wave, []waves.Entry, error) {
 	ids, err := Selected(ctx, st, w, now)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	entries := make([]waves.Entry, len(ids))
 	for i, id := range ids {
 		entries[i] = waves.Entry{ID: waves.OutboxID(w.ID, id), Wave: w.ID, Case: id, Status: waves.EntryPending, NextAttemptAt: now, UpdatedAt: now}
 	}
-	if _, err := st.FillOutbox(ctx, entries); err != nil {
-		return nil, 0, err
+	added, err := st.FillOutbox(ctx, entries)
+	if err != nil {
+		return nil, nil, err
 	}
 	started, err := st.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
-		if w.Status != waves.StatusScheduled {
-			return ErrNotActive
+		w.Tally.Plus(waves.Counts{Queued: added, Pending: added})
+		if w.Status == waves.StatusScheduled {
+			w.Status, w.StartedAt = waves.StatusSending, &now
 		}
-		w.Status, w.StartedAt = waves.StatusSending, &now
 		return nil
 	})
-	if errors.Is(err, ErrNotActive) {
-		started, err = st.Wave(ctx, w.ID)
-	}
-	return started, len(entries), err
+	return started, entries, err
 }
 
 // contactStatus is the contact an entry's final status leaves on the case;
@@ -167,28 +167,40 @@ func Record(ctx context.Context, st Store, w *waves.Wave, ds []Delivery, finishe
 			return ErrNotActive
 		}
 		started := w.ScheduledAt
-		w.Status, w.StartedAt, w.FinishedAt = waves.StatusDone, &started, &finished
+		w.Status, w.StartedAt, w.FinishedAt, w.Tally = waves.StatusDone, &started, &finished, waves.Counts{}
+		for i := range entries {
+			w.Tally.Add(&entries[i])
+		}
 		return nil
 	})
 	return err
 }
 
-// Finish marks the wave done once no entry is left to send, and reports
-// whether it did; a wave no longer active is left as it is.
-func Finish(ctx context.Context, st Store, waveID string, now time.Time) (bool, error) {
-	left, err := st.Entries(ctx, waveID, waves.EntryPending)
-	if err != nil || len(left) > 0 {
-		return false, err
+// Resettle writes an entry its sender had settled, at the other final
+// status someone else found for it later — staff resolving an uncertain
+// message, a bounce coming back — and moves the wave's counts with it.
+func Resettle(ctx context.Context, st interface {
+	PutEntry(ctx context.Context, e *waves.Entry) error
+	UpdateWave(ctx context.Context, id string, change func(*waves.Wave) error) (*waves.Wave, error)
+}, e *waves.Entry, from string) error {
+	if err := st.PutEntry(ctx, e); err != nil || e.Status == from {
+		return err
 	}
-	_, err = st.UpdateWave(ctx, waveID, func(w *waves.Wave) error {
-		if !w.Active() {
-			return ErrNotActive
+	var d waves.Counts
+	d.Move(from, e)
+	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error { w.Tally.Plus(d); return nil })
+	return err
+}
+
+// Count adds to a wave's counts d, what became of its entries since the
+// last time, and with done — its sender has no entry left to send — marks
+// it done if it is still active. It returns the wave as it is now.
+func Count(ctx context.Context, st Store, waveID string, d waves.Counts, done bool, now time.Time) (*waves.Wave, error) {
+	return st.UpdateWave(ctx, waveID, func(w *waves.Wave) error {
+		w.Tally.Plus(d)
+		if done && w.Active() {
+			w.Status, w.FinishedAt, w.PausedUntil, w.LastError = waves.StatusDone, &now, nil, ""
 		}
-		w.Status, w.FinishedAt, w.PausedUntil, w.LastError = waves.StatusDone, &now, nil, ""
 		return nil
 	})
-	if errors.Is(err, ErrNotActive) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // Waves and their outbox: one document per wave, one per (wave, case)
-// message. Every write addresses one document by _id; the views that
-// need counts scan the outbox once and add up in Go.
+// message. Every write addresses one document by _id, and no view reads the
+// outbox: a wave carries its counts (waves.Wave.Tally), which its sender
+// keeps. The outbox is read whole only when a mailer takes it over (Outbox):
+// the embedded store would answer any other filter on it by reading it all.
 
 func (s *Store) waveColl() *mongo.Collection   { return s.coll(collWaves) }
 func (s *Store) outboxColl() *mongo.Collection { return s.coll(collOutbox) }
@@ -82,16 +84,24 @@ func onlyDuplicates(errs []mongo.BulkWriteError) bool {
 	return true
 }
 
-// Entries returns a wave's outbox entries in one status, in id order.
+// Entries returns a wave's outbox entries in one status, in id order. The
+// embedded store reads the whole outbox for it: for staff pages that ask
+// rarely (the messages to resolve), never for the mailer.
 func (s *Store) Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error) {
 	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "wave", Value: waveID}, {Key: "status", Value: status}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), "outbox entries")
 }
 
 // EntriesInStatus returns every outbox entry in a status, whatever its
-// wave: the mailer looks for those a crash left sending.
+// wave, reading the whole outbox on the embedded store as Entries does.
 func (s *Store) EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error) {
 	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "status", Value: status}}, nil, "outbox entries")
+}
+
+// Outbox returns every outbox entry, in id order: a mailer reads it once
+// when it takes the outbox over, and keeps it from there.
+func (s *Store) Outbox(ctx context.Context) ([]waves.Entry, error) {
+	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), "outbox")
 }
 
 // PutEntry writes an outbox entry whole, addressed by its id.
@@ -106,43 +116,14 @@ func (s *Store) PutEntry(ctx context.Context, e *waves.Entry) error {
 	return nil
 }
 
-// outboxCounts scans the outbox once and sums it per wave.
-func (s *Store) outboxCounts(ctx context.Context) (map[string]*waves.Counts, error) {
-	entries, err := findAll[waves.Entry](ctx, s.outboxColl(), bson.D{},
-		options.Find().SetProjection(bson.D{{Key: "wave", Value: 1}, {Key: "status", Value: 1}, {Key: "sent_at", Value: 1}}), "outbox")
-	if err != nil {
-		return nil, err
-	}
-	counts := map[string]*waves.Counts{}
-	for i := range entries {
-		c := counts[entries[i].Wave]
-		if c == nil {
-			c = &waves.Counts{}
-			counts[entries[i].Wave] = c
-		}
-		c.Add(&entries[i])
-	}
-	return counts, nil
-}
-
 // WaveSummaries lists a survey's waves with their outbox counts.
 func (s *Store) WaveSummaries(ctx context.Context, surveyID string) ([]waves.Summary, error) {
 	ws, err := s.Waves(ctx, surveyID)
-	if err != nil {
-		return nil, err
-	}
-	counts, err := s.outboxCounts(ctx)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]waves.Summary, len(ws))
 	for i, w := range ws {
-		out[i].Wave = w
-		if c := counts[w.ID]; c != nil {
-			out[i].Counts = *c
-		}
+		out[i] = waves.Summary{Wave: w, Counts: w.Tally}
 	}
-	return out, nil
+	return out, err
 }
 
 // WaveProgress is, for the progress view, each wave that has sent

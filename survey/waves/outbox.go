@@ -39,43 +39,82 @@ type Entry struct {
 	UpdatedAt     time.Time  `bson:"updated_at"`
 }
 
-// Counts sums a wave's outbox by status.
+// Counts sums a wave's outbox by status. The sender keeps them on the wave
+// (Wave.Tally) as its entries change, so that a view of the waves reads no
+// entry.
 type Counts struct {
-	Queued    int `json:"queued"` // every entry
-	Pending   int `json:"pending"`
-	Sending   int `json:"sending"`
-	Sent      int `json:"sent"`
-	Failed    int `json:"failed"`
-	Bounced   int `json:"bounced"`
-	Skipped   int `json:"skipped"`
-	Uncertain int `json:"uncertain"`
+	Queued    int `json:"queued" bson:"queued"` // every entry
+	Pending   int `json:"pending" bson:"pending"`
+	Sending   int `json:"sending" bson:"sending"`
+	Sent      int `json:"sent" bson:"sent"`
+	Failed    int `json:"failed" bson:"failed"`
+	Bounced   int `json:"bounced" bson:"bounced"`
+	Skipped   int `json:"skipped" bson:"skipped"`
+	Uncertain int `json:"uncertain" bson:"uncertain"`
 	// FirstSentAt is when the mail server first accepted a message of the wave.
-	FirstSentAt *time.Time `json:"first_sent_at,omitempty"`
+	FirstSentAt *time.Time `json:"first_sent_at,omitempty" bson:"first_sent_at,omitempty"`
+}
+
+// of is the count of a status.
+func (c *Counts) of(status string) *int {
+	switch status {
+	case EntryPending:
+		return &c.Pending
+	case EntrySending:
+		return &c.Sending
+	case EntrySent:
+		return &c.Sent
+	case EntryFailed:
+		return &c.Failed
+	case EntryBounced:
+		return &c.Bounced
+	case EntrySkipped:
+		return &c.Skipped
+	case EntryUncertain:
+		return &c.Uncertain
+	}
+	return new(int)
 }
 
 // Add counts one entry.
 func (c *Counts) Add(e *Entry) {
 	c.Queued++
-	switch e.Status {
-	case EntryPending:
-		c.Pending++
-	case EntrySending:
-		c.Sending++
-	case EntrySent:
-		c.Sent++
-	case EntryFailed:
-		c.Failed++
-	case EntryBounced:
-		c.Bounced++
-	case EntrySkipped:
-		c.Skipped++
-	case EntryUncertain:
-		c.Uncertain++
+	*c.of(e.Status)++
+	c.sentAt(e.SentAt)
+}
+
+// Move counts an entry that went from status from to its status now.
+func (c *Counts) Move(from string, e *Entry) {
+	*c.of(from)--
+	*c.of(e.Status)++
+	c.sentAt(e.SentAt)
+}
+
+// Plus adds the counts, or changes of counts, d.
+func (c *Counts) Plus(d Counts) {
+	c.Queued += d.Queued
+	c.Pending += d.Pending
+	c.Sending += d.Sending
+	c.Sent += d.Sent
+	c.Failed += d.Failed
+	c.Bounced += d.Bounced
+	c.Skipped += d.Skipped
+	c.Uncertain += d.Uncertain
+	c.sentAt(d.FirstSentAt)
+}
+
+func (c *Counts) sentAt(at *time.Time) {
+	if at != nil && (c.FirstSentAt == nil || at.Before(*c.FirstSentAt)) {
+		t := *at
+		c.FirstSentAt = &t
 	}
-	if e.SentAt != nil && (c.FirstSentAt == nil || e.SentAt.Before(*c.FirstSentAt)) {
-		at := *e.SentAt
-		c.FirstSentAt = &at
-	}
+}
+
+// Same reports whether c and d count alike.
+func (c Counts) Same(d Counts) bool {
+	a, b := c.FirstSentAt, d.FirstSentAt
+	c.FirstSentAt, d.FirstSentAt = nil, nil
+	return c == d && (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 // Summary is a wave with its counts, as the API lists it.

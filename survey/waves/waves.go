@@ -58,6 +58,8 @@ type Wave struct {
 	LastError string `bson:"last_error,omitempty" json:"last_error,omitempty"`
 	// Rules narrow a reminder's selection.
 	Rules Rules `bson:"rules,omitempty" json:"rules"`
+	// Tally counts the wave's outbox, as its sender last recorded it.
+	Tally Counts `bson:"tally" json:"-"`
 }
 
 // Targets of a reminder: whom among the cases still to ask it goes to.
