@@ -40,6 +40,7 @@ var adminSections = []struct {
 	{"Progress", "/admin/progress", false},
 	{"Cases", "/admin/cases", false},
 	{"Waves", "/admin/waves", false},
+	{"Field period", "/admin/fieldperiod", false},
 	{"Results", "/admin/results", false},
 	{"Users", "/admin/users", true},
 	{"Keys", "/admin/keys", false},

@@ -231,7 +231,7 @@ func TestBrowserAccessibilityAdmin(t *testing.T) {
 	if status := clickTo(t, ctx, `form[action="/admin/login"] button`); status != 200 {
 		t.Fatalf("login gave %d", status)
 	}
-	for _, page := range []string{"progress", "cases", "cases/" + someone, "waves", "codebook", "keys", "users", "audit", "results"} {
+	for _, page := range []string{"progress", "cases", "cases/" + someone, "waves", "fieldperiod", "codebook", "keys", "users", "audit", "results"} {
 		var at string
 		if status := open(t, ctx, env.http.URL+"/admin/"+page); status != 200 {
 			t.Fatalf("/admin/%s gave %d", page, status)

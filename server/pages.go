@@ -58,14 +58,14 @@ func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 			return s.render(c, status, "message.html", m)
 		}
 	}
-	fp := s.Instrument.FieldPeriod
+	fp := v.Period
 	ref := reference(v.Case.ID)
 	switch {
 	case v.Case.Status == survey.StatusSubmitted:
 		m := messagePage{Title: "Thank you", Message: "Your answers have been submitted. Thank you for taking part.", Reference: ref,
 			Details: []string{
 				"What happens next: the research team analyses the answers of all the cities together once the survey closes on " +
-					formatDay(fp.Closes.Add(-time.Nanosecond), fp.Location()) + ", and reports them only in aggregate: no city, department or person is named. You will get no more reminders about this survey.",
+					fp.LastDay() + ", and reports them only in aggregate: no city, department or person is named. You will get no more reminders about this survey.",
 				"This link no longer accepts changes.",
 			},
 			Ask: "Questions, or want to change or withdraw your answers?"}
@@ -76,10 +76,9 @@ func (s *Server) statusPage(c echo.Context, v *respond.View) func() error {
 	case v.Case.Status == survey.StatusOptedOut:
 		return page(messagePage{Title: "You have opted out", Message: "You will not receive further messages about this survey. Thank you for letting us know.",
 			Reference: ref, Ask: "Opted out by mistake, or changed your mind?"})
-	case !v.Open && s.Now().Before(fp.Opens):
-		return page(messagePage{Title: "The survey is not open yet", Message: "Thank you for your interest. The survey opens on " + formatDay(fp.Opens, fp.Location()) + ". Please come back then with the same link."})
 	case !v.Open:
-		return page(messagePage{Title: "The survey has closed", Message: "Thank you for your interest. The survey closed on " + formatDay(fp.Closes, fp.Location()) + " and no longer accepts answers."})
+		title, why := fp.Closed(s.Now())
+		return page(messagePage{Title: title, Message: why})
 	}
 	return nil
 }
@@ -92,10 +91,6 @@ func reference(caseID string) string {
 		return caseID[:10]
 	}
 	return caseID
-}
-
-func formatDay(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Monday, January 2, 2006")
 }
 
 // privacyText is the instrument's privacy notice when it is a text, ""

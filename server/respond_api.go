@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -73,6 +74,12 @@ type respondState struct {
 	Answers instrument.Answers `json:"answers"`
 	Status  string             `json:"status"`
 	Open    bool               `json:"open"` // the field period is on
+	// FieldPeriod is when answers are accepted, as a PI last set it.
+	FieldPeriod struct {
+		Opens       time.Time  `json:"opens"`
+		Closes      time.Time  `json:"closes"`
+		PausedUntil *time.Time `json:"paused_until,omitempty"`
+	} `json:"field_period"`
 }
 
 // handleRespondGet answers GET /api/v1/respond/{token}.
@@ -81,7 +88,12 @@ func (s *Server) handleRespondGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, respondState{Survey: describeSurvey(s.Instrument), Answers: v.Answers, Status: v.Case.Status, Open: v.Open})
+	st := respondState{Survey: describeSurvey(s.Instrument), Answers: v.Answers, Status: v.Case.Status, Open: v.Open}
+	st.FieldPeriod.Opens, st.FieldPeriod.Closes = v.Period.Opens, v.Period.Closes
+	if v.Period.PausedAt(s.Now()) {
+		st.FieldPeriod.PausedUntil = v.Period.PausedUntil
+	}
+	return c.JSON(http.StatusOK, st)
 }
 
 // handleRespondAnswers answers PUT /api/v1/respond/{token}/answers with

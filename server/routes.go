@@ -79,6 +79,8 @@ func (s *Server) routes() {
 	a.POST("/api/v1/waves/:id/cancel", s.handleWaveCancel, staff)
 	a.POST("/api/v1/waves/test", s.handleWaveTest, staff)
 	a.POST("/api/v1/waves/:id/test", s.handleWaveTestOf, staff)
+	a.GET("/api/v1/fieldperiod", s.handleFieldPeriod, staff)
+	a.POST("/api/v1/fieldperiod", s.handleFieldPeriodChange, pi)
 	a.POST("/api/v1/results/run", s.handleResultsRun, pi)
 	a.GET("/api/v1/results", s.handleResultsList, staff)
 	a.GET("/api/v1/results/latest", s.handleResultLatest, pi)
@@ -102,6 +104,8 @@ func (s *Server) routes() {
 	a.POST("/admin/waves", s.handleWavesPost, staff)
 	a.POST("/admin/waves/:id/cancel", s.handleWaveCancelPost, staff)
 	a.POST("/admin/waves/:id/test", s.handleWaveTestPost, staff)
+	a.GET("/admin/fieldperiod", s.handleFieldPeriodPage, staff)
+	a.POST("/admin/fieldperiod", s.handleFieldPeriodPost, pi)
 	a.GET("/admin/results", s.adminResults, staff) // staff see the history only
 	a.POST("/admin/results/run", s.adminResultsRun, pi)
 	a.GET("/admin/users", s.handleUsersPage, pi)

@@ -17,6 +17,7 @@ import (
 	"github.com/canvass-survey/canvass/server/metrics"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/fieldperiod"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/respond"
@@ -139,7 +140,7 @@ func New(o Options) (*Server, error) {
 		wall:            time.Now,
 		metrics:         o.Metrics,
 		metricsToken:    o.MetricsToken,
-		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument,
+		Respond: &respond.Service{Store: o.Store, Instrument: o.Instrument, Period: &fieldperiod.Keeper{Store: o.Store, Instrument: o.Instrument},
 			Hasher: token.NewHasher(o.Secret), Now: o.Now, Gate: respond.NewGate(o.StoreSlots, respond.RetryAfter),
 			Observe: o.Metrics.Respondent},
 		Accounts: &account.Service{Store: o.Store, Secrets: account.NewSecrets(o.Secret), Logger: o.Logger},
@@ -148,7 +149,7 @@ func New(o Options) (*Server, error) {
 	s.Results = newResults(o.Store, o.Instrument, o.Version, o.Logger)
 	s.Results.Observe = o.Metrics.Nightly
 	s.Fieldwork = &fieldwork.Service{Store: o.Store, Instrument: o.Instrument, Hasher: s.Respond.Hasher, Sealer: s.sealer,
-		MailServer: o.MailServer, MailDomain: o.MailDomain, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger}
+		MailServer: o.MailServer, MailDomain: o.MailDomain, Now: o.Now, Wall: func() time.Time { return s.wall() }, Logger: o.Logger, Period: s.Respond.Period}
 	s.echo = echo.New()
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -18,6 +18,7 @@ import (
 
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/fieldperiod"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/outbox"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -46,9 +47,11 @@ import (
 type Mailer struct {
 	Store      Store
 	Instrument *instrument.Instrument
-	Sealer     token.Sealer
-	BaseURL    string
-	From       string
+	// Period gives the close in force, which messages quote.
+	Period  *fieldperiod.Keeper
+	Sealer  token.Sealer
+	BaseURL string
+	From    string
 	// VERP, when set, makes each message's envelope sender name its outbox
 	// entry (waves.ReturnPath), for the bounce mailbox.
 	VERP   string
@@ -128,7 +131,7 @@ func New(st *store.Store, in *instrument.Instrument, secret []byte, baseURL stri
 		return nil, fmt.Errorf("mail: CANVASS_SMTP_FROM: %w", err)
 	}
 	return &Mailer{
-		Store: st, Instrument: in, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
+		Store: st, Instrument: in, Period: &fieldperiod.Keeper{Store: st, Instrument: in}, Sealer: token.NewSealer(secret), BaseURL: strings.TrimRight(baseURL, "/"),
 		From: from.String(), VERP: cfg.VERP, Logger: logger, Lease: store.NewLease(st, "mailer", time.Minute),
 		Now: time.Now, Sleep: sleep, Poll: 15 * time.Second, MaxAttempts: 5, Backoff: time.Minute, PauseFor: time.Minute,
 		client:  client,
@@ -530,7 +533,11 @@ func (m *Mailer) deliver(ctx context.Context, w *waves.Wave, tpl *waves.Template
 		// since the wave started, or put on the do-not-contact list.
 		return true, m.settle(ctx, b, w, e, waves.EntrySkipped, "the case no longer qualifies for this wave", m.Now())
 	}
-	msg, err := m.message(w, tpl, e, c)
+	in, err := m.Period.InForce(ctx)
+	if err != nil {
+		return false, err
+	}
+	msg, err := m.message(in, tpl, e, c)
 	if err != nil {
 		return true, m.settle(ctx, b, w, e, waves.EntryFailed, err.Error(), m.Now())
 	}
@@ -642,7 +649,7 @@ func (m *Mailer) settle(ctx context.Context, b *book, w *waves.Wave, e *waves.En
 
 // message renders the entry's email. The personal link exists only here,
 // in memory, on its way to the mail server.
-func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c *survey.Case) (*mail.Msg, error) {
+func (m *Mailer) message(in *instrument.Instrument, tpl *waves.Templates, e *waves.Entry, c *survey.Case) (*mail.Msg, error) {
 	if c.SealedToken == "" {
 		return nil, errors.New("the case has no personal link to send (it was not created by a frame import)")
 	}
@@ -650,7 +657,7 @@ func (m *Mailer) message(w *waves.Wave, tpl *waves.Templates, e *waves.Entry, c 
 	if err != nil {
 		return nil, errors.New("the case's personal link cannot be opened with this service's secret")
 	}
-	content, err := tpl.Render(waves.FieldsFor(c, m.BaseURL, tok, m.Instrument))
+	content, err := tpl.Render(waves.FieldsFor(c, m.BaseURL, tok, in))
 	if err != nil {
 		return nil, fmt.Errorf("rendering the message: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/aapor"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/fieldperiod"
 	"github.com/canvass-survey/canvass/survey/frame"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
@@ -61,6 +62,8 @@ type Service struct {
 	// The demo derives its tokens from the secret, so that it can print the
 	// same links after a restart.
 	NewToken func() string
+	// Period is the field period as a PI runs it; nil: the questionnaire's.
+	Period *fieldperiod.Keeper
 }
 
 func (s *Service) audit(ctx context.Context, by account.Actor, action, target, caseID string, detail map[string]string) {
@@ -233,12 +236,16 @@ func (s *Service) PreviewWave(ctx context.Context, d waves.Draft, baseURL string
 	if err != nil {
 		return nil, err
 	}
+	in, err := s.inForce(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sample := waves.SampleFields()
 	f := waves.FieldsFor(&survey.Case{Frame: survey.Frame{Name: sample.Name, Title: sample.Title, City: sample.City}},
-		baseURL, waves.PreviewToken, s.Instrument)
+		baseURL, waves.PreviewToken, in)
 	to := netmail.Address{Name: sample.Name, Address: "alex.sample@example.org"}
 	if first != nil {
-		f = waves.FieldsFor(first, baseURL, waves.PreviewToken, s.Instrument)
+		f = waves.FieldsFor(first, baseURL, waves.PreviewToken, in)
 		to = netmail.Address{Name: first.Frame.Name, Address: first.Frame.Email}
 	}
 	m, err := tpl.Render(f)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/canvass-survey/canvass/survey"
+	"github.com/canvass-survey/canvass/survey/fieldperiod"
 	"github.com/canvass-survey/canvass/survey/instrument"
 	"github.com/canvass-survey/canvass/survey/store"
 	"github.com/canvass-survey/canvass/survey/token"
@@ -20,6 +21,9 @@ type Service struct {
 	Instrument *instrument.Instrument
 	Hasher     token.Hasher
 	Now        func() time.Time
+	// Period is the field period as a PI runs it; nil: as the
+	// questionnaire gives it (a simulated field period).
+	Period *fieldperiod.Keeper
 	// Gate bounds the writes at the store at once; nil admits all. Reads
 	// pass: by _id they are cheap, and SQLite's readers do not wait for
 	// its writer.
@@ -38,6 +42,8 @@ type View struct {
 	Visible map[string]bool
 	// Open reports whether the field period is on, so answers are accepted.
 	Open bool
+	// Period is the field period in force.
+	Period fieldperiod.Period
 	// NotKept lists, after a save, the answers it was given that the other
 	// answers make not apply, so that were not kept; sorted.
 	NotKept []string
@@ -68,13 +74,25 @@ func (s *Service) Open(ctx context.Context, tok string) (*View, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return s.view(c), nil
+	return s.view(ctx, c)
 }
 
-func (s *Service) view(c *survey.Case) *View {
+func (s *Service) view(ctx context.Context, c *survey.Case) (*View, error) {
+	p, err := s.period(ctx)
+	if err != nil {
+		return nil, err
+	}
 	a := s.Instrument.Normalize(c.Answers)
 	s.Instrument.Clean(a)
-	return &View{Case: c, Answers: a, Visible: s.Instrument.Visible(a), Open: s.Instrument.FieldPeriod.Contains(s.Now())}
+	return &View{Case: c, Answers: a, Visible: s.Instrument.Visible(a), Open: p.Open(s.Now()), Period: p}, nil
+}
+
+// period is the field period in force.
+func (s *Service) period(ctx context.Context) (fieldperiod.Period, error) {
+	if s.Period == nil {
+		return fieldperiod.Of(s.Instrument.FieldPeriod, nil), nil
+	}
+	return s.Period.Current(ctx)
 }
 
 // Save records answers: set and clear come from the instrument's decoders,
@@ -199,8 +217,15 @@ func (s *Service) update(ctx context.Context, tok string, decide func(*survey.Ca
 			return nil, survey.Errorf(survey.ECONFLICT, "These answers have already been submitted and can no longer be changed.")
 		case c.Status == survey.StatusOptedOut:
 			return nil, survey.Errorf(survey.ECONFLICT, "You have opted out of this survey.")
-		case !s.Instrument.FieldPeriod.Contains(now):
-			return nil, survey.Errorf(survey.ECLOSED, "The survey is not open for answers.")
+		}
+		// Read once the case is: a store that does not answer fails the
+		// case's read, whose error says what a save needs to say.
+		p, err := s.period(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Open(now) {
+			return nil, p.Refusal(now)
 		}
 		return decide(c, now)
 	})
@@ -235,7 +260,7 @@ func (s *Service) write(ctx context.Context, tok string, decide func(*survey.Cas
 	})
 	switch survey.ErrorCode(err) {
 	case "":
-		return s.view(c), nil
+		return s.view(ctx, c)
 	case survey.ENOTFOUND:
 		return nil, errUnknownToken()
 	case survey.EUNAVAILABLE:

@@ -30,6 +30,8 @@ const (
 	collClaims   = "claims"    // one document per revision won on a shared FerretDB (revision.go)
 	collPolls    = "polls"     // one document per periodic reader of an outside source (the bounce mailbox)
 
+	collFieldPeriod = "field_period" // one document per survey: its field period as a PI changed it
+
 	collResults      = "results"       // one document per run of the nightly analysis
 	collResultLatest = "result_latest" // one pointer to the latest ok result
 	collResultScores = "result_scores" // each result's per-case scores, in chunks
@@ -54,6 +56,7 @@ var schema = []struct {
 	{collOnce, nil},
 	{collClaims, nil},
 	{collPolls, nil},
+	{collFieldPeriod, nil},
 	{collResults, nil},
 	{collResultLatest, nil},
 	{collResultScores, nil},
