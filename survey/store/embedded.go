@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -22,6 +24,7 @@ import (
 type embedded struct {
 	uri  string
 	dir  string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
+	gw   *gateway
 	stop context.CancelFunc
 	done chan struct{}
 }
@@ -44,13 +47,28 @@ type backend struct {
 // kill but could lose the last commits to a power cut.
 const sqliteDurability = "?_pragma=synchronous(full)"
 
-// startEmbedded starts FerretDB on the backend. Its own log lines reach ours
-// only at warning level and above: at info it narrates every connection.
+// The backends' connection pools: FerretDB's default for PostgreSQL (a
+// pool_max_conns in the URL overrides it), its fixed size for SQLite.
+const (
+	postgreSQLPool = 50
+	sqlitePool     = 100
+)
+
+// commandSlots is how many commands the gateway lets reach a backend with
+// pool connections at once: a third of them, as the gateway explains.
+func commandSlots(pool int) int { return max(1, pool/3) }
+
+// startEmbedded starts FerretDB on the backend, on a loopback port of its
+// own, and the gateway in front of it on b.Addr. FerretDB's own log lines
+// reach ours only at warning level and above: at info it narrates every
+// connection.
 func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
-	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: b.Addr}, Logger: slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")}
+	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"}, Logger: slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")}
 	e := &embedded{done: make(chan struct{})}
+	pool := sqlitePool
 	if b.PostgreSQLURL != "" {
 		cfg.Handler, cfg.PostgreSQLURL = "postgresql", b.PostgreSQLURL
+		pool = postgreSQLPoolSize(b.PostgreSQLURL)
 	} else {
 		dir, err := filepath.Abs(b.DataDir)
 		if err != nil {
@@ -72,8 +90,30 @@ func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
 		_ = f.Run(ctx) // returns only after ctx is cancelled; closes its backend cleanly
 	}()
 	// MongoDBURI waits for the listener Run has started.
-	e.uri = f.MongoDBURI()
+	ferret, err := url.Parse(f.MongoDBURI())
+	if err == nil {
+		e.gw, err = startGateway(b.Addr, ferret.Host, commandSlots(pool), logger)
+	}
+	if err != nil {
+		cancel()
+		<-e.done
+		return nil, err
+	}
+	e.uri = "mongodb://" + e.gw.ln.Addr().String() + "/"
 	return e, nil
+}
+
+// postgreSQLPoolSize is the pool FerretDB makes for a PostgreSQL URL.
+func postgreSQLPoolSize(pgURL string) int {
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		return postgreSQLPool
+	}
+	n, err := strconv.Atoi(u.Query().Get("pool_max_conns"))
+	if err != nil || n < 1 {
+		return postgreSQLPool
+	}
+	return n
 }
 
 // idIndexPrefix names the indexes indexIDs makes; FerretDB names its own
@@ -126,8 +166,9 @@ func (e *embedded) indexIDs(ctx context.Context, database string) error {
 	return nil
 }
 
-// close stops the listener and waits until the SQLite files are closed.
+// close stops the listeners and waits until the SQLite files are closed.
 func (e *embedded) close() {
+	e.gw.close()
 	e.stop()
 	<-e.done
 }
