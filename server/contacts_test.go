@@ -102,6 +102,9 @@ func TestUncertainMessageWaitsForStaff(t *testing.T) {
 	if s := env.summary(w.ID); s.Uncertain != 0 || s.Failed != 1 {
 		t.Errorf("after resolving: %+v", s.Counts)
 	}
+	if _, body = env.withCookie(cookie, "", "GET", "/admin/waves", "", ""); strings.Contains(body, msgID) {
+		t.Error("the Waves page still lists the message staff resolved")
+	}
 	res, body = env.doAs(env.staff.key, "POST", "/api/v1/cases/"+lost+"/resolve", "application/json", `{"delivered": true}`)
 	wantStatus(t, res, body, 409)
 	if got := env.createWave(`{"kind":"invitation"}`); got.Selected != 1 {

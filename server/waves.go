@@ -174,10 +174,7 @@ func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isEr
 		return err
 	}
 	page := wavesPage{adminBase: s.adminBase(c, "Waves"), Waves: sums, Draft: d, Rules: rules, When: when, Preview: p,
-		TimeZone: s.Instrument.FieldPeriod.TimeZone, MailServer: s.Fieldwork.MailServer}
-	if page.Uncertain, err = s.uncertainMessages(ctx, sums); err != nil {
-		return err
-	}
+		TimeZone: s.Instrument.FieldPeriod.TimeZone, MailServer: s.Fieldwork.MailServer, Uncertain: s.uncertainMessages(ctx, sums)}
 	if s.bounceMailbox != "" {
 		page.Bounces = &bounceMailbox{Name: s.bounceMailbox}
 		if page.Bounces.Poll, err = s.Store.Poll(ctx, bounces.Job); err != nil && survey.ErrorCode(err) != survey.ENOTFOUND {
@@ -189,26 +186,20 @@ func (s *Server) renderWavesWith(c echo.Context, status int, notice string, isEr
 }
 
 // uncertainMessages lists the messages that may have gone out and that
-// staff have not resolved; only waves that count any are read.
-func (s *Server) uncertainMessages(ctx context.Context, sums []waves.Summary) ([]uncertainMessage, error) {
+// staff have not resolved, from each wave's list of them, reading their
+// cases by id for the names.
+func (s *Server) uncertainMessages(ctx context.Context, sums []waves.Summary) []uncertainMessage {
 	var out []uncertainMessage
 	for _, w := range sums {
-		if w.Uncertain == 0 {
-			continue
-		}
-		entries, err := s.Store.Entries(ctx, w.ID, waves.EntryUncertain)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			m := uncertainMessage{Case: e.Case, Wave: w.ID, Kind: w.Kind, MessageID: s.messageID(w.ID, e.Case)}
-			if c, err := s.Store.Case(ctx, e.Case); err == nil {
+		for _, id := range w.Unresolved {
+			m := uncertainMessage{Case: id, Wave: w.ID, Kind: w.Kind, MessageID: s.messageID(w.ID, id)}
+			if c, err := s.Store.Case(ctx, id); err == nil {
 				m.Name = c.Frame.Name
 			}
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // draftRules reads a reminder's rules from the form: an empty box sets no

@@ -204,7 +204,7 @@ func (m *Mailer) Recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	counts, pending := map[string]*waves.Counts{}, map[string][]waves.Entry{}
+	counts, pending, unresolved := map[string]*waves.Counts{}, map[string][]waves.Entry{}, map[string][]string{}
 	stuck, uncertain := 0, 0
 	for i := range entries {
 		e := &entries[i]
@@ -221,8 +221,11 @@ func (m *Mailer) Recover(ctx context.Context) error {
 			counts[e.Wave] = &waves.Counts{}
 		}
 		counts[e.Wave].Add(e)
-		if e.Status == waves.EntryPending {
+		switch e.Status {
+		case waves.EntryPending:
 			pending[e.Wave] = append(pending[e.Wave], *e)
+		case waves.EntryUncertain:
+			unresolved[e.Wave] = append(unresolved[e.Wave], e.Case)
 		}
 	}
 	if stuck > 0 {
@@ -234,8 +237,11 @@ func (m *Mailer) Recover(ctx context.Context) error {
 		if counts[w.ID] != nil {
 			c = *counts[w.ID]
 		}
-		if !c.Same(w.Tally) {
-			if _, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error { w.Tally = c; return nil }); err != nil {
+		if !c.Same(w.Tally) || !slices.Equal(unresolved[w.ID], w.Unresolved) {
+			if _, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
+				w.Tally, w.Unresolved = c, unresolved[w.ID]
+				return nil
+			}); err != nil {
 				return err
 			}
 		}

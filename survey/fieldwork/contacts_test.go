@@ -305,7 +305,7 @@ func TestSendTest(t *testing.T) {
 				t.Errorf("case %s has contacts %+v", id, c.Contacts)
 			}
 		}
-		if left, _ := st.Entries(ctx, "w1", waves.EntryPending); len(left) != 0 {
+		if left, _ := st.Outbox(ctx); len(left) != 0 {
 			t.Errorf("outbox %+v", left)
 		}
 	})

@@ -89,7 +89,13 @@ func Settle(ctx context.Context, st Store, w *waves.Wave, e *waves.Entry, status
 		return err
 	}
 	settle(e, status, why, now)
-	return st.PutEntry(ctx, e)
+	if err := st.PutEntry(ctx, e); err != nil || status != waves.EntryUncertain {
+		return err
+	}
+	// A crash before this write leaves the list short by one until the
+	// next mailer recovers the outbox and lists every uncertain entry.
+	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error { w.Unresolve(e.Case); return nil })
+	return err
 }
 
 // Uncertain records an entry the mailer stopped while handing it to the
@@ -170,6 +176,9 @@ func Record(ctx context.Context, st Store, w *waves.Wave, ds []Delivery, finishe
 		w.Status, w.StartedAt, w.FinishedAt, w.Tally = waves.StatusDone, &started, &finished, waves.Counts{}
 		for i := range entries {
 			w.Tally.Add(&entries[i])
+			if entries[i].Status == waves.EntryUncertain {
+				w.Unresolve(entries[i].Case)
+			}
 		}
 		return nil
 	})
@@ -188,7 +197,13 @@ func Resettle(ctx context.Context, st interface {
 	}
 	var d waves.Counts
 	d.Move(from, e)
-	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error { w.Tally.Plus(d); return nil })
+	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error {
+		w.Tally.Plus(d)
+		if from == waves.EntryUncertain {
+			w.Resolve(e.Case)
+		}
+		return nil
+	})
 	return err
 }
 

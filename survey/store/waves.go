@@ -84,16 +84,10 @@ func onlyDuplicates(errs []mongo.BulkWriteError) bool {
 	return true
 }
 
-// Entries returns a wave's outbox entries in one status, in id order. The
-// embedded store reads the whole outbox for it: for staff pages that ask
-// rarely (the messages to resolve), never for the mailer.
-func (s *Store) Entries(ctx context.Context, waveID, status string) ([]waves.Entry, error) {
-	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "wave", Value: waveID}, {Key: "status", Value: status}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), "outbox entries")
-}
-
 // EntriesInStatus returns every outbox entry in a status, whatever its
-// wave, reading the whole outbox on the embedded store as Entries does.
+// wave. The embedded store reads the whole outbox for it: for what asks
+// rarely (a poll of the bounce mailbox, a filter of the cases), never for
+// the mailer or a view of the waves.
 func (s *Store) EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error) {
 	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "status", Value: status}}, nil, "outbox entries")
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,25 @@ type Wave struct {
 	Rules Rules `bson:"rules,omitempty" json:"rules"`
 	// Tally counts the wave's outbox, as its sender last recorded it.
 	Tally Counts `bson:"tally" json:"-"`
+	// Unresolved lists the cases whose message may have gone out (an
+	// uncertain entry) until staff resolve it, so that a view of the waves
+	// reads those entries' cases by id rather than searching the outbox.
+	Unresolved []string `bson:"unresolved,omitempty" json:"-"`
+}
+
+// Unresolve adds a case whose message is uncertain to Unresolved, once.
+func (w *Wave) Unresolve(caseID string) {
+	if !slices.Contains(w.Unresolved, caseID) {
+		w.Unresolved = append(w.Unresolved, caseID)
+	}
+}
+
+// Resolve takes a case staff resolved off Unresolved.
+func (w *Wave) Resolve(caseID string) {
+	w.Unresolved = slices.DeleteFunc(w.Unresolved, func(id string) bool { return id == caseID })
+	if len(w.Unresolved) == 0 {
+		w.Unresolved = nil
+	}
 }
 
 // Targets of a reminder: whom among the cases still to ask it goes to.
