@@ -19,6 +19,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/fieldperiod"
 	"github.com/canvass-survey/canvass/survey/store/pgserver"
 )
 
@@ -96,7 +97,7 @@ func raceStore(t *testing.T, cfg ServeConfig) {
 	out := map[string][]raceOutcome{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, role := range []string{"cases", "lease", "roster"} {
+	for _, role := range []string{"cases", "lease", "roster", "fieldperiod"} {
 		for range raceProcesses {
 			wg.Go(func() {
 				o, err := startRaceWorker(t, role, srv.URI)
@@ -117,6 +118,7 @@ func raceStore(t *testing.T, cfg ServeConfig) {
 	checkCaseRace(t, s, out["cases"])
 	checkLeaseRace(t, out["lease"])
 	checkRosterRace(t, s, out["roster"])
+	checkFieldPeriodRace(t, s, out["fieldperiod"])
 }
 
 func startRaceWorker(t *testing.T, role, uri string) (raceOutcome, error) {
@@ -199,6 +201,28 @@ func checkRosterRace(t *testing.T, s *Store, outs []raceOutcome) {
 		if !active[id] {
 			t.Errorf("the roster names %s, who is not an active PI", id)
 		}
+	}
+}
+
+// raceOpens is where the raced field period's close starts; each update
+// moves it a minute later than it read.
+var raceOpens = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Every extension a worker was told landed moved the close once: two PIs
+// on two instances extending at once both count.
+func checkFieldPeriodRace(t *testing.T, s *Store, outs []raceOutcome) {
+	won := 0
+	for _, o := range outs {
+		won += o.Won
+	}
+	f, err := s.FieldPeriod(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := int(f.Closes.Sub(raceOpens) / time.Minute)
+	t.Logf("field period: %d extensions acknowledged by %d processes, close moved %d minutes, rev %d", won, len(outs), moved, f.Rev)
+	if won == 0 || moved != won || f.Rev != int64(won) {
+		t.Errorf("acknowledged %d extensions; the close moved %d minutes at revision %d", won, moved, f.Rev)
 	}
 }
 
@@ -308,6 +332,8 @@ func raceWorker(role, uri string) int {
 		err = raceLease(ctx, s, &o)
 	case "roster":
 		err = raceRoster(ctx, s, &o)
+	case "fieldperiod":
+		err = raceFieldPeriod(ctx, s, &o)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -371,6 +397,29 @@ func raceLease(ctx context.Context, s *Store, o *raceOutcome) error {
 			}
 		}
 		if err := l.Release(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// raceFieldPeriod extends the survey's close by a minute, raceRounds times.
+func raceFieldPeriod(ctx context.Context, s *Store, o *raceOutcome) error {
+	for range raceRounds {
+		_, err := s.UpdateFieldPeriod(ctx, "s", func(f *fieldperiod.Setting) error {
+			closes := raceOpens
+			if f.Closes != nil {
+				closes = *f.Closes
+			}
+			closes = closes.Add(time.Minute)
+			f.Closes = &closes
+			return nil
+		})
+		switch survey.ErrorCode(err) {
+		case "":
+			o.Won++
+		case survey.EUNAVAILABLE:
+		default:
 			return err
 		}
 	}
