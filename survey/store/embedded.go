@@ -22,11 +22,15 @@ import (
 // `canvass serve` a single binary with a real store and no set-up; on either
 // backend it is what `canvass store` serves to several instances.
 type embedded struct {
-	uri  string
-	dir  string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
-	gw   *gateway
-	stop context.CancelFunc
-	done chan struct{}
+	uri string
+	dir string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
+	// slots is how many commands may reach the backend at once
+	// (commandSlots): the gateway's for a shared store, the driver's pool
+	// for the one process that runs it.
+	slots int
+	gw    *gateway // nil: not shared
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 // backend says where an embedded FerretDB keeps its data and where it
@@ -35,6 +39,8 @@ type backend struct {
 	Addr          string // host:port; "127.0.0.1:0" picks a free port
 	DataDir       string // SQLite files, one per database
 	PostgreSQLURL string // instead of DataDir: a PostgreSQL database
+	// Shared puts the gateway in front, for clients in other processes.
+	Shared bool
 }
 
 // sqliteDurability is added to FerretDB's SQLite URL. FerretDB keeps
@@ -54,16 +60,22 @@ const (
 	sqlitePool     = 100
 )
 
-// commandSlots is how many commands the gateway lets reach a backend with
-// pool connections at once: a third of them, as the gateway explains.
+// commandSlots is how many commands may reach a backend with pool
+// connections at once: a third of them, as the gateway explains.
 func commandSlots(pool int) int { return max(1, pool/3) }
 
-// startEmbedded starts FerretDB on the backend, on a loopback port of its
-// own, and the gateway in front of it on b.Addr. FerretDB's own log lines
-// reach ours only at warning level and above: at info it narrates every
-// connection.
+// startEmbedded starts FerretDB on the backend, listening on b.Addr, or,
+// shared, on a loopback port of its own behind the gateway on b.Addr.
+// The one process that runs an unshared store bounds its commands with
+// its driver's pool instead (Open): as effective, without the gateway's
+// extra hop on every call. FerretDB's own log lines reach ours only at
+// warning level and above: at info it narrates every connection.
 func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
-	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"}, Logger: slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")}
+	listen := b.Addr
+	if b.Shared {
+		listen = "127.0.0.1:0"
+	}
+	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: listen}, Logger: slog.New(levelFloor{next: logger.Handler(), min: slog.LevelWarn}).With("component", "ferretdb")}
 	e := &embedded{done: make(chan struct{})}
 	pool := sqlitePool
 	if b.PostgreSQLURL != "" {
@@ -90,9 +102,13 @@ func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
 		_ = f.Run(ctx) // returns only after ctx is cancelled; closes its backend cleanly
 	}()
 	// MongoDBURI waits for the listener Run has started.
-	ferret, err := url.Parse(f.MongoDBURI())
+	e.uri, e.slots = f.MongoDBURI(), commandSlots(pool)
+	if !b.Shared {
+		return e, nil
+	}
+	ferret, err := url.Parse(e.uri)
 	if err == nil {
-		e.gw, err = startGateway(b.Addr, ferret.Host, commandSlots(pool), logger)
+		e.gw, err = startGateway(b.Addr, ferret.Host, e.slots, logger)
 	}
 	if err != nil {
 		cancel()
@@ -168,7 +184,9 @@ func (e *embedded) indexIDs(ctx context.Context, database string) error {
 
 // close stops the listeners and waits until the SQLite files are closed.
 func (e *embedded) close() {
-	e.gw.close()
+	if e.gw != nil {
+		e.gw.close()
+	}
 	e.stop()
 	<-e.done
 }

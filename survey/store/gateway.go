@@ -12,7 +12,8 @@ import (
 	"sync"
 )
 
-// gateway is the address clients of an embedded FerretDB reach: it passes
+// gateway is the address clients of a shared embedded FerretDB (`canvass
+// store`) reach: it passes
 // each client connection's messages to FerretDB over a connection of its
 // own, and lets at most a fixed number of commands that reach the backend
 // run at once.
@@ -27,8 +28,9 @@ import (
 // SQLite pool is 100). With at most a third of the pool's connections
 // taken by commands, every command can get its second connection; the
 // other third is for the cursors clients leave open between batches.
-// TestGatewayOutlastsUpdateBurst floods the store with updates and checks it
-// still answers.
+// The process that runs an unshared store caps its driver's pool at as
+// many instead (Open). TestOutlastsUpdateBurst floods a shared store with
+// three instances' updates and checks that it still answers.
 type gateway struct {
 	ln       net.Listener
 	upstream string // FerretDB's own listener

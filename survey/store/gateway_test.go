@@ -17,12 +17,12 @@ import (
 
 // Three instances' worth of updates arrive at once, more than the backend's
 // pool has connections, as they do the moment a restarted store is back.
-// Without the gateway's slots FerretDB deadlocks (every update holds one
-// connection and waits for a second) and never answers again; with them
+// Without the gateway's slots FerretDB deadlocks — every update holds one
+// connection and waits for a second — and never answers again; with them
 // every update is applied and the store answers at once afterwards.
-func TestGatewayOutlastsUpdateBurst(t *testing.T) {
+func TestOutlastsUpdateBurst(t *testing.T) {
 	t.Run("SQLite", func(t *testing.T) {
-		updateBurst(t, ServeConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Database: "t"})
+		updateBurst(t, servedBy(t, ServeConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Database: "t"}))
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		pg, err := pgserver.Start(context.Background())
@@ -30,26 +30,31 @@ func TestGatewayOutlastsUpdateBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(pg.Stop)
-		updateBurst(t, ServeConfig{Addr: "127.0.0.1:0", PostgreSQLURL: pg.URL, Database: "t"})
+		updateBurst(t, servedBy(t, ServeConfig{Addr: "127.0.0.1:0", PostgreSQLURL: pg.URL, Database: "t"}))
 	})
 }
 
-func updateBurst(t *testing.T, cfg ServeConfig) {
-	const instances, callers, rounds = 3, 100, 3 // each instance's driver pool is 100
-	ctx := context.Background()
-	srv, err := StartServer(ctx, cfg)
+// servedBy starts `canvass store` and returns how to connect to it as
+// another instance would, with a timeout.
+func servedBy(t *testing.T, cfg ServeConfig) func(time.Duration) *mongo.Collection {
+	srv, err := StartServer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	connect := func(timeout time.Duration) *mongo.Collection {
+	return func(timeout time.Duration) *mongo.Collection {
 		c, err := mongo.Connect(options.Client().ApplyURI(srv.URI).SetTimeout(timeout))
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = c.Disconnect(context.WithoutCancel(ctx)) })
+		t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
 		return c.Database("t").Collection("burst")
 	}
+}
+
+func updateBurst(t *testing.T, connect func(timeout time.Duration) *mongo.Collection) {
+	const instances, callers, rounds = 3, 100, 3 // each instance's driver pool is 100
+	ctx := context.Background()
 	coll := connect(time.Minute)
 	docs := make([]any, instances*callers)
 	for i := range docs {

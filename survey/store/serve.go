@@ -32,7 +32,7 @@ func StartServer(ctx context.Context, cfg ServeConfig) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	e, err := startEmbedded(backend{Addr: cfg.Addr, DataDir: cfg.DataDir, PostgreSQLURL: cfg.PostgreSQLURL}, cfg.Logger)
+	e, err := startEmbedded(backend{Addr: cfg.Addr, DataDir: cfg.DataDir, PostgreSQLURL: cfg.PostgreSQLURL, Shared: true}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

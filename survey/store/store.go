@@ -116,8 +116,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Retryable writes and reads: a write whose connection broke in a
 	// replica set's failover is sent again to the new primary, once, and
 	// applied once (the server remembers it by its transaction number).
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(cmp.Or(cfg.Timeout, DefaultTimeout)).
-		SetWriteConcern(wc).SetRetryWrites(true).SetRetryReads(true).SetMonitor(cfg.Monitor))
+	opts := options.Client().ApplyURI(uri).SetTimeout(cmp.Or(cfg.Timeout, DefaultTimeout)).
+		SetWriteConcern(wc).SetRetryWrites(true).SetRetryReads(true).SetMonitor(cfg.Monitor)
+	if s.embedded != nil {
+		// The driver's default pool, 100, is the size of FerretDB's SQLite
+		// pool: a burst that filled it could deadlock FerretDB (gateway.go).
+		opts.SetMaxPoolSize(uint64(s.embedded.slots))
+	}
+	client, err := mongo.Connect(opts)
 	if err != nil {
 		s.closeEmbedded()
 		return nil, fmt.Errorf("store: connect: %w", err)
