@@ -14,6 +14,7 @@ import (
 
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
+	"github.com/canvass-survey/canvass/survey/token"
 )
 
 // chromium finds the browser the end-to-end tests drive. CI installs
@@ -430,6 +431,8 @@ func TestAdminPagesFitAPhone(t *testing.T) {
 	for i, ic := range imported.Cases[:10] {
 		env.answer(ic.URL[strings.LastIndex(ic.URL, "/")+1:], true, i%2 == 0)
 	}
+	// An address longer than the screen is wide, as real ones are.
+	long := token.NewHasher(testSecret).CaseID(env.newCase("jennifer.jackson.22@greenton-ca.example.org"))
 	ctx := browser(t, 320, 800, true)
 	if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+"/admin/login"),
 		chromedp.SendKeys("#email", "staff@example.org", chromedp.ByQuery),
@@ -437,7 +440,8 @@ func TestAdminPagesFitAPhone(t *testing.T) {
 		chromedp.Submit("#password", chromedp.ByQuery), chromedp.WaitVisible(".headline", chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/admin/progress", "/admin/cases", "/admin/waves"} {
+	for _, path := range []string{"/admin/progress", "/admin/cases", "/admin/cases/" + long, "/admin/waves", "/admin/fieldperiod",
+		"/admin/results", "/admin/keys", "/admin/codebook"} {
 		var width int
 		if err := chromedp.Run(ctx, chromedp.Navigate(env.http.URL+path), chromedp.WaitVisible("h1", chromedp.ByQuery),
 			chromedp.Evaluate(`document.documentElement.scrollWidth`, &width)); err != nil {
