@@ -138,10 +138,7 @@ func startRaceWorker(t *testing.T, role, uri string) (raceOutcome, error) {
 // counter equals their number, and so do the revision and the history, one
 // event per revision.
 func checkCaseRace(t *testing.T, s *Store, outs []raceOutcome) {
-	won := 0
-	for _, o := range outs {
-		won += o.Won
-	}
+	won := acknowledged(outs)
 	c, err := s.Case(context.Background(), "c1")
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +152,15 @@ func checkCaseRace(t *testing.T, s *Store, outs []raceOutcome) {
 	if won == 0 || count != int64(won) || c.Rev != int64(won) || len(c.History) != won || len(revs) != won {
 		t.Errorf("acknowledged %d updates; the case has count %d, rev %d, %d history events for %d revisions", won, count, c.Rev, len(c.History), len(revs))
 	}
+}
+
+// acknowledged counts the writes the workers were told landed.
+func acknowledged(outs []raceOutcome) int {
+	won := 0
+	for _, o := range outs {
+		won += o.Won
+	}
+	return won
 }
 
 // No worker ever saw another inside the lease it held.
@@ -211,10 +217,7 @@ var raceOpens = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Every extension a worker was told landed moved the close once: two PIs
 // on two instances extending at once both count.
 func checkFieldPeriodRace(t *testing.T, s *Store, outs []raceOutcome) {
-	won := 0
-	for _, o := range outs {
-		won += o.Won
-	}
+	won := acknowledged(outs)
 	f, err := s.FieldPeriod(context.Background(), "s")
 	if err != nil {
 		t.Fatal(err)
