@@ -6,19 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/canvass-survey/canvass/server/bounces/dovecottest"
 	"github.com/canvass-survey/canvass/server/config"
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/fieldwork"
@@ -29,145 +25,10 @@ import (
 	"github.com/canvass-survey/canvass/survey/waves"
 )
 
-// dovecot is a throwaway Dovecot from Debian's package, on a free
-// loopback port, with one user whose maildir is in a new directory.
-type dovecot struct {
-	cfg config.Bounces
-}
-
-// startDovecot runs Dovecot as its own process until the test ends. As
-// root, the mail user is nobody: Dovecot refuses mail access as root.
-func startDovecot(t *testing.T) *dovecot {
-	t.Helper()
-	bin, err := exec.LookPath("dovecot")
-	if err != nil {
-		if bin, err = exec.LookPath("/usr/sbin/dovecot"); err != nil {
-			t.Fatal("Dovecot is not installed: apt-get install dovecot-imapd (make deps does)")
-		}
-	}
-	// Not t.TempDir: the mail user must reach its home through it.
-	dir, err := os.MkdirTemp("", "canvass-dovecot-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	home := filepath.Join(dir, "home")
-	uid, gid := os.Getuid(), os.Getgid()
-	if uid == 0 {
-		uid, gid = 65534, 65534
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(home, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	users := fmt.Sprintf("bounces:{PLAIN}imap-secret:%d:%d::%s::\n", uid, gid, home)
-	conf := fmt.Sprintf(`base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[1]s/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %[1]s/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%%u %[1]s/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %[2]d
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-`, dir, port)
-	for name, content := range map[string]string{"users": users, "dovecot.conf": conf} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(bin, "-F", "-c", filepath.Join(dir, "dovecot.conf"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its children stop with it
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	d := &dovecot{cfg: config.Bounces{Host: "127.0.0.1", Port: port, TLS: "none", User: "bounces", Password: "imap-secret",
-		Folder: "INBOX", MoveTo: "Processed", Poll: time.Minute}}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("tcp", d.addr()); err == nil {
-			c.Close()
-			return d
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Fatalf("Dovecot did not listen on %s:\n%s", d.addr(), log)
-		}
-	}
-}
-
-func (d *dovecot) addr() string { return net.JoinHostPort(d.cfg.Host, strconv.Itoa(d.cfg.Port)) }
-
-// client logs in as the mailbox's user, as a person's mail program would.
-func (d *dovecot) client(t *testing.T) *imapclient.Client {
-	t.Helper()
-	c, err := imapclient.DialInsecure(d.addr(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Login(d.cfg.User, d.cfg.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// deliver puts a message into INBOX, unread, as the mail server delivers a bounce.
-func (d *dovecot) deliver(t *testing.T, msg string) {
-	t.Helper()
-	c := d.client(t)
-	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\n", "\r\n")
-	cmd := c.Append("INBOX", int64(len(msg)), nil)
-	if _, err := io.WriteString(cmd, msg); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // folder lists a folder's messages by subject, with their flags.
-func (d *dovecot) folder(t *testing.T, name string) map[string][]imap.Flag {
+func folder(t *testing.T, d *dovecottest.Server, name string) map[string][]imap.Flag {
 	t.Helper()
-	c := d.client(t)
+	c := d.Client(t)
 	mbox, err := c.Select(name, nil).Wait()
 	if err != nil {
 		t.Fatal(err)
@@ -186,15 +47,6 @@ func (d *dovecot) folder(t *testing.T, name string) map[string][]imap.Flag {
 		out[m.Envelope.Subject] = m.Flags
 	}
 	return out
-}
-
-func sample(t *testing.T, name string, replace ...string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("dsn", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.NewReplacer(replace...).Replace(string(b))
 }
 
 // field is a store with cases, each sent a message of a wave, and the
@@ -252,20 +104,20 @@ func messageID(caseID string) string {
 // others stay flagged for a person, and reading again changes nothing.
 func TestPollDovecot(t *testing.T) {
 	ctx := context.Background()
-	d := startDovecot(t)
+	d := dovecottest.Start(t)
 	f := newField(t, 5)
-	d.deliver(t, sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", messageID(f.ids[0])))
-	d.deliver(t, sample(t, "exchange-bounce.eml", "7e1d2c3b4a5968778695a4b3c2d1e0f9@canvass.example", messageID(f.ids[1])))
-	d.deliver(t, sample(t, "postfix-delayed.eml", "5d4c3b2a19f8e7d6c5b4a39281706f5e@canvass.example", messageID(f.ids[2])))
+	d.Deliver(t, dovecottest.Sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", messageID(f.ids[0])))
+	d.Deliver(t, dovecottest.Sample(t, "exchange-bounce.eml", "7e1d2c3b4a5968778695a4b3c2d1e0f9@canvass.example", messageID(f.ids[1])))
+	d.Deliver(t, dovecottest.Sample(t, "postfix-delayed.eml", "5d4c3b2a19f8e7d6c5b4a39281706f5e@canvass.example", messageID(f.ids[2])))
 	// Through VERP: the headers it quotes were rewritten on the way, but
 	// the address it came back to names the message.
-	d.deliver(t, sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", "rewritten@relay.example.org",
+	d.Deliver(t, dovecottest.Sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", "rewritten@relay.example.org",
 		"To: survey@canvass.example", "To: "+waves.ReturnPath("bounces@canvass.example", waves.OutboxID("w1", f.ids[3])),
 		"Subject: Undelivered Mail", "Subject: VERP Undelivered Mail"))
-	d.deliver(t, sample(t, "unmatched-bounce.eml", "Subject: Undelivered", "Subject: Unmatched Undelivered"))
-	d.deliver(t, sample(t, "out-of-office.eml"))
+	d.Deliver(t, dovecottest.Sample(t, "unmatched-bounce.eml", "Subject: Undelivered", "Subject: Unmatched Undelivered"))
+	d.Deliver(t, dovecottest.Sample(t, "out-of-office.eml"))
 
-	r := f.reader(d.cfg)
+	r := f.reader(d.Config)
 	if err := r.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +137,7 @@ func TestPollDovecot(t *testing.T) {
 	if c, _ := f.st.Case(ctx, f.ids[1]); !strings.Contains(c.Contacts[1].Error, "5.1.10") {
 		t.Errorf("the Exchange bounce's reason: %+v", c.Contacts[1])
 	}
-	inbox, done := d.folder(t, "INBOX"), d.folder(t, "Processed")
+	inbox, done := folder(t, d, "INBOX"), folder(t, d, "Processed")
 	if len(done) != 4 || len(inbox) != 2 {
 		t.Errorf("moved %v, left %v", done, inbox)
 	}
@@ -306,7 +158,7 @@ func TestPollDovecot(t *testing.T) {
 
 	// A bounce read again — the mailbox was not told after the last
 	// reading — is recorded once; nothing else is read again.
-	d.deliver(t, sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", messageID(f.ids[0])))
+	d.Deliver(t, dovecottest.Sample(t, "postfix-bounce.eml", "0f3c5a3b9d8e4f1a2b6c7d8e9f0a1b2c@canvass.example", messageID(f.ids[0])))
 	if err := r.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
