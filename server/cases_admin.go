@@ -13,7 +13,6 @@ import (
 	"github.com/canvass-survey/canvass/survey"
 	"github.com/canvass-survey/canvass/survey/account"
 	"github.com/canvass-survey/canvass/survey/frame"
-	"github.com/canvass-survey/canvass/survey/waves"
 )
 
 // The Cases page: import the sample frame, find cases, record what only
@@ -74,16 +73,17 @@ func hasContact(c *survey.Case, status string) bool {
 }
 
 // retrying lists the cases whose message a temporary refusal holds in the
-// outbox; only the filter that needs it reads the outbox.
+// outbox, from the waves' lists of them; only the filter that needs it
+// reads the waves.
 func (s *Server) retrying(ctx context.Context, filter string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if filter != "retrying" {
 		return out, nil
 	}
-	pending, err := s.Store.EntriesInStatus(ctx, waves.EntryPending)
-	for _, e := range pending {
-		if e.Attempts > 0 {
-			out[e.Case] = true
+	ws, err := s.Store.Waves(ctx, s.Instrument.ID)
+	for _, w := range ws {
+		for _, id := range w.Retrying {
+			out[id] = true
 		}
 	}
 	return out, err

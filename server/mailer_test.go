@@ -626,6 +626,11 @@ func TestMailerRefusals(t *testing.T) {
 	if s := env.summary(w.ID); s.Sent != 2 || s.Bounced != 1 || s.Pending != 2 || s.Status != waves.StatusSending {
 		t.Fatalf("after the first pass: %+v", s.Counts)
 	}
+	// The wave lists the two cases being retried, for the Cases filter.
+	retried := []string{env.storedCase(tokens["busy@city.example"]).ID, env.storedCase(tokens["full@city.example"]).ID}
+	if got := slices.Sorted(slices.Values(env.summary(w.ID).Retrying)); !slices.Equal(got, slices.Sorted(slices.Values(retried))) {
+		t.Errorf("retrying %v, want %v", got, retried)
+	}
 	env.work(m) // nothing is due before the back-off
 	if n := len(env.sink.Received()); n != 2 {
 		t.Errorf("%d messages before the back-off passed", n)
@@ -640,8 +645,8 @@ func TestMailerRefusals(t *testing.T) {
 	env.clock.Advance(m.Backoff)
 	env.work(m) // busy goes through; full fails for good on its third try
 	s := env.summary(w.ID)
-	if s.Sent != 3 || s.Bounced != 1 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone {
-		t.Errorf("at the end: %+v %s", s.Counts, s.Status)
+	if s.Sent != 3 || s.Bounced != 1 || s.Failed != 1 || s.Pending != 0 || s.Status != waves.StatusDone || s.Retrying != nil {
+		t.Errorf("at the end: %+v %s, retrying %v", s.Counts, s.Status, s.Retrying)
 	}
 	full := env.storedCase(tokens["full@city.example"])
 	if len(full.Contacts) != 1 || full.Contacts[0].Status != survey.ContactFailed || full.Bounced() {

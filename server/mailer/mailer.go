@@ -204,7 +204,8 @@ func (m *Mailer) Recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	counts, pending, unresolved := map[string]*waves.Counts{}, map[string][]waves.Entry{}, map[string][]string{}
+	counts, pending := map[string]*waves.Counts{}, map[string][]waves.Entry{}
+	unresolved, retrying := map[string][]string{}, map[string][]string{}
 	stuck, uncertain := 0, 0
 	for i := range entries {
 		e := &entries[i]
@@ -224,6 +225,9 @@ func (m *Mailer) Recover(ctx context.Context) error {
 		switch e.Status {
 		case waves.EntryPending:
 			pending[e.Wave] = append(pending[e.Wave], *e)
+			if e.Attempts > 0 {
+				retrying[e.Wave] = append(retrying[e.Wave], e.Case)
+			}
 		case waves.EntryUncertain:
 			unresolved[e.Wave] = append(unresolved[e.Wave], e.Case)
 		}
@@ -237,9 +241,9 @@ func (m *Mailer) Recover(ctx context.Context) error {
 		if counts[w.ID] != nil {
 			c = *counts[w.ID]
 		}
-		if !c.Same(w.Tally) || !slices.Equal(unresolved[w.ID], w.Unresolved) {
+		if !c.Same(w.Tally) || !slices.Equal(unresolved[w.ID], w.Unresolved) || !slices.Equal(retrying[w.ID], w.Retrying) {
 			if _, err := m.Store.UpdateWave(ctx, w.ID, func(w *waves.Wave) error {
-				w.Tally, w.Unresolved = c, unresolved[w.ID]
+				w.Tally, w.Unresolved, w.Retrying = c, unresolved[w.ID], retrying[w.ID]
 				return nil
 			}); err != nil {
 				return err
@@ -633,9 +637,15 @@ func (m *Mailer) written() error {
 	return err
 }
 
-// put writes an entry and books its change from status from.
+// put writes an entry and books its change from status from; an entry
+// back to pending after a try is written as outbox.Retry does, which lists
+// its case among the wave's retrying.
 func (m *Mailer) put(ctx context.Context, b *book, e *waves.Entry, from string) error {
-	if err := m.Store.PutEntry(ctx, e); err != nil {
+	write := m.Store.PutEntry
+	if from == waves.EntrySending && e.Status == waves.EntryPending && e.Attempts > 0 {
+		write = func(ctx context.Context, e *waves.Entry) error { return outbox.Retry(ctx, m.Store, e) }
+	}
+	if err := write(ctx, e); err != nil {
 		return err
 	}
 	b.moved(from, e)

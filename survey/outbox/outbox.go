@@ -89,12 +89,28 @@ func Settle(ctx context.Context, st Store, w *waves.Wave, e *waves.Entry, status
 		return err
 	}
 	settle(e, status, why, now)
-	if err := st.PutEntry(ctx, e); err != nil || status != waves.EntryUncertain {
+	if err := st.PutEntry(ctx, e); err != nil || status != waves.EntryUncertain && e.Attempts == 0 {
 		return err
 	}
-	// A crash before this write leaves the list short by one until the
-	// next mailer recovers the outbox and lists every uncertain entry.
-	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error { w.Unresolve(e.Case); return nil })
+	// A crash before this write leaves the wave's lists wrong by one until
+	// the next mailer recovers the outbox and lists them again.
+	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error {
+		w.Retrying = waves.Without(w.Retrying, e.Case)
+		if status == waves.EntryUncertain {
+			w.Unresolved = waves.With(w.Unresolved, e.Case)
+		}
+		return nil
+	})
+	return err
+}
+
+// Retry records an entry the mail server refused for now, to be tried
+// again: after its first refusal, its case joins the wave's Retrying.
+func Retry(ctx context.Context, st Store, e *waves.Entry) error {
+	if err := st.PutEntry(ctx, e); err != nil || e.Attempts != 1 {
+		return err
+	}
+	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error { w.Retrying = waves.With(w.Retrying, e.Case); return nil })
 	return err
 }
 
@@ -177,7 +193,7 @@ func Record(ctx context.Context, st Store, w *waves.Wave, ds []Delivery, finishe
 		for i := range entries {
 			w.Tally.Add(&entries[i])
 			if entries[i].Status == waves.EntryUncertain {
-				w.Unresolve(entries[i].Case)
+				w.Unresolved = waves.With(w.Unresolved, entries[i].Case)
 			}
 		}
 		return nil
@@ -200,7 +216,7 @@ func Resettle(ctx context.Context, st interface {
 	_, err := st.UpdateWave(ctx, e.Wave, func(w *waves.Wave) error {
 		w.Tally.Plus(d)
 		if from == waves.EntryUncertain {
-			w.Resolve(e.Case)
+			w.Unresolved = waves.Without(w.Unresolved, e.Case)
 		}
 		return nil
 	})

@@ -85,9 +85,9 @@ func onlyDuplicates(errs []mongo.BulkWriteError) bool {
 }
 
 // EntriesInStatus returns every outbox entry in a status, whatever its
-// wave. The embedded store reads the whole outbox for it: for what asks
-// rarely (a poll of the bounce mailbox, a filter of the cases), never for
-// the mailer or a view of the waves.
+// wave. The embedded store reads the whole outbox for it: for a poll of
+// the bounce mailbox that met a notification no VERP address names, never
+// for the mailer or a view of the waves or the cases.
 func (s *Store) EntriesInStatus(ctx context.Context, status string) ([]waves.Entry, error) {
 	return findAll[waves.Entry](ctx, s.outboxColl(), bson.D{{Key: "status", Value: status}}, nil, "outbox entries")
 }

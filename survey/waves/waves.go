@@ -62,24 +62,29 @@ type Wave struct {
 	// Tally counts the wave's outbox, as its sender last recorded it.
 	Tally Counts `bson:"tally" json:"-"`
 	// Unresolved lists the cases whose message may have gone out (an
-	// uncertain entry) until staff resolve it, so that a view of the waves
-	// reads those entries' cases by id rather than searching the outbox.
+	// uncertain entry) until staff resolve it, and Retrying those whose
+	// message waits to be tried again after a temporary refusal, so that
+	// the views of waves and cases read those cases by id rather than
+	// searching the outbox.
 	Unresolved []string `bson:"unresolved,omitempty" json:"-"`
+	Retrying   []string `bson:"retrying,omitempty" json:"-"`
 }
 
-// Unresolve adds a case whose message is uncertain to Unresolved, once.
-func (w *Wave) Unresolve(caseID string) {
-	if !slices.Contains(w.Unresolved, caseID) {
-		w.Unresolved = append(w.Unresolved, caseID)
+// With is ids with id added, once.
+func With(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
 	}
+	return append(ids, id)
 }
 
-// Resolve takes a case staff resolved off Unresolved.
-func (w *Wave) Resolve(caseID string) {
-	w.Unresolved = slices.DeleteFunc(w.Unresolved, func(id string) bool { return id == caseID })
-	if len(w.Unresolved) == 0 {
-		w.Unresolved = nil
+// Without is ids without id; nil when none is left.
+func Without(ids []string, id string) []string {
+	ids = slices.DeleteFunc(ids, func(x string) bool { return x == id })
+	if len(ids) == 0 {
+		return nil
 	}
+	return ids
 }
 
 // Targets of a reminder: whom among the cases still to ask it goes to.
