@@ -135,7 +135,10 @@ Runs the embedded store — FerretDB on SQLite files in DIR, or on a
 PostgreSQL database — alone, as a MongoDB-wire server that several canvass
 serve instances (MONGODB_URI=mongodb://ADDR/), mongosh or R's mongolite
 share. It makes the database's collections and indexes as canvass serve
-does. It has no authentication, so it listens on loopback only.
+does. It has no authentication, so it listens on loopback only. At most a
+third of the backend's connections go to commands at once (16 for
+PostgreSQL's default pool_max_conns of 50, 33 on SQLite); the others wait
+their turn, so that a burst cannot deadlock FerretDB.
 `
 
 // storeCmd is `canvass store`: the embedded store as its own process, so it

@@ -79,8 +79,9 @@ func (srv *Server) Serve(ctx context.Context) error {
 func (srv *Server) Close() { srv.e.close() }
 
 func (srv *Server) String() string {
-	if srv.e.dir == "" {
-		return fmt.Sprintf("%s on PostgreSQL", srv.URI)
+	on := "PostgreSQL"
+	if srv.e.dir != "" {
+		on = "SQLite in " + srv.e.dir
 	}
-	return fmt.Sprintf("%s on SQLite in %s", srv.URI, srv.e.dir)
+	return fmt.Sprintf("%s on %s, %d commands at a time (gateway.go)", srv.URI, on, srv.e.slots)
 }
