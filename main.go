@@ -354,8 +354,10 @@ model: a frame of cities across the states, five departments each; an
 invitation and two reminders; respondents whose answers follow planted
 factor loadings and ordered-logit coefficients, answering, breaking off
 or opting out with a propensity that varies by department and city size;
-bounces, ineligibles and absences that staff mark. The same flags give the
-same data.
+bounces, ineligibles and absences that staff mark; after the last reminder,
+staff's phone calls to some of those who have not started (reached, a
+message left, no answer, a wrong number), a few of whom refuse and one or
+two ask not to be contacted again. The same flags give the same data.
 
 --out DIR writes frame.csv (a sample frame, as an import reads it),
 responses.csv (every case at the end, as the export writes it) and

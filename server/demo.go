@@ -29,9 +29,10 @@ func demoToken(secret []byte, i int) string {
 
 // SimulateDemo gives a store without cases a survey in the field: a frame
 // of cities imported, an invitation and two reminders sent, four weeks of
-// answers up to now, simulated through the services staff and respondents
-// use (simulate.IntoStore), then a nightly result computed as the
-// schedule computes it. A store with cases keeps what it has. A
+// answers up to now, staff's phone calls after the last reminder with the
+// refusals and do-not-contact requests they brought, simulated through the
+// services staff and respondents use (simulate.IntoStore), then a nightly
+// result computed as the schedule computes it. A store with cases keeps what it has. A
 // questionnaire the planted model cannot answer gets one city's cases
 // only, so that there are links to try. It says what it does on w, and
 // shows progress on progress.
@@ -81,8 +82,9 @@ func (s *Server) importDemoCity(ctx context.Context, secret []byte) error {
 }
 
 // demoLinks are the links of demo cases that still have the survey to
-// answer — new or started, not bounced, marked or opted out — the first
-// of each department among the demo's cases.
+// answer — new or started, not bounced, marked, opted out or on the
+// do-not-contact list — the first of each department among the demo's
+// cases.
 func (s *Server) demoLinks(ctx context.Context, secret []byte) ([]string, error) {
 	var links []string
 	seen := map[string]bool{}
@@ -96,7 +98,7 @@ func (s *Server) demoLinks(ctx context.Context, secret []byte) ([]string, error)
 		}
 		c := v.Case
 		open := c.Status == survey.StatusNew || c.Status == survey.StatusStarted
-		if !open || c.Bounced() || c.Mark != nil || seen[c.Frame.Department] {
+		if !open || c.Bounced() || c.Mark != nil || c.DoNotContact != nil || seen[c.Frame.Department] {
 			continue
 		}
 		seen[c.Frame.Department] = true

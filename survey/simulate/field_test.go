@@ -207,8 +207,10 @@ func TestIntoStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[aapor.Code]int{}
+	var calls staffCalls
 	err = simulate.Field(o, func(c *survey.Case) error {
 		want[aapor.DefaultThresholds.Code(aapor.FactsOf(c, o.Instrument))]++
+		calls.add(c)
 		return nil
 	})
 	if err != nil {
@@ -216,6 +218,9 @@ func TestIntoStore(t *testing.T) {
 	}
 	if got.Cases != 60 || got.Counts.I != want[aapor.I] || got.Counts.R != want[aapor.R] || got.Counts.UO != want[aapor.UO] || got.Counts.NE != want[aapor.NE] {
 		t.Errorf("store %+v, files %v", got.Counts, want)
+	}
+	if stored := (staffCalls{got.Calls, got.Reached, got.Refused, got.DoNotContact}); stored != calls || calls.calls == 0 {
+		t.Errorf("staff's calls in the store %+v, in the files %+v", stored, calls)
 	}
 	ws, err := st.WaveSummaries(context.Background(), o.Instrument.ID)
 	if err != nil || len(ws) != 3 {
@@ -229,6 +234,19 @@ func TestIntoStore(t *testing.T) {
 	cases, err := st.Cases(context.Background(), o.Instrument.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	audited := 0
+	log, err := st.Audit(context.Background(), 100_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range log {
+		if e.Action == "case.contact" && e.Actor == simulate.Staff {
+			audited++
+		}
+	}
+	if audited != calls.calls {
+		t.Errorf("%d calls in the audit log, %d on the cases", audited, calls.calls)
 	}
 	if _, err := export.WriteCSV(io.Discard, o.Instrument, cases, export.Options{Thresholds: aapor.DefaultThresholds}); err != nil {
 		t.Fatal(err)
@@ -247,6 +265,90 @@ func TestIntoStore(t *testing.T) {
 		}
 	}
 	t.Error("no case is still to answer")
+}
+
+// staffCalls counts the staff's phone follow-up: the calls logged, and
+// the cases reached, marked refused and on the do-not-contact list.
+type staffCalls struct{ calls, reached, refused, doNotContact int }
+
+func (s *staffCalls) add(c *survey.Case) {
+	for _, ct := range c.Contacts {
+		if ct.Mode == survey.ModePhone {
+			s.calls++
+		}
+	}
+	if c.Reached() {
+		s.reached++
+	}
+	if c.Mark != nil && c.Mark.Code == string(aapor.Refused) {
+		s.refused++
+	}
+	if c.DoNotContact != nil {
+		s.doNotContact++
+	}
+}
+
+// After the last reminder staff phone some of those who have not started:
+// in office hours on weekdays, each call to a person not started by then,
+// with every outcome; some reached refuse and are marked so, one or two
+// ask to be put on the do-not-contact list. Reached persons count as
+// contacted (R). The same seed gives the same calls.
+func TestPhoneFollowUp(t *testing.T) {
+	o := options(300, 1) // the demo's
+	o.Start = time.Date(2026, 11, 3, 15, 56, 2, 0, time.UTC)
+	last := o.Start.Add(time.Hour).AddDate(0, 0, 14)
+	loc := o.Instrument.FieldPeriod.Location()
+	outcomes := map[string]int{}
+	var calls staffCalls
+	var dnc []string
+	err := simulate.Field(o, func(c *survey.Case) error {
+		calls.add(c)
+		for _, ct := range c.Contacts {
+			if ct.Mode != survey.ModePhone {
+				continue
+			}
+			outcomes[ct.Status]++
+			local := ct.At.In(loc)
+			if !ct.At.After(last) || !ct.At.Before(o.End()) || local.Weekday() == time.Saturday || local.Weekday() == time.Sunday ||
+				local.Hour() < 9 || local.Hour()*60+local.Minute() > 16*60+30 || ct.By != simulate.Staff {
+				t.Errorf("%s: a call at %s by %q", c.ID, local.Format(time.RFC1123), ct.By)
+			}
+			if c.StartedAt != nil && c.StartedAt.Before(ct.At) || c.OptedOutAt != nil && c.OptedOutAt.Before(ct.At) {
+				t.Errorf("%s: called at %s, after the person started or opted out", c.ID, ct.At)
+			}
+		}
+		if c.Mark != nil && c.Mark.Code == string(aapor.Refused) && (!c.Reached() || c.Status != survey.StatusNew) {
+			t.Errorf("%s: refused, but %s and reached %v", c.ID, c.Status, c.Reached())
+		}
+		if c.Reached() && c.Status == survey.StatusNew {
+			if code := aapor.DefaultThresholds.Code(aapor.FactsOf(c, o.Instrument)); code != aapor.R {
+				t.Errorf("%s: reached, never started, is %s", c.ID, code)
+			}
+		}
+		if c.DoNotContact != nil {
+			dnc = append(dnc, c.ID)
+			if c.Mark == nil || c.Mark.Code != string(aapor.Refused) {
+				t.Errorf("%s: on the do-not-contact list, marked %+v", c.ID, c.Mark)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{survey.OutcomeReached, survey.OutcomeLeftMessage, survey.OutcomeNoAnswer, survey.OutcomeUndeliverable} {
+		if outcomes[out] < 5 {
+			t.Errorf("%d calls %s: %v", outcomes[out], out, outcomes)
+		}
+	}
+	if calls.calls < 100 || calls.calls > 250 || calls.refused < 5 || calls.refused > 30 || len(dnc) < 1 || len(dnc) > 3 {
+		t.Errorf("%+v, on the do-not-contact list %v", calls, dnc)
+	}
+	var again staffCalls
+	if err := simulate.Field(o, func(c *survey.Case) error { again.add(c); return nil }); err != nil || again != calls {
+		t.Errorf("again %+v, first %+v, %v", again, calls, err)
+	}
+	t.Logf("%+v, outcomes %v, on the do-not-contact list %v", calls, outcomes, dnc)
 }
 
 func FuzzParseStart(f *testing.F) {

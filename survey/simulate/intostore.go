@@ -47,8 +47,10 @@ const importRows = 10_000
 // (fieldwork.CreateWave), whose outbox is kept as the mailer keeps it
 // (package outbox) with no mail sent; respondents consent, save page after
 // page, submit and opt out through respond.Service; staff mark bounces,
-// ineligibles and absences through fieldwork.Mark. A zero o.Start is the
-// four weeks up to now.
+// ineligibles, absences and refusals through fieldwork.Mark, log their
+// phone calls after the last reminder through fieldwork.LogContact, and
+// put those who ask on the do-not-contact list through
+// fieldwork.DoNotContact. A zero o.Start is the four weeks up to now.
 func IntoStore(ctx context.Context, o Options, t Target) (*Summary, error) {
 	o = o.Live(time.Now())
 	if err := o.Check(); err != nil {
@@ -248,6 +250,10 @@ func (r *player) play(ctx context.Context, i int, e *event) error {
 		_, err = resp.OptOut(ctx, tok)
 	case evMark:
 		_, err = r.fieldwork(e.At).Mark(ctx, r.by, r.ids[i], string(e.Mark), e.Note)
+	case evCall:
+		_, err = r.fieldwork(e.At).LogContact(ctx, r.by, r.ids[i], fieldwork.Attempt{Mode: survey.ModePhone, Outcome: e.Outcome, Note: e.Note})
+	case evDNC:
+		_, err = r.fieldwork(e.At).DoNotContact(ctx, r.by, r.ids[i], true, e.Note)
 	}
 	return err
 }

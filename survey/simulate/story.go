@@ -75,6 +75,8 @@ const (
 	evSubmit = "submit" // the answers made final
 	evOptOut = "optout" // the person declines
 	evMark   = "mark"   // staff record a disposition
+	evCall   = "call"   // staff log a phone call
+	evDNC    = "dnc"    // staff put the case on the do-not-contact list
 )
 
 // event is one thing the person or staff do.
@@ -87,7 +89,8 @@ type event struct {
 	Seconds float64            // evSave: time on the page
 	Device  string
 	Mark    aapor.Mark // evMark
-	Note    string     // evMark
+	Outcome string     // evCall: survey.Outcome*
+	Note    string     // evMark, evCall, evDNC
 }
 
 // each makes the stories of the field period, city by city, in order, and
@@ -100,9 +103,14 @@ func (p *plan) each(fn func(*story) error) error {
 	for c := range p.o.Cities {
 		rows := cities.Next()
 		rng := rand.New(rand.NewPCG(p.o.Seed, uint64(c)+2))
+		calls := rand.New(rand.NewPCG(p.o.Seed, phoneStream|uint64(c)))
 		effect, propensity := rng.NormFloat64(), Planted.CitySD*rng.NormFloat64()
 		for _, f := range rows {
-			if err := fn(p.story(rng, index, f, effect, propensity)); err != nil {
+			// Each case's calls from a generator of its own, so that they
+			// change nothing else that is drawn, and whether one case is
+			// called no other case's calls.
+			phone := rand.New(rand.NewPCG(calls.Uint64(), calls.Uint64()))
+			if err := fn(p.story(rng, phone, index, f, effect, propensity)); err != nil {
 				return err
 			}
 			index++
@@ -111,14 +119,20 @@ func (p *plan) each(fn func(*story) error) error {
 	return nil
 }
 
+// phoneStream sets the generators of the staff's calls apart from the
+// cities' own (see each).
+const phoneStream = 1 << 63
+
 // story draws one case's field period: its fate (out of reach, answering,
-// opting out, or neither), the person's events, then the messages the
-// waves send it as they select it.
-func (p *plan) story(rng *rand.Rand, index int, f survey.Frame, cityEffect, cityPropensity float64) *story {
+// opting out, or neither), the person's events, the messages the waves
+// send it as they select it, then the staff's calls after the last
+// reminder, from phone.
+func (p *plan) story(rng, phone *rand.Rand, index int, f survey.Frame, cityEffect, cityPropensity float64) *story {
 	s := &story{Index: index, Frame: f}
 	r := Planted
 	invited := p.waves[0].At.Add(time.Duration(rng.Float64() * float64(sendWindow)))
 	markAt := invited.Add(time.Hour + hours(rng, r.MarkHours))
+	reachable := false // within staff's reach by phone: none of the fates staff mark
 	switch u := rng.Float64(); {
 	case u < r.Bounce:
 		s.Contacts = []contact{{Wave: 0, Status: survey.ContactBounced, At: invited, Error: "550 5.1.1 <" + f.Email + ">: mailbox unavailable"}}
@@ -131,9 +145,13 @@ func (p *plan) story(rng *rand.Rand, index int, f survey.Frame, cityEffect, city
 		s.add(event{At: markAt, Kind: evMark, Mark: aapor.Unavailable, Note: "out-of-office reply for the whole field period"})
 	default:
 		p.person(rng, s, cityEffect, cityPropensity)
+		reachable = true
 	}
 	p.clear(s)
 	p.contacts(rng, s, invited)
+	if reachable {
+		p.calls(phone, s)
+	}
 	return s
 }
 

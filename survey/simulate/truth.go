@@ -48,6 +48,23 @@ type Response struct {
 	MarkHours   float64 `json:"mark_hours"`
 	// Mobile is the share answering on a phone.
 	Mobile float64 `json:"mobile"`
+	// After the last reminder, staff phone Phone of the persons who have
+	// not started by the time of the call (and whom nothing else put out
+	// of reach), on a weekday in office hours in the questionnaire's time
+	// zone, within the week. PhoneOutcome are the shares of the call's
+	// outcomes: reached, left a message, no answer, wrong number; a call
+	// nobody answered is made again, with the first three outcomes, two or
+	// three weekdays later by PhoneAgain of them. Of the persons reached
+	// who then neither answer nor opt out, Refuse decline on the phone and
+	// staff mark the case refused; DoNotContact of those ask to be put on
+	// the do-not-contact list. The person's own story is drawn first and
+	// the calls do not change it: a person reached who answers later was
+	// going to.
+	Phone        float64   `json:"phone"`
+	PhoneOutcome []float64 `json:"phone_outcome"`
+	PhoneAgain   float64   `json:"phone_again"`
+	Refuse       float64   `json:"refuse"`
+	DoNotContact float64   `json:"do_not_contact"`
 }
 
 // Planted is the response model of the simulated field period.
@@ -59,6 +76,7 @@ var Planted = Response{
 	Complete: .86, Partial: .05, TwoSittings: .2, ResumeHours: 36,
 	OptOut: .05, Bounce: .03, LateBounce: .01, Ineligible: .02, Unavailable: .01, MarkHours: 48,
 	Mobile: .35,
+	Phone:  .15, PhoneOutcome: []float64{.25, .35, .3, .1}, PhoneAgain: .5, Refuse: .3, DoNotContact: .15,
 }
 
 // midLogPopulation is the middle of log population over 25,000–250,000,
