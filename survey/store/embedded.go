@@ -22,8 +22,9 @@ import (
 // `canvass serve` a single binary with a real store and no set-up; on either
 // backend it is what `canvass store` serves to several instances.
 type embedded struct {
-	uri string
-	dir string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
+	uri   string
+	dir   string // where FerretDB keeps one SQLite file per database; empty on PostgreSQL
+	pgURL string // the PostgreSQL database FerretDB keeps its data in instead
 	// slots is how many commands may reach the backend at once
 	// (commandSlots): the gateway's for a shared store, the driver's pool
 	// for the one process that runs it.
@@ -79,7 +80,11 @@ func startEmbedded(b backend, logger *slog.Logger) (*embedded, error) {
 	e := &embedded{done: make(chan struct{})}
 	pool := sqlitePool
 	if b.PostgreSQLURL != "" {
-		cfg.Handler, cfg.PostgreSQLURL = "postgresql", b.PostgreSQLURL
+		pgURL, err := customPlans(b.PostgreSQLURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Handler, cfg.PostgreSQLURL, e.pgURL = "postgresql", pgURL, b.PostgreSQLURL
 		pool = postgreSQLPoolSize(b.PostgreSQLURL)
 	} else {
 		dir, err := filepath.Abs(b.DataDir)
@@ -149,8 +154,8 @@ const idIndexPrefix = "canvass_id_"
 // TestIDLookupsUseIndex checks, through FerretDB's own explain, that the
 // plan uses it and that without it the plan scans (so the trick is needed).
 func (e *embedded) indexIDs(ctx context.Context, database string) error {
-	if e.dir == "" {
-		return nil // PostgreSQL's backend queries the _id column its index is on
+	if e.pgURL != "" {
+		return indexPostgreSQLIDs(ctx, e.pgURL, database)
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
 	if err != nil {

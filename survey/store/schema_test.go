@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canvass-survey/canvass/survey/store/pgserver"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -63,6 +64,32 @@ func TestIDLookupsUseIndex(t *testing.T) {
 	defer s.Close(context.Background())
 	if plan := idPlan(t, s.db, collCases); !strings.Contains(plan, idIndexPrefix) {
 		t.Errorf("not indexed again at the next start: %s", plan)
+	}
+}
+
+// On PostgreSQL too every collection's lookups by _id search an index
+// (pgindex.go); without it FerretDB's plan is a sequential scan.
+func TestPostgreSQLIDLookupsUseIndex(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgserver.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Stop)
+	srv, err := StartServer(ctx, ServeConfig{Addr: "127.0.0.1:0", PostgreSQLURL: pg.URL, Database: "t", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	s, err := Open(ctx, Config{URI: srv.URI, Database: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	for _, c := range schema {
+		if plan := idPlan(t, s.db, c.name); !strings.Contains(plan, "Index Scan") || !strings.Contains(plan, idIndexPrefix) {
+			t.Errorf("%s: a find by _id is not answered by the index: %s", c.name, plan)
+		}
 	}
 }
 
