@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -464,7 +463,20 @@ func TestMailerRecoverAfterCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env.work(env.mailer(1000))
+	// A mailer that cannot read the cases settles nothing: taken for no
+	// contact, the message the case shows sent would be recorded uncertain
+	// beside it (the drill saw it on a store that timed out).
+	blind := env.mailer(1000)
+	blind.Store = &watchedStore{Store: env.store, down: true}
+	if err := blind.Work(ctx); err == nil {
+		t.Fatal("a mailer that could not read the cases reported no error")
+	}
+	for id, want := range map[string]int{recorded: 1, lost: 0} {
+		if c, _ := env.store.Case(ctx, id); len(c.Contacts) != want {
+			t.Errorf("after a mailer that could not read the cases, %s has contacts %+v, want %d", id, c.Contacts, want)
+		}
+	}
+	env.work(env.mailer(1000)) // the blind mailer let the lease go
 	got := env.sink.Received()
 	if len(got) != 1 || got[0].To != "person02@city.example" {
 		t.Fatalf("sent %v, want only the message never tried", got)
@@ -479,8 +491,8 @@ func TestMailerRecoverAfterCrash(t *testing.T) {
 }
 
 // watchedStore is the store as a mailer sees it: it counts the calls that
-// read many documents, and fails writes of outbox entries once told to, as
-// a store that went away.
+// read many documents, and fails writes of outbox entries and reads of
+// cases once told to, as a store that went away.
 type watchedStore struct {
 	*store.Store
 	mu    sync.Mutex
@@ -508,13 +520,27 @@ func (s *watchedStore) Cases(ctx context.Context, surveyID string) ([]survey.Cas
 }
 
 func (s *watchedStore) PutEntry(ctx context.Context, e *waves.Entry) error {
-	s.mu.Lock()
-	down := s.down
-	s.mu.Unlock()
-	if down {
-		return errors.New("the store went away")
+	if err := s.gone(); err != nil {
+		return err
 	}
 	return s.Store.PutEntry(ctx, e)
+}
+
+func (s *watchedStore) Case(ctx context.Context, id string) (*survey.Case, error) {
+	if err := s.gone(); err != nil {
+		return nil, err
+	}
+	return s.Store.Case(ctx, id)
+}
+
+// gone is the error of a store told to go away, nil before.
+func (s *watchedStore) gone() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return survey.Errorf(survey.EUNAVAILABLE, "the store went away")
+	}
+	return nil
 }
 
 // The mailer reads the outbox once, when it takes it over, and the cases

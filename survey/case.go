@@ -172,6 +172,17 @@ func (c *Case) Uncertain() string {
 	return ""
 }
 
+// Messaged reports whether a message of the wave has its outcome on the
+// case: sent, bounced, failed or uncertain.
+func (c *Case) Messaged(wave string) bool {
+	for _, ct := range c.Contacts {
+		if ct.IsEmail() && ct.Wave == wave && ct.Status != ContactDelayed {
+			return true
+		}
+	}
+	return false
+}
+
 // Reached reports whether staff logged an attempt that reached the person.
 func (c *Case) Reached() bool {
 	for _, ct := range c.Contacts {

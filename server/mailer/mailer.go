@@ -257,10 +257,17 @@ func (m *Mailer) Recover(ctx context.Context) error {
 	return nil
 }
 
-// settleStopped settles an entry a stopped process left sending.
+// settleStopped settles an entry a stopped process left sending, from its
+// case's contact when the case has one for the wave, else as uncertain. A
+// case it cannot read leaves the entry sending, for the next Recover: read
+// as no contact, it would make a message recorded as sent uncertain.
 func (m *Mailer) settleStopped(ctx context.Context, e *waves.Entry) error {
 	e.Status, e.LastError = waves.EntryUncertain, "the service stopped while handing this message to the mail server; it may have gone out (Message-ID <"+waves.MessageID(e.ID, m.domain)+">)"
-	if c, err := m.Store.Case(ctx, e.Case); err == nil {
+	c, err := m.Store.Case(ctx, e.Case)
+	if err != nil && survey.ErrorCode(err) != survey.ENOTFOUND {
+		return err
+	}
+	if c != nil {
 		for _, ct := range c.Contacts {
 			if ct.Wave == e.Wave {
 				e.Status, e.LastError = ct.Status, ct.Error

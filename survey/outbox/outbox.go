@@ -128,14 +128,15 @@ func Uncertain(ctx context.Context, st Store, e *waves.Entry, why string, now ti
 
 // contact records on the case the message an entry's final status says
 // was sent, given up on or maybe sent; none for an entry skipped, and none
-// twice for one wave (Recover may settle an entry whose case has it).
+// for a wave whose message has its outcome on the case already (Recover
+// may settle an entry whose case has it).
 func contact(ctx context.Context, st Store, w *waves.Wave, caseID, status, why string, at time.Time) error {
 	c := contactStatus[status]
 	if c == "" {
 		return nil
 	}
 	_, err := st.UpdateCase(ctx, caseID, func(cur *survey.Case) (*survey.Change, error) {
-		if c == survey.ContactUncertain && cur.Uncertain() == w.ID {
+		if cur.Messaged(w.ID) {
 			return nil, errRecorded
 		}
 		return &survey.Change{At: at, Contact: &survey.Contact{Wave: w.ID, Kind: w.Kind, Mode: survey.ModeEmail, Status: c, At: at, Error: why}}, nil
