@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,6 +101,55 @@ func updateBurst(t *testing.T, connect func(timeout time.Duration) *mongo.Collec
 	}
 	if want := instances*callers*rounds + 1; len(sum) != 1 || toInt(sum[0]["n"]) != want {
 		t.Errorf("sum of n = %v, want %d", sum, want)
+	}
+}
+
+// A client that sends the gateway garbage — a length no message has, a
+// message cut short — loses its own connection and nothing else: the next
+// client is served, and nothing was written.
+func TestGatewayRefusesGarbage(t *testing.T) {
+	srv, err := StartServer(context.Background(), ServeConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Database: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	addr := srv.e.gw.ln.Addr().String()
+	connect := func() *mongo.Collection {
+		c, err := mongo.Connect(options.Client().ApplyURI(srv.URI).SetTimeout(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+		return c.Database("t").Collection("burst")
+	}
+	if _, err := connect().InsertOne(context.Background(), bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, garbage := range map[string][]byte{
+		"a length under a header":  {4, 0, 0, 0},
+		"a length over the limit":  {0xff, 0xff, 0xff, 0x7f, 1, 2, 3},
+		"a message cut short":      binary.LittleEndian.AppendUint32(nil, 100),
+		"a header of another kind": append(binary.LittleEndian.AppendUint32(nil, 20), make([]byte, 16)...),
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(garbage); err != nil {
+			t.Fatal(err)
+		}
+		if name == "a message cut short" {
+			_ = c.(*net.TCPConn).CloseWrite()
+		}
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("%s: the connection was not closed cleanly: %v", name, err)
+		}
+		c.Close()
+	}
+	n, err := connect().CountDocuments(context.Background(), bson.D{})
+	if err != nil || n != 1 {
+		t.Errorf("after the garbage: %d documents, %v; want the one inserted, served", n, err)
 	}
 }
 
